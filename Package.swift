@@ -1,0 +1,47 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+/// sslua: Lua 5.4 + a float tensor core on OpenBLAS/LAPACKE, for the geometry of contrastive SSL.
+///
+/// Layout: system libraries come in through pkg-config (one modulemap each); `CShim` is the one C
+/// module (Lua's macros as inline functions, the error trampoline, signal handling);
+/// `SSLuaCore` is pure Swift compute (tensors, autograd, kernels) with no Lua in it;
+/// `SSLua` binds it to Lua (one file per Lua module); `sslua` is the program.
+let optimize: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "sslua",
+    products: [
+        .executable(name: "sslua", targets: ["sslua"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
+                       providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLapacke", path: "Sources/CLapacke", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "CShim", dependencies: ["CLua", "COpenBLAS", "CLapacke"],
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "SSLuaCore",
+                dependencies: ["CShim", "COpenBLAS", "CLapacke", "CZlib", "CPNG",
+                               .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: optimize),
+        .target(name: "SSLua", dependencies: ["SSLuaCore", "CShim", "CLua"],
+                swiftSettings: optimize),
+        .executableTarget(name: "sslua", dependencies: ["SSLua", "CShim", "CLua", "CEdit"],
+                          swiftSettings: optimize),
+        .testTarget(name: "SSLuaTests", dependencies: ["sslua"]),
+    ]
+)

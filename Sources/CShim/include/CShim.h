@@ -1,0 +1,71 @@
+/// The one C module of sslua.
+///
+/// Why it exists: Swift cannot import Lua's function-like macros, and Lua's errors are
+/// `longjmp`s that must never cross a Swift frame (SPEC §3). Every Swift function exposed to
+/// Lua is reached through `sslua_trampoline`, which calls Swift, and raises the error that
+/// Swift left on the stack only after the Swift frame has returned.
+#ifndef SSLUA_CSHIM_H
+#define SSLUA_CSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* ---- Lua macros as functions ------------------------------------------------------------ */
+static inline int sslua_upvalueindex(int i) { return lua_upvalueindex(i); }
+static inline int sslua_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline void sslua_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void sslua_newtable(lua_State *L) { lua_newtable(L); }
+static inline int sslua_isnoneornil(lua_State *L, int i) { return lua_isnoneornil(L, i); }
+static inline int sslua_isnil(lua_State *L, int i) { return lua_isnil(L, i); }
+static inline const char *sslua_tostring(lua_State *L, int i) { return lua_tolstring(L, i, NULL); }
+static inline int sslua_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    return lua_pcall(L, nargs, nresults, msgh);
+}
+static inline void sslua_insert(lua_State *L, int i) { lua_insert(L, i); }
+static inline void sslua_remove(lua_State *L, int i) { lua_remove(L, i); }
+static inline void sslua_replace(lua_State *L, int i) { lua_replace(L, i); }
+static inline void *sslua_newuserdata(lua_State *L, size_t sz) { return lua_newuserdatauv(L, sz, 1); }
+static inline void sslua_getregistrytable(lua_State *L, const char *name) {
+    lua_getfield(L, LUA_REGISTRYINDEX, name);
+}
+static inline int sslua_loadbuffer(lua_State *L, const char *s, size_t n, const char *name) {
+    return luaL_loadbufferx(L, s, n, name, NULL);
+}
+static inline int sslua_loadstring(lua_State *L, const char *s) { return luaL_loadstring(L, s); }
+static inline int sslua_dostring(lua_State *L, const char *s) {
+    return luaL_loadstring(L, s) || lua_pcall(L, 0, LUA_MULTRET, 0);
+}
+static inline lua_Integer sslua_tointeger(lua_State *L, int i, int *isnum) { return lua_tointegerx(L, i, isnum); }
+static inline lua_Number sslua_tonumber(lua_State *L, int i, int *isnum) { return lua_tonumberx(L, i, isnum); }
+
+/* ---- the trampoline ----------------------------------------------------------------------- */
+/// Implemented in Swift (`@_cdecl`): runs registered function `index`; returns the number of
+/// results, or -1 with an error message (a string) on top of the stack. Never raises.
+extern int sslua_dispatch(lua_State *L, int index);
+
+/// Pushes a Lua C closure that calls `sslua_dispatch(L, index)` and raises its error, if any,
+/// with the caller's `file:line:` prepended.
+void sslua_pushfunction(lua_State *L, int index);
+
+/// Runs `lua_pcall` with a message handler that appends a traceback (as `lua.c` does).
+/// Returns the status; the error (with traceback) or results are on the stack.
+int sslua_docall(lua_State *L, int narg, int nres);
+
+/* ---- native memory reporting -------------------------------------------------------------- */
+/// Live native bytes held by tensors (`sslua.memory()`).
+int64_t sslua_live_bytes(void);
+void sslua_note_alloc(int64_t bytes);
+void sslua_note_free(int64_t bytes);
+
+/* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
+/// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.
+int sslua_interrupted(void);
+void sslua_clear_interrupt(void);
+/// Installs the SIGINT handler for the duration of a call (as lua.c's `docall`).
+void sslua_sigint_install(lua_State *L);
+void sslua_sigint_restore(void);
+
+#endif

@@ -1,0 +1,93 @@
+#include "CShim.h"
+#include <signal.h>
+#include <stdatomic.h>
+
+static _Atomic int64_t live_bytes = 0;
+static _Atomic int64_t pending_bytes = 0;
+
+int64_t sslua_live_bytes(void) { return atomic_load(&live_bytes); }
+void sslua_note_alloc(int64_t b) { atomic_fetch_add(&live_bytes, b); atomic_fetch_add(&pending_bytes, b); }
+void sslua_note_free(int64_t b) { atomic_fetch_sub(&live_bytes, b); }
+
+/* Tell Lua's collector about native memory: a step sized as if the bytes had been allocated by
+   Lua itself, so loops that allocate tensors collect the dropped ones. */
+static void report_pending(lua_State *L) {
+    int64_t p = atomic_load(&pending_bytes);
+    if (p >= (int64_t)1 << 20) {
+        atomic_store(&pending_bytes, 0);
+        int64_t kb = p / 1024;
+        if (kb > (1 << 30)) kb = 1 << 30;
+        lua_gc(L, LUA_GCSTEP, (int)kb);
+    }
+}
+
+static int trampoline(lua_State *L) {
+    int index = (int)lua_tointeger(L, lua_upvalueindex(1));
+    int n = sslua_dispatch(L, index);
+    if (n < 0) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return lua_error(L);  /* the Swift frame has returned: safe to longjmp */
+    }
+    report_pending(L);
+    return n;
+}
+
+void sslua_pushfunction(lua_State *L, int index) {
+    lua_pushinteger(L, index);
+    lua_pushcclosure(L, trampoline, 1);
+}
+
+static int msghandler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* ---- SIGINT, as lua.c: a hook raises "interrupted!" at the next Lua instruction ---------- */
+static lua_State *globalL = NULL;
+static volatile sig_atomic_t interrupted = 0;
+static void (*previous)(int) = SIG_DFL;
+
+int sslua_interrupted(void) { return interrupted; }
+void sslua_clear_interrupt(void) { interrupted = 0; }
+
+static void lstop(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    interrupted = 0;
+    luaL_error(L, "interrupted!");
+}
+
+static void laction(int i) {
+    int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+    signal(i, SIG_DFL); /* a second Ctrl-C kills the process */
+    interrupted = 1;
+    if (globalL) lua_sethook(globalL, lstop, flag, 1);
+}
+
+void sslua_sigint_install(lua_State *L) {
+    globalL = L;
+    interrupted = 0;
+    previous = signal(SIGINT, laction);
+}
+
+void sslua_sigint_restore(void) {
+    signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
+}
+
+int sslua_docall(lua_State *L, int narg, int nres) {
+    int base = lua_gettop(L) - narg;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    sslua_sigint_install(L);
+    int status = lua_pcall(L, narg, nres, base);
+    sslua_sigint_restore();
+    lua_remove(L, base);
+    return status;
+}

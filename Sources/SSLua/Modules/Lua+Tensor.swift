@@ -1,0 +1,413 @@
+import CLua
+import CShim
+import SSLuaCore
+import Foundation
+
+/// `sslua` top level (constructors, RNG, utilities) and the tensor methods (SPEC §4.1).
+/// Indices and dimensions are 1-based here and converted to the core's 0-based ones.
+enum TensorBindings {
+    static let generatorMeta = "sslua.Generator"
+
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua", constructors), LuaLibrary("Tensor", methods)] }
+
+    // MARK: helpers
+
+    /// The generator from a trailing `{rng = g}` options table, else the global one.
+    static func rng(_ a: LuaArgs) throws -> RNG {
+        guard let o = a.options() else { return RNG.global }
+        return try rng(from: o, a) ?? RNG.global
+    }
+
+    static func rng(from o: LuaTable, _ a: LuaArgs) throws -> RNG? {
+        _ = o.pushField("rng"); defer { sslua_pop(a.L, 1) }
+        if lua_type(a.L, -1) <= 0 { return nil }
+        guard let g = try ObjectBox.get(a.L, -1, metatable: generatorMeta, as: RNG.self) else {
+            throw SSLuaError("option 'rng' must be a generator from sslua.rng(seed)")
+        }
+        return g
+    }
+
+    static func dtype(_ a: LuaArgs) throws -> DType {
+        guard let s = try a.options()?.string("dtype") else { return .float32 }
+        guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
+        return d
+    }
+
+    /// Reads a nested Lua table of numbers into (values, shape).
+    static func nested(_ L: OpaquePointer, _ idx: Int32, depth: Int = 0) throws -> ([Double], [Int]) {
+        guard depth < 32 else { throw SSLuaError("table nested too deeply") }
+        let n = Int(lua_rawlen(L, idx))
+        if n == 0 { return ([], [0]) }
+        var values: [Double] = []
+        var inner: [Int]? = nil
+        for k in 1...n {
+            let t = lua_rawgeti(L, idx, lua_Integer(k))
+            defer { sslua_pop(L, 1) }
+            if t == LUA_TNUMBER {
+                guard inner == nil || inner! == [] else { throw SSLuaError("inconsistent nesting at position \(k)") }
+                inner = []
+                values.append(lua_tonumberx(L, -1, nil))
+            } else if t == LUA_TTABLE {
+                let (v, s) = try nested(L, lua_absindex(L, -1), depth: depth + 1)
+                guard inner == nil || inner! == s else {
+                    throw SSLuaError("inconsistent sizes: expected \(shapeString(inner ?? [])) at position \(k), got \(shapeString(s))")
+                }
+                inner = s
+                values += v
+            } else {
+                throw SSLuaError("expected a number or a table at position \(k), got \(String(cString: lua_typename(L, t)))")
+            }
+        }
+        return (values, [n] + (inner ?? []))
+    }
+
+    static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) -> Int {
+        if shape.isEmpty { lua_pushnumber(L, v[off]); return off + 1 }
+        lua_createtable(L, Int32(shape[0]), 0)
+        var o = off
+        for k in 0..<shape[0] {
+            if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = totable(L, v, Array(shape.dropFirst()), o) }
+            lua_rawseti(L, -2, lua_Integer(k + 1))
+        }
+        return o
+    }
+
+    /// 1-based multi-index arguments starting at `i` (count = t.dim), to 0-based.
+    static func index(_ a: LuaArgs, _ t: Tensor, from i: Int32) throws -> [Int] {
+        try (0..<t.dim).map { d in
+            let v = try a.integer(i + Int32(d))
+            let n = t.shape[d]
+            let z = v < 0 ? v + n : v - 1
+            guard v != 0, z >= 0, z < n else { throw a.bad(i + Int32(d), "index \(v) out of range for dimension \(d + 1) of size \(n)") }
+            return z
+        }
+    }
+
+    static func fill(_ shape: [Int], _ dt: DType, _ f: () -> Double) throws -> Tensor {
+        let t = try Tensor(shape: shape, dtype: dt, zeroed: false)
+        switch dt {
+        case .float32: let p = t.base(Float.self); for i in 0..<t.numel { p[i] = Float(f()) }
+        case .float64: let p = t.base(Double.self); for i in 0..<t.numel { p[i] = f() }
+        }
+        return t
+    }
+
+    static func binary(_ op: BinaryOp) -> LuaFunction {
+        { a in
+            // a number on either side; the tensor decides the dtype
+            let dt = (try? TensorBox.get(a.L, 1))??.dtype ?? (try? TensorBox.get(a.L, 2))??.dtype ?? .float32
+            let x = try a.tensorOrNumber(1, dtype: dt), y = try a.tensorOrNumber(2, dtype: dt)
+            return a.push(try x.binary(op, y))
+        }
+    }
+
+    static func unary(_ op: UnaryOp) -> LuaFunction { { a in a.push(try a.tensor(1).unary(op)) } }
+
+    /// `x:sum()`, `x:sum(dim[, keepdim])` and friends.
+    static func reduction(_ all: @escaping (Tensor) throws -> Tensor,
+                          _ byDim: @escaping (Tensor, Int, Bool) throws -> Tensor) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            if a.isNone(2) { return a.push(try all(t)) }
+            return a.push(try byDim(t, try a.dim(2, of: t), a.optBool(3, false)))
+        }
+    }
+
+    static func extremum(_ isMax: Bool) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            if a.isNone(2) {
+                try require(t.numel > 0, "\(isMax ? "max" : "min") of an empty tensor")
+                let (v, _) = try t.reshape([-1]).extremum(max: isMax, dim: 0)
+                return a.push(v)
+            }
+            let (v, i) = try t.extremum(max: isMax, dim: try a.dim(2, of: t), keepdim: a.optBool(3, false))
+            a.push(v); a.push(try i.add(scalar: 1))
+            return 2
+        }
+    }
+
+    static func argExtremum(_ isMax: Bool) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            if a.isNone(2) {
+                try require(t.numel > 0, "argmax of an empty tensor")
+                let (_, i) = try t.reshape([-1]).extremum(max: isMax, dim: 0)
+                return a.push(Int(try i.toDoubles()[0]) + 1)
+            }
+            let (_, i) = try t.extremum(max: isMax, dim: try a.dim(2, of: t), keepdim: a.optBool(3, false))
+            return a.push(try i.add(scalar: 1))
+        }
+    }
+
+    // MARK: sslua.*
+
+    static let constructors: [(String, LuaFunction)] = [
+        ("tensor", { a in
+            let dt = try dtype(a)
+            if a.isNumber(1) { return a.push(try Tensor.scalar(a.number(1), dtype: dt)) }
+            if let t = try TensorBox.get(a.L, 1) { return a.push(try t.detach().clone().to(dt)) }
+            guard a.isTable(1) else { throw a.bad(1, "table expected, got \(a.typeName(1))") }
+            let (v, s) = try nested(a.L, 1)
+            return a.push(try Tensor.from(v, shape: s, dtype: dt))
+        }),
+        ("zeros", { a in a.push(try Tensor(shape: a.sizes(from: 1), dtype: dtype(a))) }),
+        ("ones", { a in a.push(try Tensor.full(a.sizes(from: 1), 1, dtype: dtype(a))) }),
+        ("full", { a in
+            let s = a.isNumber(1) ? [try a.integer(1)] : try a.intList(1)
+            return a.push(try Tensor.full(s, a.number(2), dtype: dtype(a)))
+        }),
+        ("eye", { a in
+            let n = try a.integer(1)
+            let m = a.isNumber(2) ? try a.integer(2) : n
+            try require(n >= 0 && m >= 0, "size must be non-negative")
+            return a.push(try Tensor.eye(n, m, dtype: dtype(a)))
+        }),
+        ("arange", { a in
+            // Lua's numeric for: arange(n) = 1..n, arange(a, b[, step]) inclusive
+            var lo = 1.0, hi: Double, step = 1.0
+            if a.isNumber(2) { lo = try a.number(1); hi = try a.number(2); step = try a.isNumber(3) ? a.number(3) : 1 }
+            else { hi = try a.number(1) }
+            try require(step != 0, "step must be nonzero")
+            let n = max(0, Int(Foundation.floor((hi - lo) / step + 1e-9)) + 1)
+            try require(n < 1 << 40, "range too large")
+            var k = 0
+            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
+        }),
+        ("linspace", { a in
+            let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
+            try require(n >= 0, "number of points must be non-negative")
+            var k = 0
+            return a.push(try fill([n], dtype(a)) {
+                defer { k += 1 }
+                return n == 1 ? lo : lo + (hi - lo) * Double(k) / Double(n - 1)
+            })
+        }),
+        ("rand", { a in
+            let g = try rng(a), dt = try dtype(a)
+            return a.push(try fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() })
+        }),
+        ("randn", { a in
+            let g = try rng(a)
+            return a.push(try fill(a.sizes(from: 1), dtype(a)) { g.normal() })
+        }),
+        ("randperm", { a in
+            let n = try a.integer(1)
+            try require(n >= 0, "n must be non-negative")
+            let p = try rng(a).permutation(n)
+            return a.push(try Tensor.from(p.map { Double($0 + 1) }, shape: [n], dtype: dtype(a)))
+        }),
+        ("randint", { a in
+            let lo = try a.integer(1), hi = try a.integer(2)
+            try require(lo <= hi, "randint: empty range \(lo)..\(hi)")
+            let s = a.isNumber(3) ? [try a.integer(3)] : try a.intList(3)
+            let g = try rng(a)
+            return a.push(try fill(s, dtype(a)) { Double(g.integer(lo, hi)) })
+        }),
+        ("manual_seed", { a in
+            RNG.global.reseed(UInt64(bitPattern: Int64(try a.integer(1))))
+            return 0
+        }),
+        ("rng", { a in
+            let seed = a.isNone(1) ? UInt64(Date().timeIntervalSince1970 * 1e6) : UInt64(bitPattern: Int64(try a.integer(1)))
+            ObjectBox.push(a.L, RNG(seed: seed), metatable: generatorMeta)
+            return 1
+        }),
+        ("memory", { a in a.push(Int(sslua_live_bytes())) }),
+        ("threads", { a in
+            if !a.isNone(1) {
+                let n = try a.integer(1)
+                try require(n >= 1, "thread count must be at least 1, got \(n)")
+                Parallel.setThreads(n)
+            }
+            return a.push(Parallel.threads)
+        }),
+        ("clock", { a in
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return a.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+        }),
+    ]
+
+    // MARK: tensor methods
+
+    static let methods: [(String, LuaFunction)] = [
+        ("shape", { a in a.push(ints: try a.tensor(1).shape) }),
+        ("size", { a in
+            let t = try a.tensor(1)
+            if a.isNone(2) { return a.push(ints: t.shape) }
+            return a.push(t.shape[try a.dim(2, of: t)])
+        }),
+        ("dim", { a in a.push(try a.tensor(1).dim) }),
+        ("numel", { a in a.push(try a.tensor(1).numel) }),
+        ("dtype", { a in a.push(try a.tensor(1).dtype.rawValue) }),
+        ("double", { a in a.push(try a.tensor(1).toDType(.float64)) }),
+        ("float", { a in a.push(try a.tensor(1).toDType(.float32)) }),
+        ("is_contiguous", { a in a.push(try a.tensor(1).isContiguous) }),
+        ("reshape", { a in let t = try a.tensor(1); return a.push(try t.reshape(a.sizes(from: 2).isEmpty ? signedSizes(a, 2) : signedSizes(a, 2))) }),
+        ("view", { a in let t = try a.tensor(1); return a.push(try t.reshape(signedSizes(a, 2))) }),
+        ("t", { a in a.push(try a.tensor(1).t()) }),
+        ("transpose", { a in let t = try a.tensor(1); return a.push(try t.transpose(a.dim(2, of: t), a.dim(3, of: t))) }),
+        ("permute", { a in
+            let t = try a.tensor(1)
+            let p = a.isTable(2) ? try a.intList(2) : try (2...max(2, a.count)).map { try a.integer(Int32($0)) }
+            return a.push(try t.permute(p.map { $0 > 0 ? $0 - 1 : $0 }))
+        }),
+        ("narrow", { a in
+            let t = try a.tensor(1)
+            let d = try a.dim(2, of: t)
+            let s = try a.integer(3)
+            let start = s < 0 ? s + t.shape[d] : s - 1
+            try require(s != 0, "narrow: start is 1-based, got 0")
+            return a.push(try t.narrow(d, start, a.integer(4)))
+        }),
+        ("select", { a in
+            let t = try a.tensor(1)
+            try require(t.dim > 0, "select on a 0-d tensor")
+            let d = try a.dim(2, of: t)
+            let i = try a.integer(3)
+            try require(i != 0, "index 0 is invalid: indices are 1-based")
+            return a.push(try t.select(d, i > 0 ? i - 1 : i))
+        }),
+        ("unsqueeze", { a in
+            let t = try a.tensor(1)
+            let d = try a.integer(2)
+            try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+            return a.push(try t.unsqueeze(d > 0 ? d - 1 : d))
+        }),
+        ("squeeze", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.squeeze(a.isNone(2) ? nil : try a.dim(2, of: t)))
+        }),
+        ("expand", { a in let t = try a.tensor(1); return a.push(try t.expand(signedSizes(a, 2).enumerated().map { i, s in s == -1 ? t.shape[i - (2 - 2)] : s })) }),
+        ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
+        ("clone", { a in a.push(try a.tensor(1).clone()) }),
+        ("totable", { a in
+            let t = try a.tensor(1)
+            _ = totable(a.L, try t.toDoubles(), t.shape, 0)
+            return 1
+        }),
+        ("item", { a in
+            let t = try a.tensor(1)
+            try require(t.numel == 1, "a Tensor with \(t.numel) elements cannot be converted to a number")
+            return a.push(t.value(at: 0))
+        }),
+        ("get", { a in
+            let t = try a.tensor(1)
+            return a.push(t.storageValue(try t.storageOffset(index(a, t, from: 2))))
+        }),
+        ("set", { a in
+            let t = try a.tensor(1)
+            try t.checkInPlace("set")
+            let off = try t.storageOffset(index(a, t, from: 2))
+            t.setStorageValue(off, try a.number(Int32(t.dim) + 2))
+            a.L.pushValue(1)
+            return 1
+        }),
+        ("_setindex", { a in
+            let t = try a.tensor(1)
+            try t.checkInPlace("x[i] = v")
+            let i = try a.integer(2)
+            try require(t.dim > 0, "cannot index a 0-d tensor")
+            let row = try GradMode.withoutGrad { try t.select(0, i > 0 ? i - 1 : i) }
+            if a.isNumber(3) { try row.copyIn(Tensor.scalar(a.number(3), dtype: t.dtype)) }
+            else { try row.copyIn(a.tensor(3)) }
+            return 0
+        }),
+        ("_getgrad", { a in
+            let t = try a.tensor(1)
+            if let g = t.grad { return a.push(g) }
+            return a.pushNil()
+        }),
+        ("_setgrad", { a in
+            let t = try a.tensor(1)
+            if a.isNone(2) || lua_type(a.L, 2) == LUA_TNIL { t.grad = nil; return 0 }
+            let g = try a.tensor(2)
+            try require(g.shape == t.shape, "assigned grad has size \(shapeString(g.shape)), expected \(shapeString(t.shape))")
+            t.grad = g
+            return 0
+        }),
+        ("_tostring", { a in a.push(try a.tensor(1).formatted()) }),
+        ("add", binary(.add)), ("sub", binary(.sub)), ("mul", binary(.mul)), ("div", binary(.div)),
+        ("pow", binary(.pow)), ("maximum", binary(.maximum)), ("minimum", binary(.minimum)),
+        ("eq", binary(.eq)), ("ne", binary(.ne)), ("lt", binary(.lt)), ("le", binary(.le)),
+        ("gt", binary(.gt)), ("ge", binary(.ge)),
+        ("neg", unary(.neg)), ("exp", unary(.exp)), ("log", unary(.log)), ("sqrt", unary(.sqrt)),
+        ("abs", unary(.abs)), ("relu", unary(.relu)), ("sigmoid", unary(.sigmoid)),
+        ("tanh", unary(.tanh)), ("floor", unary(.floor)), ("sign", unary(.sign)),
+        ("square", unary(.square)), ("sin", unary(.sin)), ("cos", unary(.cos)),
+        ("clamp", { a in
+            let t = try a.tensor(1)
+            let lo: Double? = a.isNumber(2) ? try a.number(2) : nil
+            let hi: Double? = a.isNumber(3) ? try a.number(3) : nil
+            if !a.isNone(2) && !a.isNumber(2) && lua_type(a.L, 2) != LUA_TNIL { throw a.bad(2, "number expected, got \(a.typeName(2))") }
+            return a.push(try t.clamp(lo, hi))
+        }),
+        ("leaky_relu", { a in a.push(try a.tensor(1).leakyRelu(a.optNumber(2, 0.01))) }),
+        ("sum", reduction({ try $0.sum() }, { try $0.sum(dim: $1, keepdim: $2) })),
+        ("mean", reduction({ try $0.mean() }, { try $0.mean(dim: $1, keepdim: $2) })),
+        ("max", extremum(true)), ("min", extremum(false)),
+        ("argmax", argExtremum(true)), ("argmin", argExtremum(false)),
+        ("mm", { a in a.push(try a.tensor(1).mm(a.tensor(2))) }),
+        // in-place (the `_` rule): mutate and return self
+        ("fill_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("fill")
+            try t.copyIn(Tensor.scalar(a.number(2), dtype: t.dtype)); a.L.pushValue(1); return 1
+        }),
+        ("zero_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("zero")
+            try t.copyIn(Tensor.scalar(0, dtype: t.dtype)); a.L.pushValue(1); return 1
+        }),
+        ("copy_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("copy")
+            try t.copyIn(a.tensor(2)); a.L.pushValue(1); return 1
+        }),
+    ] + inPlace([("add_", .add), ("sub_", .sub), ("mul_", .mul), ("div_", .div), ("pow_", .pow)])
+
+    static func inPlace(_ ops: [(String, BinaryOp)]) -> [(String, LuaFunction)] {
+        ops.map { name, op in
+            (name, { a in
+                let t = try a.tensor(1)
+                try t.checkInPlace(String(name.dropLast()))
+                let r = try GradMode.withoutGrad { try Tensor.binaryKernel(op, t, a.tensorOrNumber(2, dtype: t.dtype)) }
+                try require(r.shape == t.shape, "output of size \(shapeString(r.shape)) doesn't match the in-place target \(shapeString(t.shape))")
+                try t.copyIn(r)
+                a.L.pushValue(1)
+                return 1
+            })
+        }
+    }
+
+    /// Sizes that may contain -1 (reshape/view).
+    static func signedSizes(_ a: LuaArgs, _ i: Int32) throws -> [Int] {
+        if a.isTable(i) { return try a.intList(i) }
+        return try (i...max(i, a.count)).filter { !a.isNone(Int32($0)) }.map { try a.integer(Int32($0)) }
+    }
+}
+
+extension OpaquePointer {
+    /// `lua_pushvalue` on this state.
+    func pushValue(_ i: Int32) { lua_pushvalue(self, i) }
+}
+
+extension Tensor {
+    func storageValue(_ off: Int) -> Double {
+        dtype == .float32 ? Double(storage.pointer(Float.self)[off]) : storage.pointer(Double.self)[off]
+    }
+    func setStorageValue(_ off: Int, _ v: Double) {
+        if dtype == .float32 { storage.pointer(Float.self)[off] = Float(v) } else { storage.pointer(Double.self)[off] = v }
+    }
+    /// dtype conversion that stays in the graph.
+    func toDType(_ d: DType) throws -> Tensor {
+        if d == dtype { return self }
+        let x = self
+        return try to(d).recorded("to", [x]) { g in [try g.to(x.dtype)] }
+    }
+    /// `contiguous` that stays in the graph.
+    func contiguousGraph() throws -> Tensor {
+        let c = try contiguous()
+        if c === self { return self }
+        let x = self
+        return c.recorded("contiguous", [x]) { g in [g] }
+    }
+}

@@ -1,0 +1,249 @@
+import CLua
+import CShim
+import SSLuaCore
+
+/// Non-raising access to a Lua call's arguments and results. Every check throws an
+/// `SSLuaError` with the message Lua users know: `bad argument #2 (tensor expected, got nil)`.
+public struct LuaArgs {
+    public let L: OpaquePointer
+    public let name: String
+    public let count: Int32
+
+    init(_ L: OpaquePointer, name: String) {
+        self.L = L
+        self.name = name
+        self.count = lua_gettop(L)
+    }
+
+    public func typeName(_ i: Int32) -> String {
+        if isTensor(i) { return "tensor" }
+        return String(cString: lua_typename(L, lua_type(L, i)))
+    }
+
+    public func bad(_ i: Int32, _ what: String) -> SSLuaError {
+        SSLuaError("bad argument #\(i) (\(what))")
+    }
+
+    public func isNone(_ i: Int32) -> Bool { lua_type(L, i) <= 0 }
+    public func isNumber(_ i: Int32) -> Bool { lua_type(L, i) == LUA_TNUMBER }
+    public func isTable(_ i: Int32) -> Bool { lua_type(L, i) == LUA_TTABLE }
+    public func isString(_ i: Int32) -> Bool { lua_type(L, i) == LUA_TSTRING }
+    public func isTensor(_ i: Int32) -> Bool { luaL_testudata(L, i, TensorBox.metatable) != nil }
+
+    // MARK: required arguments
+
+    public func tensor(_ i: Int32) throws -> Tensor {
+        if let t = try TensorBox.get(L, i) { return t }
+        throw bad(i, "tensor expected, got \(typeName(i))")
+    }
+
+    /// A tensor, or a number promoted to a 0-d tensor of `like`'s dtype.
+    public func tensorOrNumber(_ i: Int32, dtype: DType = .float32) throws -> Tensor {
+        if isNumber(i) { return try Tensor.scalar(lua_tonumberx(L, i, nil), dtype: dtype) }
+        if let t = try TensorBox.get(L, i) { return t }
+        throw bad(i, "tensor or number expected, got \(typeName(i))")
+    }
+
+    public func number(_ i: Int32) throws -> Double {
+        var ok: Int32 = 0
+        let v = lua_tonumberx(L, i, &ok)
+        guard ok != 0, lua_type(L, i) == LUA_TNUMBER else { throw bad(i, "number expected, got \(typeName(i))") }
+        return v
+    }
+
+    public func integer(_ i: Int32) throws -> Int {
+        guard lua_type(L, i) == LUA_TNUMBER else { throw bad(i, "number expected, got \(typeName(i))") }
+        var ok: Int32 = 0
+        let v = lua_tointegerx(L, i, &ok)
+        guard ok != 0 else { throw bad(i, "number has no integer representation") }
+        return Int(v)
+    }
+
+    public func string(_ i: Int32) throws -> String {
+        guard lua_type(L, i) == LUA_TSTRING, let s = lua_tolstring(L, i, nil) else {
+            throw bad(i, "string expected, got \(typeName(i))")
+        }
+        return String(cString: s)
+    }
+
+    public func boolean(_ i: Int32) -> Bool { lua_toboolean(L, i) != 0 }
+
+    // MARK: optional arguments
+
+    public func optNumber(_ i: Int32, _ def: Double) throws -> Double { isNone(i) ? def : try number(i) }
+    public func optInteger(_ i: Int32, _ def: Int) throws -> Int { isNone(i) ? def : try integer(i) }
+    public func optTensor(_ i: Int32) throws -> Tensor? { isNone(i) ? nil : try tensor(i) }
+    public func optBool(_ i: Int32, _ def: Bool) -> Bool { isNone(i) ? def : boolean(i) }
+
+    /// A 1-based dimension argument (negative counts from the end) as a 0-based axis.
+    public func dim(_ i: Int32, of t: Tensor) throws -> Int {
+        let d = try integer(i)
+        guard d != 0 else { throw bad(i, "dimension 0 is invalid: dimensions are 1-based") }
+        return try t.axis(d > 0 ? d - 1 : d)
+    }
+
+    /// Sizes given as varargs `(2, 3)` or a table `{2, 3}` starting at argument `i`;
+    /// a trailing options table (with string keys) is not part of the sizes.
+    public func sizes(from i: Int32) throws -> [Int] {
+        if isTable(i) && !isOptionsTable(i) { return try intList(i) }
+        var out: [Int] = []
+        var k = i
+        while k <= count && isNumber(k) {
+            let v = try integer(k)
+            guard v >= 0 else { throw bad(k, "size must be non-negative, got \(v)") }
+            out.append(v); k += 1
+        }
+        if k <= count && !isOptionsTable(k) && !isNone(k) {
+            throw bad(k, "size expected, got \(typeName(k))")
+        }
+        return out
+    }
+
+    /// A table whose keys include strings (an options table like `{rng = g}`).
+    public func isOptionsTable(_ i: Int32) -> Bool {
+        guard isTable(i) else { return false }
+        let idx = lua_absindex(L, i)
+        lua_pushnil(L)
+        while lua_next(L, idx) != 0 {
+            let t = lua_type(L, -2)
+            sslua_pop(L, 1)
+            if t == LUA_TSTRING { sslua_pop(L, 1); return true }
+        }
+        return lua_rawlen(L, i) == 0
+    }
+
+    /// The last argument if it is an options table.
+    public func options(at i: Int32? = nil) -> LuaTable? {
+        let k = i ?? count
+        guard k >= 1, isTable(k), isOptionsTable(k) else { return nil }
+        return LuaTable(L: L, index: lua_absindex(L, k), owner: name)
+    }
+
+    public func table(_ i: Int32) throws -> LuaTable {
+        guard isTable(i) else { throw bad(i, "table expected, got \(typeName(i))") }
+        return LuaTable(L: L, index: lua_absindex(L, i), owner: name)
+    }
+
+    /// A list of integers `{1, 2, 3}`.
+    public func intList(_ i: Int32) throws -> [Int] {
+        try table(i).intArray()
+    }
+
+    // MARK: results
+
+    @discardableResult public func push(_ t: Tensor) -> Int32 { TensorBox.push(L, t); return 1 }
+    @discardableResult public func push(_ v: Double) -> Int32 { lua_pushnumber(L, v); return 1 }
+    @discardableResult public func push(_ v: Int) -> Int32 { lua_pushinteger(L, lua_Integer(v)); return 1 }
+    @discardableResult public func push(_ v: Bool) -> Int32 { lua_pushboolean(L, v ? 1 : 0); return 1 }
+    @discardableResult public func push(_ v: String) -> Int32 { lua_pushstring(L, v); return 1 }
+    @discardableResult public func pushNil() -> Int32 { lua_pushnil(L); return 1 }
+    @discardableResult public func push(ints: [Int]) -> Int32 {
+        lua_createtable(L, Int32(ints.count), 0)
+        for (k, v) in ints.enumerated() { lua_pushinteger(L, lua_Integer(v)); lua_rawseti(L, -2, lua_Integer(k + 1)) }
+        return 1
+    }
+    @discardableResult public func push(doubles: [Double]) -> Int32 {
+        lua_createtable(L, Int32(doubles.count), 0)
+        for (k, v) in doubles.enumerated() { lua_pushnumber(L, v); lua_rawseti(L, -2, lua_Integer(k + 1)) }
+        return 1
+    }
+}
+
+/// Raw (metamethod-free, so non-raising) reads of a Lua table on the stack.
+public struct LuaTable {
+    public let L: OpaquePointer
+    public let index: Int32
+    public let owner: String
+
+    public var length: Int { Int(lua_rawlen(L, index)) }
+
+    /// Pushes field `key` and returns its Lua type; caller pops.
+    func pushField(_ key: String) -> Int32 {
+        lua_pushstring(L, key)
+        return lua_rawget(L, index)
+    }
+
+    public func has(_ key: String) -> Bool {
+        let t = pushField(key); sslua_pop(L, 1); return t > 0
+    }
+
+    public func number(_ key: String) throws -> Double? {
+        let t = pushField(key); defer { sslua_pop(L, 1) }
+        if t <= 0 { return nil }
+        guard t == LUA_TNUMBER else { throw SSLuaError("option '\(key)' must be a number, got \(String(cString: lua_typename(L, t)))") }
+        return lua_tonumberx(L, -1, nil)
+    }
+
+    public func integer(_ key: String) throws -> Int? {
+        guard let v = try number(key) else { return nil }
+        guard v == v.rounded(), Swift.abs(v) < 9e15 else { throw SSLuaError("option '\(key)' must be an integer, got \(v)") }
+        return Int(v)
+    }
+
+    public func bool(_ key: String) throws -> Bool? {
+        let t = pushField(key); defer { sslua_pop(L, 1) }
+        if t <= 0 { return nil }
+        guard t == LUA_TBOOLEAN else { throw SSLuaError("option '\(key)' must be a boolean, got \(String(cString: lua_typename(L, t)))") }
+        return lua_toboolean(L, -1) != 0
+    }
+
+    public func string(_ key: String) throws -> String? {
+        let t = pushField(key); defer { sslua_pop(L, 1) }
+        if t <= 0 { return nil }
+        guard t == LUA_TSTRING else { throw SSLuaError("option '\(key)' must be a string, got \(String(cString: lua_typename(L, t)))") }
+        return String(cString: lua_tolstring(L, -1, nil))
+    }
+
+    public func tensor(_ key: String) throws -> Tensor? {
+        _ = pushField(key); defer { sslua_pop(L, 1) }
+        if lua_type(L, -1) <= 0 { return nil }
+        guard let t = try TensorBox.get(L, -1) else { throw SSLuaError("option '\(key)' must be a tensor") }
+        return t
+    }
+
+    /// A nested table field as a list of numbers (`{0.08, 1}`).
+    public func doubles(_ key: String) throws -> [Double]? {
+        let t = pushField(key); defer { sslua_pop(L, 1) }
+        if t <= 0 { return nil }
+        guard t == LUA_TTABLE else { throw SSLuaError("option '\(key)' must be a list of numbers") }
+        return try LuaTable(L: L, index: lua_absindex(L, -1), owner: owner).doubleArray()
+    }
+
+    public func doubleArray() throws -> [Double] {
+        var out: [Double] = []
+        let n = length
+        out.reserveCapacity(n)
+        for k in 1...max(n, 1) where n > 0 {
+            let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
+            guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
+            out.append(lua_tonumberx(L, -1, nil))
+        }
+        return out
+    }
+
+    public func intArray() throws -> [Int] {
+        try doubleArray().enumerated().map { k, v in
+            guard v == v.rounded(), Swift.abs(v) < 9e15 else { throw SSLuaError("expected an integer at position \(k + 1), got \(v)") }
+            return Int(v)
+        }
+    }
+
+    /// Tensors at positions 1...length.
+    public func tensorArray() throws -> [Tensor] {
+        var out: [Tensor] = []
+        for k in 0..<length {
+            lua_rawgeti(L, index, lua_Integer(k + 1)); defer { sslua_pop(L, 1) }
+            guard let t = try TensorBox.get(L, -1) else { throw SSLuaError("expected a tensor at position \(k + 1)") }
+            out.append(t)
+        }
+        return out
+    }
+}
+
+extension OpaquePointer {
+    /// The value at `i` as a string (Lua's `tostring` rules for numbers; a type name otherwise).
+    public func string(at i: Int32) -> String {
+        if let p = lua_tolstring(self, i, nil) { return String(cString: p) }
+        return "(error object is a \(String(cString: lua_typename(self, lua_type(self, i)))) value)"
+    }
+}

@@ -1,0 +1,49 @@
+import CLua
+import CShim
+import SSLuaCore
+
+/// A Swift function callable from Lua. It reads its arguments through `LuaArgs`, pushes its
+/// results and returns their count; it reports misuse by throwing, never by raising.
+public typealias LuaFunction = (LuaArgs) throws -> Int32
+
+/// Every Swift function exposed to Lua, by index. The C trampoline (CShim) stores the index as
+/// an upvalue and calls `sslua_dispatch`; errors travel back as a message and a -1 sentinel, and
+/// the trampoline raises them after this Swift frame has returned (SPEC §3).
+public enum LuaRegistry {
+    nonisolated(unsafe) static var functions: [(name: String, fn: LuaFunction)] = []
+
+    /// Registers `fn` under its Lua-visible `name` (used to prefix error messages).
+    public static func add(_ name: String, _ fn: @escaping LuaFunction) -> Int32 {
+        functions.append((name, fn))
+        return Int32(functions.count - 1)
+    }
+
+    /// Pushes `fn` as a Lua function.
+    public static func push(_ L: OpaquePointer, _ name: String, _ fn: @escaping LuaFunction) {
+        sslua_pushfunction(L, add(name, fn))
+    }
+}
+
+@_cdecl("sslua_dispatch")
+public func sslua_dispatch(_ L: OpaquePointer?, _ index: Int32) -> Int32 {
+    guard let L = L else { return 0 }
+    guard index >= 0 && Int(index) < LuaRegistry.functions.count else {
+        lua_pushstring(L, "sslua: unknown native function \(index)")
+        return -1
+    }
+    let entry = LuaRegistry.functions[Int(index)]
+    do {
+        return try entry.fn(LuaArgs(L, name: entry.name))
+    } catch let e as SSLuaError {
+        lua_settop(L, 0)
+        lua_pushstring(L, e.message.hasPrefix("\u{1}") ? String(e.message.dropFirst()) : "\(entry.name): \(e.message)")
+        return -1
+    } catch {
+        lua_settop(L, 0)
+        lua_pushstring(L, "\(entry.name): \(error)")
+        return -1
+    }
+}
+
+/// Thrown to pass a Lua error value (already formatted, e.g. from a Lua callback) unchanged.
+public func passThroughError(_ message: String) -> SSLuaError { SSLuaError("\u{1}" + message) }

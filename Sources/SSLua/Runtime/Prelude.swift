@@ -1,0 +1,65 @@
+/// The Lua half of the toolkit's bootstrap: builds `sslua` from the native tables, gives
+/// tensors their metatable (indexing, operators with a number on either side, printing), and
+/// makes every submodule both a field and `require`-able. Kept in Lua because it is glue.
+enum Prelude {
+    static let source = #"""
+local natives, version = ...
+local sslua = natives.sslua or {}
+local T = natives.Tensor
+local mt = debug.getregistry()["sslua.Tensor"]
+local select_, setindex, getgrad, setgrad = T.select, T._setindex, T._getgrad, T._setgrad
+local mtype = math.type
+
+mt.__name = "sslua.Tensor"
+mt.__index = function(t, k)
+  local m = T[k]
+  if m ~= nil then return m end
+  if mtype(k) == "integer" then return select_(t, 1, k) end
+  if k == "grad" then return getgrad(t) end
+  return nil
+end
+mt.__newindex = function(t, k, v)
+  if mtype(k) == "integer" then return setindex(t, k, v) end
+  if k == "grad" then return setgrad(t, v) end
+  error("sslua.Tensor: cannot set field '" .. tostring(k) .. "'", 2)
+end
+mt.__add, mt.__sub, mt.__mul, mt.__div, mt.__pow = T.add, T.sub, T.mul, T.div, T.pow
+mt.__unm = T.neg
+mt.__len = function(t) return T.size(t, 1) end
+mt.__tostring = T._tostring
+mt.__close = T.__gc
+mt.__gc = T.__gc
+T.__gc = nil
+mt.__metatable = "sslua.Tensor"
+
+-- Methods double as functions: sslua.mm(a, b) == a:mm(b).
+for k, v in pairs(T) do
+  if k:sub(1, 1) ~= "_" and sslua[k] == nil then sslua[k] = v end
+end
+sslua.Tensor = T
+sslua._VERSION = "sslua " .. version
+sslua.version = version
+
+-- Native submodules (sslua.linalg, ...) are fields and requireable.
+for name, tbl in pairs(natives) do
+  local sub = name:match("^sslua%.([%w_]+)$")
+  if sub then
+    sslua[sub] = tbl
+    package.loaded[name] = tbl
+  end
+end
+
+-- Pure-Lua submodules (lua/sslua/*.lua) load on first use: sslua.nn == require "sslua.nn".
+setmetatable(sslua, { __index = function(t, k)
+  if type(k) ~= "string" or k:sub(1, 1) == "_" then return nil end
+  local name = "sslua." .. k
+  if package.loaded[name] == nil and not package.searchpath(name, package.path) then return nil end
+  local m = require(name)
+  rawset(t, k, m)
+  return m
+end })
+
+package.loaded.sslua = sslua
+_G.sslua = sslua
+"""#
+}

@@ -1,0 +1,49 @@
+import Dispatch
+import COpenBLAS
+import CShim
+
+/// Worker threads for sslua's own kernels and for OpenBLAS (`sslua.threads`).
+///
+/// Work is split into a fixed number of chunks that depends only on the thread count, so the
+/// same seed and the same thread count give bitwise identical results.
+public enum Parallel {
+    public private(set) static var threads: Int = defaultThreads()
+
+    static func defaultThreads() -> Int {
+        let n = Int(openblas_get_num_threads())
+        return max(1, n)
+    }
+
+    public static func setThreads(_ n: Int) {
+        threads = max(1, min(n, 256))
+        openblas_set_num_threads(Int32(threads))
+    }
+
+    /// Runs `body(lo, hi)` over `0..<count` in at most `threads` contiguous chunks; serial when
+    /// the work is small (`grain` elements per chunk at least).
+    @inlinable public static func forRange(_ count: Int, grain: Int = 32768,
+                                           _ body: (Int, Int) -> Void) {
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks <= 1 { body(0, count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            body(lo, hi)
+        }
+    }
+
+    /// Runs `body(i)` for each item, items spread over the threads.
+    @inlinable public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let chunks = min(threads, count)
+        if chunks <= 1 { for i in 0..<count { body(i) }; return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            var i = count * c / chunks
+            let hi = count * (c + 1) / chunks
+            while i < hi { body(i); i += 1 }
+        }
+    }
+
+    /// Throws "interrupted!" if Ctrl-C was pressed: long kernels call this between blocks.
+    @inlinable public static func checkInterrupt() throws {
+        if sslua_interrupted() != 0 { sslua_clear_interrupt(); throw SSLuaError("interrupted!") }
+    }
+}

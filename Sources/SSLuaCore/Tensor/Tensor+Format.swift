@@ -1,0 +1,62 @@
+import Foundation
+
+/// Torch7-style printing: aligned columns, a common scale factor when values are large or
+/// small, truncation with `...` for big tensors, and the `[sslua.Tensor of size 2x3]` footer.
+extension Tensor {
+    public func formatted(maxRows: Int = 20, maxCols: Int = 10) throws -> String {
+        let footer = "[sslua.Tensor of size \(shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "x"))\(dtype == .float64 ? ", float64" : "")]"
+        if numel == 0 { return "[sslua.Tensor with no dimension]" }
+        let vals = try toDoubles()
+        let finite = vals.filter { $0.isFinite }
+        let amax = finite.map { Swift.abs($0) }.max() ?? 0
+        let allInt = finite.allSatisfy { $0 == $0.rounded() } && amax < 1e9
+        var scale = 1.0
+        if !allInt && amax > 0 {
+            let e = Int(Foundation.floor(Foundation.log10(amax)))
+            if e >= 5 || e <= -5 { scale = Foundation.pow(10, Double(e)) }
+        }
+        func fmt(_ v: Double) -> String {
+            if v.isNaN { return "nan" }
+            if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+            if allInt { return String(Int(v)) }
+            return String(format: "%.4f", v / scale)
+        }
+        let width = vals.map { fmt($0).count }.max() ?? 1
+        func cell(_ v: Double) -> String { let s = fmt(v); return String(repeating: " ", count: width - s.count + 1) + s }
+        var out = ""
+        if scale != 1 { out += String(format: "%.0e *\n", scale) }
+        if dim == 0 { return out + cell(vals[0]) + "\n" + footer }
+        let rows = dim == 1 ? 1 : shape[dim - 2]
+        let cols = shape[dim - 1]
+        let matrices = dim <= 2 ? 1 : numel / (rows * cols)
+        func rowIdx(_ n: Int, _ lim: Int) -> [Int?] {
+            n <= lim ? Array(0..<n) : Array(0..<(lim / 2)) + [nil] + Array((n - lim / 2)..<n)
+        }
+        let mats = rowIdx(matrices, 6)
+        for m in mats {
+            guard let m = m else { out += "...\n\n"; continue }
+            if dim > 2 {
+                var idx: [String] = []
+                var rem = m
+                for d in stride(from: dim - 3, through: 0, by: -1) { idx.insert(String(rem % shape[d] + 1), at: 0); rem /= shape[d] }
+                out += "(" + idx.joined(separator: ",") + ",.,.) = \n"
+            }
+            if dim == 1 {
+                for r in rowIdx(cols, maxRows * 2) {
+                    if let r = r { out += cell(vals[r]) + "\n" } else { out += String(repeating: " ", count: width - 2) + "...\n" }
+                }
+                continue
+            }
+            for r in rowIdx(rows, maxRows) {
+                guard let r = r else { out += " ...\n"; continue }
+                var line = ""
+                for c in rowIdx(cols, maxCols) {
+                    if let c = c { line += cell(vals[m * rows * cols + r * cols + c]) } else { line += " ..." }
+                }
+                out += line + "\n"
+            }
+            if dim > 2 { out += "\n" }
+        }
+        return out + footer
+    }
+}
