@@ -248,6 +248,15 @@ enum AugBindings {
             try require(s > 0 && s.isFinite, "sigma must be positive, got \(s)")
             return a.push(try img.gaussianBlur(kernel: k, sigma: s).tensor())
         }),
+        ("save_grid", named("sslua.aug.save_grid") { a in
+            let images = try a.tensor(1)
+            let path = try a.string(2)
+            let o: LuaTable? = a.isTable(3) ? try a.table(3) : nil
+            try PNG.saveGrid(images, path: path, nrow: try o?.integer("nrow") ?? 8,
+                             padding: try o?.integer("padding") ?? 2, padValue: try o?.number("pad_value") ?? 0)
+            return 0
+        }),
+        ("load_png", named("sslua.aug.load_png") { a in a.push(try PNG.read(a.string(1))) }),
         ("rotate", named("sslua.aug.functional.rotate") { a in
             let img = try image(a, 1)
             let angle = try a.number(2)
