@@ -23,6 +23,17 @@ local function opts_of(fn, o)
   return o
 end
 
+-- Calls a native reader; its error is re-raised at the caller of the public function (level 3)
+-- without this file's position.
+local function native(f, ...)
+  local r = table.pack(pcall(f, ...))
+  if not r[1] then
+    local msg = tostring(r[2]):gsub("^[^:]*data%.lua:%d+: ", "")
+    error(msg, 3)
+  end
+  return table.unpack(r, 2, r.n)
+end
+
 local function new_dataset(fields)
   fields.n = fields.images:size(1)
   return setmetatable(fields, Dataset)
@@ -111,7 +122,7 @@ function data.cifar10(o)
   else
     files[1] = dir .. "/test_batch.bin"
   end
-  local images, labels = C.cifar10(files)
+  local images, labels = native(C.cifar10, files)
   return new_dataset { name = "cifar10", train = train, images = images, labels = labels,
     classes = names_from(dir .. "/batches.meta.txt", cifar10_classes) }
 end
@@ -124,7 +135,7 @@ function data.cifar100(o)
   if type(root) ~= "string" then fail("cifar100", "root must be a string") end
   local file = train and "train.bin" or "test.bin"
   local dir = locate(root, { "cifar-100-binary" }, file)
-  local images, labels, coarse = C.cifar100({ dir .. "/" .. file })
+  local images, labels, coarse = native(C.cifar100, { dir .. "/" .. file })
   return new_dataset { name = "cifar100", train = train, images = images, labels = labels,
     coarse_labels = coarse,
     classes = names_from(dir .. "/fine_label_names.txt", cifar100_fine),
@@ -137,7 +148,7 @@ local function idx_dataset(fn, o, default_root, classes)
   local root = o.root or default_root
   if type(root) ~= "string" then fail(fn, "root must be a string", 2) end
   local prefix = train and "train" or "t10k"
-  local images, labels = C[fn](root .. "/" .. prefix .. "-images-idx3-ubyte.gz", root .. "/" .. prefix .. "-labels-idx1-ubyte.gz")
+  local images, labels = native(C[fn], root .. "/" .. prefix .. "-images-idx3-ubyte.gz", root .. "/" .. prefix .. "-labels-idx1-ubyte.gz")
   return new_dataset { name = fn, train = train, images = images, labels = labels, classes = classes }
 end
 
@@ -163,7 +174,7 @@ function data.synthetic(o)
   if math.type(n) ~= "integer" or n < 0 then fail("synthetic", "n must be a non-negative integer") end
   if math.type(seed) ~= "integer" then fail("synthetic", "seed must be an integer") end
   if math.type(size) ~= "integer" or size < 8 or size > 512 then fail("synthetic", "size must be an integer between 8 and 512") end
-  local images, labels, coarse = C.synthetic(n, seed, size)
+  local images, labels, coarse = native(C.synthetic, n, seed, size)
   local classes, families = C.synthetic_classes()
   return new_dataset { name = "synthetic", seed = seed, images = images, labels = labels,
     coarse_labels = coarse, classes = classes, coarse_classes = families }

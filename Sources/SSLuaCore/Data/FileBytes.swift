@@ -71,7 +71,11 @@ public enum FileBytes {
 
     /// Reads `path`, or `path.gz` decompressed when only that exists (and `.gz` paths always).
     public static func readMaybeGzip(_ path: String) throws -> (bytes: [UInt8], file: String) {
-        if path.hasSuffix(".gz") { return (try readGzip(path), path) }
+        if path.hasSuffix(".gz") {
+            let plain = String(path.dropLast(3))
+            if !exists(path) && exists(plain) { return (try read(plain), plain) }
+            return (try readGzip(path), path)
+        }
         if !exists(path) && exists(path + ".gz") { return (try readGzip(path + ".gz"), path + ".gz") }
         return (try read(path), path)
     }
