@@ -49,47 +49,45 @@ extension AugImage {
     }
 
     /// Shifts the hue by `f` (a fraction of the colour circle, in [-0.5, 0.5]) through
-    /// RGB -> HSV -> RGB; one-channel images are returned unchanged.
+    /// RGB -> HSV -> RGB; one-channel images are returned unchanged. Branch-free selects (so
+    /// the loop vectorises) with torchvision's formulas (`_rgb_to_hsv`, `_hsv_to_rgb`).
     public mutating func adjustHue(_ f: Float) {
         guard channels == 3 else { return }
         let n = plane
-        data.withUnsafeMutableBufferPointer { p in
+        data.withUnsafeMutableBufferPointer { buf in
+            guard let pr = buf.baseAddress else { return }
+            let pg = pr + n, pb = pr + 2 * n
             for i in 0..<n {
-                let r = p[i], g = p[n + i], b = p[2 * n + i]
+                let r = pr[i], g = pg[i], b = pb[i]
                 let maxc = Swift.max(r, Swift.max(g, b)), minc = Swift.min(r, Swift.min(g, b))
                 let eqc = maxc == minc
                 let range = maxc - minc
                 let s = range / (eqc ? 1 : maxc)
                 let div: Float = eqc ? 1 : range
                 let rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div
-                var h: Float
-                if maxc == r { h = bc - gc }                       // hr
-                else if maxc == g { h = (rc + 2) - bc }           // hg
-                else { h = (gc + 4) - rc }                        // hb
+                // hr where max = r, else hg where max = g, else hb
+                let hb = (gc + 4) - rc, hg = (rc + 2) - bc, hr = bc - gc
+                var h = maxc == r ? hr : (maxc == g ? hg : hb)
+                // fmod(h / 6 + 1, 1): the argument lies in [5/6, 11/6]
                 h = h * Float(1.0 / 6.0) + 1
-                h = h.truncatingRemainder(dividingBy: 1)          // fmod
-                // shift, remainder (Python semantics: result has the sign of the divisor)
-                h = (h + f).truncatingRemainder(dividingBy: 1)
-                if h < 0 { h += 1 }
-                // HSV -> RGB
+                h = h >= 1 ? h - 1 : h
+                // (h + f) remainder 1, torch semantics; h + f lies in [-0.5, 1.5)
+                h = h + f
+                h = h < 0 ? h + 1 : (h >= 1 ? h - 1 : h)
+                // HSV -> RGB, sector = floor(6 h) (6 acts as 0; NaN falls through to sector 0)
                 let h6 = h * 6
-                let fi = h6.rounded(.down)
+                let fi = h6.rounded(.towardZero)
                 let fr = h6 - fi
-                var k = Int(fi) % 6
-                if k < 0 { k += 6 }
                 let v = maxc
                 let sxf = s * fr
                 let q = Swift.min(Swift.max((1 - sxf) * v, 0), 1)
                 let t = Swift.min(Swift.max((sxf + (1 - s)) * v, 0), 1)
-                let pp = Swift.min(Swift.max((1 - s) * v, 0), 1)
-                switch k {
-                case 0: p[i] = v; p[n + i] = t; p[2 * n + i] = pp
-                case 1: p[i] = q; p[n + i] = v; p[2 * n + i] = pp
-                case 2: p[i] = pp; p[n + i] = v; p[2 * n + i] = t
-                case 3: p[i] = pp; p[n + i] = q; p[2 * n + i] = v
-                case 4: p[i] = t; p[n + i] = pp; p[2 * n + i] = v
-                default: p[i] = v; p[n + i] = pp; p[2 * n + i] = q
-                }
+                let p = Swift.min(Swift.max((1 - s) * v, 0), 1)
+                // r: [v,q,p,p,t,v], g: [t,v,v,q,p,p], b: [p,p,t,v,v,q]
+                let R = fi == 1 ? q : (fi == 2 || fi == 3 ? p : (fi == 4 ? t : v))
+                let G = fi == 1 || fi == 2 ? v : (fi == 3 ? q : (fi == 4 || fi == 5 ? p : t))
+                let B = fi == 2 ? t : (fi == 3 || fi == 4 ? v : (fi == 5 ? q : p))
+                pr[i] = R; pg[i] = G; pb[i] = B
             }
         }
     }
@@ -97,6 +95,16 @@ extension AugImage {
     /// Grayscale with `outChannels` (1 or 3) channels; a one-channel image is copied/repeated.
     public func grayscale(channels outChannels: Int) -> AugImage {
         let n = plane
+        if channels == 3 && outChannels == 3 {
+            var out = self
+            out.data.withUnsafeMutableBufferPointer { p in
+                for i in 0..<n {
+                    let l = AugImage.luma(p[i], p[n + i], p[2 * n + i])
+                    p[i] = l; p[n + i] = l; p[2 * n + i] = l
+                }
+            }
+            return out
+        }
         var out = AugImage(channels: outChannels, height: height, width: width)
         data.withUnsafeBufferPointer { p in
             out.data.withUnsafeMutableBufferPointer { o in

@@ -159,7 +159,9 @@ public indirect enum AugTransform {
                 var rec = AugRecord(height: h, width: w)
                 self.run(&img, gens[i], &rec)
                 let o = dst + i * per
-                for k in 0..<per { o[k] = img.data[k] }
+                img.data.withUnsafeBufferPointer { p in
+                    if let b = p.baseAddress, p.count == per { o.update(from: b, count: per) }
+                }
                 rbase?[i] = rec
             }
         }

@@ -49,73 +49,75 @@ extension AugImage {
     /// the crop to `outH x outW`; a crop already of the output size is returned as is.
     public func resizedCrop(top: Int, left: Int, height h: Int, width w: Int,
                             outHeight outH: Int, outWidth outW: Int) -> AugImage {
-        let c = channels, W = width
-        var cur: AugImage
-        // horizontal pass over the crop's rows (or a plain crop when the width is kept)
-        if outW != w {
-            let hw = AAWeights(inSize: w, outSize: outW)
-            cur = AugImage(channels: c, height: h, width: outW)
-            data.withUnsafeBufferPointer { sp in
+        let c = channels, W = width, P = plane
+        // horizontal pass over the crop's rows (a plain crop when the width is kept)
+        var cur = [Float](repeating: 0, count: c * h * outW)
+        data.withUnsafeBufferPointer { sp in
+            cur.withUnsafeMutableBufferPointer { dp in
+                guard let src = sp.baseAddress, let dst = dp.baseAddress else { return }
+                if outW == w {
+                    for ch in 0..<c {
+                        for y in 0..<h {
+                            (dst + (ch * h + y) * w).update(from: src + ch * P + (top + y) * W + left, count: w)
+                        }
+                    }
+                    return
+                }
+                let hw = AAWeights(inSize: w, outSize: outW)
+                hw.start.withUnsafeBufferPointer { stp in
+                hw.count.withUnsafeBufferPointer { cnp in
                 hw.weights.withUnsafeBufferPointer { wp in
-                    cur.data.withUnsafeMutableBufferPointer { dp in
-                        let src = sp.baseAddress!, wts = wp.baseAddress!, dst = dp.baseAddress!
-                        for ch in 0..<c {
-                            for y in 0..<h {
-                                let row = src + ch * plane + (top + y) * W + left
-                                let out = dst + (ch * h + y) * outW
-                                for x in 0..<outW {
-                                    let s = hw.start[x], n = hw.count[x]
-                                    let wx = wts + x * hw.window
-                                    var t: Float = 0
-                                    if n > 0 {
-                                        t = row[s] * wx[0]
-                                        var j = 1
-                                        while j < n { t += row[s + j] * wx[j]; j += 1 }
-                                    }
-                                    out[x] = t
+                    guard let st = stp.baseAddress, let cn = cnp.baseAddress, let wts = wp.baseAddress else { return }
+                    let win = hw.window
+                    for ch in 0..<c {
+                        for y in 0..<h {
+                            let row = src + ch * P + (top + y) * W + left
+                            let out = dst + (ch * h + y) * outW
+                            for x in 0..<outW {
+                                let s = st[x], n = cn[x]
+                                let wx = wts + x * win
+                                var t: Float = 0
+                                if n > 0 {
+                                    t = row[s] * wx[0]
+                                    var j = 1
+                                    while j < n { t += row[s + j] * wx[j]; j += 1 }
                                 }
+                                out[x] = t
                             }
                         }
                     }
-                }
-            }
-        } else {
-            cur = AugImage(channels: c, height: h, width: w)
-            for ch in 0..<c {
-                for y in 0..<h {
-                    let so = ch * plane + (top + y) * W + left, d = (ch * h + y) * w
-                    for x in 0..<w { cur.data[d + x] = data[so + x] }
-                }
+                }}}
             }
         }
-        if outH == h { return cur }
+        if outH == h { return AugImage(channels: c, height: h, width: outW, data: cur) }
         // vertical pass
         let vw = AAWeights(inSize: h, outSize: outH)
-        var out = AugImage(channels: c, height: outH, width: outW)
-        cur.data.withUnsafeBufferPointer { sp in
-            vw.weights.withUnsafeBufferPointer { wp in
-                out.data.withUnsafeMutableBufferPointer { dp in
-                    let src = sp.baseAddress!, wts = wp.baseAddress!, dst = dp.baseAddress!
-                    for ch in 0..<c {
-                        let sc = src + ch * h * outW
-                        for y in 0..<outH {
-                            let s = vw.start[y], n = vw.count[y]
-                            let wy = wts + y * vw.window
-                            let o = dst + (ch * outH + y) * outW
-                            if n == 0 { for x in 0..<outW { o[x] = 0 }; continue }
-                            let r0 = sc + s * outW, w0 = wy[0]
-                            for x in 0..<outW { o[x] = r0[x] * w0 }
-                            var j = 1
-                            while j < n {
-                                let r = sc + (s + j) * outW, wj = wy[j]
-                                for x in 0..<outW { o[x] += r[x] * wj }
-                                j += 1
-                            }
-                        }
+        var out = [Float](repeating: 0, count: c * outH * outW)
+        cur.withUnsafeBufferPointer { sp in
+        out.withUnsafeMutableBufferPointer { dp in
+        vw.start.withUnsafeBufferPointer { stp in
+        vw.count.withUnsafeBufferPointer { cnp in
+        vw.weights.withUnsafeBufferPointer { wp in
+            guard let src = sp.baseAddress, let dst = dp.baseAddress, let st = stp.baseAddress,
+                  let cn = cnp.baseAddress, let wts = wp.baseAddress else { return }
+            for ch in 0..<c {
+                let sc = src + ch * h * outW
+                for y in 0..<outH {
+                    let s = st[y], n = cn[y]
+                    let wy = wts + y * vw.window
+                    let o = dst + (ch * outH + y) * outW
+                    if n == 0 { continue }
+                    let r0 = sc + s * outW, w0 = wy[0]
+                    for x in 0..<outW { o[x] = r0[x] * w0 }
+                    var j = 1
+                    while j < n {
+                        let r = sc + (s + j) * outW, wj = wy[j]
+                        for x in 0..<outW { o[x] += r[x] * wj }
+                        j += 1
                     }
                 }
             }
-        }
-        return out
+        }}}}}
+        return AugImage(channels: c, height: outH, width: outW, data: out)
     }
 }
