@@ -208,6 +208,19 @@ do
   check.truthy(small:min():item() >= 0 and small:max():item() <= 1, "values stay in [0, 1]")
 end
 
+-- one-channel images (Fashion-MNIST): every policy applies, grayscale keeps one channel
+do
+  local g = sslua.rand(16, 1, 28, 28, { rng = sslua.rng(4) })
+  for _, name in ipairs { "small", "moderate", "large" } do
+    local y, rs = aug.policy(name):apply(g, { rng = sslua.rng(5), record = true })
+    check.eq(table.concat(y:shape(), "x"), "16x1x28x28", name .. " on 1x28x28")
+    check.eq(#rs, 16, name .. " records on gray images")
+  end
+  -- saturation and hue leave one-channel images unchanged, brightness does not
+  local same = aug.ColorJitter { saturation = 0.9, hue = 0.4 }:apply(g, { rng = sslua.rng(6) })
+  check.eq((same - g):abs():max():item(), 0, "saturation/hue on gray images")
+end
+
 -- printing
 check.truthy(tostring(aug.policy("large")):find("RandomResizedCrop(size=input, scale=(0.08, 1)", 1, true), "policy prints")
 check.truthy(tostring(aug.ColorJitter { hue = 0.1 }):find("hue=(-0.1, 0.1)", 1, true), "jitter prints")

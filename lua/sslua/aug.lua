@@ -34,7 +34,7 @@ local function number_pair(fn, name, v, default)
   if v == nil then return default end
   if type(v) == "number" then return v end
   if type(v) ~= "table" or #v ~= 2 or type(v[1]) ~= "number" or type(v[2]) ~= "number" then
-    fail(fn, name .. " must be a number or a pair {lo, hi}", 3)
+    fail(fn, name .. " must be a number or a pair {lo, hi}", 2)
   end
   return { v[1], v[2] }
 end
@@ -42,19 +42,19 @@ end
 local function size_of(fn, v)
   if v == nil then return nil end
   if math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) then
-    if v < 1 then fail(fn, "size must be positive, got " .. v, 3) end
+    if v < 1 then fail(fn, "size must be positive, got " .. v, 2) end
     return { math.tointeger(v), math.tointeger(v) }
   end
   if type(v) == "table" and #v == 2 and math.type(v[1]) and math.type(v[2])
      and v[1] >= 1 and v[2] >= 1 and v[1] == math.floor(v[1]) and v[2] == math.floor(v[2]) then
     return { math.tointeger(v[1]), math.tointeger(v[2]) }
   end
-  fail(fn, "size must be a positive integer or {height, width}", 3)
+  fail(fn, "size must be a positive integer or {height, width}", 2)
 end
 
 local function probability(fn, p, default)
   if p == nil then return default end
-  if type(p) ~= "number" or p < 0 or p > 1 then fail(fn, "p must be a number in [0, 1], got " .. tostring(p), 3) end
+  if type(p) ~= "number" or p < 0 or p > 1 then fail(fn, "p must be a number in [0, 1], got " .. tostring(p), 2) end
   return p
 end
 
@@ -86,19 +86,17 @@ function Transform:get_params(height, width, opts)
   return C.crop_params(height, width, o)
 end
 
-function aug.RandomHorizontalFlip(o)
-  local fn = "RandomHorizontalFlip"
-  if type(o) == "number" then o = { p = o } end
-  o = opts_of(fn, o)
-  return new(fn, { p = probability(fn, o.p or o[1], 0.5) })
+-- A transform whose only parameter is its probability: `T{p = ...}` or `T(p)`.
+local function with_probability(fn, default)
+  return function(o)
+    if type(o) == "number" then o = { p = o } end
+    o = opts_of(fn, o)
+    return new(fn, { p = probability(fn, o.p or o[1], default) })
+  end
 end
 
-function aug.RandomGrayscale(o)
-  local fn = "RandomGrayscale"
-  if type(o) == "number" then o = { p = o } end
-  o = opts_of(fn, o)
-  return new(fn, { p = probability(fn, o.p or o[1], 0.1) })
-end
+aug.RandomHorizontalFlip = with_probability("RandomHorizontalFlip", 0.5)  -- torchvision's default p
+aug.RandomGrayscale = with_probability("RandomGrayscale", 0.1)
 
 -- torchvision's ColorJitter._check_input: a number v gives {max(0, 1 - v), 1 + v} (hue: {-v, v});
 -- a range equal to the identity turns the operation off (nil).
