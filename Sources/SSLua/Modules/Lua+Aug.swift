@@ -85,8 +85,8 @@ enum AugBindings {
             return .randomApply(try spec(L, -1, depth: depth + 1), p: p)
         case "RandomResizedCrop":
             let size = try t.doubles("size") ?? []
-            try require(size.isEmpty || (size.count == 2 && size.allSatisfy { $0 >= 1 && $0 == $0.rounded() && $0 < 1e6 }),
-                        "RandomResizedCrop: size must be {height, width} of positive integers")
+            try require(size.isEmpty || (size.count == 2 && size.allSatisfy { $0 >= 1 && $0 == $0.rounded() && $0 <= 16384 }),
+                        "RandomResizedCrop: size must be {height, width} of integers in 1...16384")
             let scale = try pair(t, "scale", kind) ?? (0.08, 1)
             let ratio = try pair(t, "ratio", kind) ?? (3.0 / 4.0, 4.0 / 3.0)
             try require(scale.0 > 0 && scale.0 <= scale.1, "RandomResizedCrop: scale must satisfy 0 < lo <= hi")
