@@ -10,7 +10,7 @@ public enum BinaryOp: String {
         case .sub: return a - b
         case .mul: return a * b
         case .div: return a / b
-        case .pow: return T.pow(a, b)
+        case .pow: return T.cpow(a, b)
         case .maximum: return a.isNaN || a > b ? a : b
         case .minimum: return a.isNaN || a < b ? a : b
         case .eq: return a == b ? 1 : 0
