@@ -65,7 +65,7 @@ enum TensorBindings {
 
     static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) -> Int {
         if shape.isEmpty { lua_pushnumber(L, v[off]); return off + 1 }
-        lua_createtable(L, Int32(shape[0]), 0)
+        lua_createtable(L, Int32(clamping: shape[0]), 0)
         var o = off
         for k in 0..<shape[0] {
             if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = totable(L, v, Array(shape.dropFirst()), o) }
@@ -170,9 +170,10 @@ enum TensorBindings {
             var lo = 1.0, hi: Double, step = 1.0
             if a.isNumber(2) { lo = try a.number(1); hi = try a.number(2); step = try a.isNumber(3) ? a.number(3) : 1 }
             else { hi = try a.number(1) }
-            try require(step != 0, "step must be nonzero")
-            let n = max(0, Int(Foundation.floor((hi - lo) / step + 1e-9)) + 1)
-            try require(n < 1 << 40, "range too large")
+            try require(step != 0 && step.isFinite, "step must be finite and nonzero")
+            let span = Foundation.floor((hi - lo) / step + 1e-9)
+            try require(span.isFinite && span < Double(1 << 40), "range too large (or not finite)")
+            let n = span < 0 ? 0 : Int(span) + 1
             var k = 0
             return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
         }),

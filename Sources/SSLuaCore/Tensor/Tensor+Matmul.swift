@@ -22,7 +22,10 @@ extension Tensor {
         if m == 0 || n == 0 || k == 0 { return out }
         if a.gemmLayout() == nil { a = try a.contiguous() }
         if b.gemmLayout() == nil { b = try b.contiguous() }
-        let (ta, lda) = a.gemmLayout()!, (tb, ldb) = b.gemmLayout()!
+        guard let (ta, lda) = a.gemmLayout(), let (tb, ldb) = b.gemmLayout() else {
+            throw SSLuaError("internal: no gemm layout for \(shapeString(a.shape)) times \(shapeString(b.shape))")
+        }
+        try require([m, n, k, lda, ldb].allSatisfy { $0 < Int(Int32.max) }, "matrices too large for BLAS (32-bit sizes)")
         let tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans
         switch dt {
         case .float32:
