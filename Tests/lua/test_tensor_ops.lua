@@ -121,3 +121,31 @@ check.errors(function() return S.cat({}, 1) end, "sslua.cat: expected a non-empt
 -- reductions on 0-d tensors are the identity, never a crash
 check.eq(S.tensor(3):sum(1):item(), 3)
 check.eq(S.tensor(3):var(1, {unbiased = false}):item(), 0)
+
+-- the vectorised float32 exp: accurate across the range, inf on overflow, denormals, NaN kept
+local xs = {-1000, -103, -100, -87.5, -20, -1, -1e-3, 0, 1e-3, 0.5, 1, 10, 50, 88.5, 88.8, 1000}
+local big = {}
+for i = 1, 40 do big[i] = xs[(i - 1) % #xs + 1] end   -- long enough for the SIMD body and tail
+local e = S.tensor(big):exp():totable()
+for i, v in ipairs(big) do
+  local want = math.exp(v)
+  if want > 3.4028234663852886e38 then check.eq(e[i], math.huge, "exp overflow")
+  elseif want < 1.4e-45 then check.eq(e[i], 0, "exp underflow")
+  elseif want < 1.2e-38 then check.near(e[i], want, 1e-2, "exp denormal " .. v)
+  else check.near(e[i], want, 3e-7, "exp " .. v) end
+end
+local en = S.tensor{0 / 0, 1, 2, 3, 4, 5, 6, 7, 8}:exp():totable()
+check.truthy(en[1] ~= en[1], "exp(NaN) is NaN")
+local rn = S.tensor{0 / 0, -1, 2, -3, 4, -5, 6, -7, 8, -0.5}:relu():totable()
+check.truthy(rn[1] ~= rn[1], "relu(NaN) is NaN as PyTorch"); check.eq(rn[2], 0); check.eq(rn[9], 8)
+-- softmax rows with inf, NaN or only -inf are NaN (as PyTorch); very negative logits give 0
+local function row(v) local t = {}; for i = 1, 20 do t[i] = v[(i - 1) % #v + 1] end; return t end
+local sm = S.tensor{row{math.huge, 1}, row{0 / 0, 1}, row{-math.huge}, row{0, -200}}:softmax(2):totable()
+for r = 1, 3 do check.truthy(sm[r][2] ~= sm[r][2], "softmax NaN row " .. r) end
+check.near(sm[4], row{0.1, 0}, 1e-6, "softmax with -200 logits")
+check.near(S.tensor{row{0, -200}}:log_softmax(2):get(1, 2), -200 - math.log(10), 1e-6)
+check.eq(S.tensor(S.randn(1000):totable()):sum():item() ~= nil, true)
+-- sum in float64 blocks: exact for integers, accurate for long float32 vectors
+check.eq(S.ones(1000003):sum():item(), 1000003)
+local r = S.rand(300001, {rng = S.rng(5)})
+check.near(r:sum():item(), r:double():sum():item(), 1e-7, "float32 sum against float64")

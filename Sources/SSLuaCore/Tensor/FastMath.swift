@@ -39,6 +39,57 @@ public enum FastMath {
         return y * s1 * s2
     }
 
+    /// e^x for x <= 0 (softmax's shifted logits): no overflow handling, a degree-5
+    /// polynomial (within 2e-7 relative) and the exponent added straight into the result's
+    /// bits. Results below e^-87.3 (1.2e-38) flush to 0 instead of a denormal: invisible next
+    /// to a softmax denominator >= 1.
+    @inline(__always) public static func expNonPositive(_ x0: V) -> V {
+        var x = x0
+        let low = x .< -87.3
+        x.replace(with: V(repeating: -87.3), where: low)
+        let magic = V(repeating: 12582912)
+        let t = x * 1.44269504088896341 + magic
+        let n = t - magic
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        var p = V(repeating: 1.3981999507e-3)
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let y = p * (r * r) + r + 1
+        let bits = unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23)
+        var e = unsafeBitCast(bits, to: V.self)
+        e.replace(with: V(repeating: 0), where: low)
+        return e
+    }
+
+    /// The softmax numerator: dst[i] = e^(src[i] - shift) with shift >= max(src) finite, and
+    /// their sum in float64.
+    @inline(__always) @discardableResult
+    public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                                  shift: Float) -> Double {
+        let sh = V(repeating: shift)
+        var acc = V(repeating: 0)
+        var total = 0.0
+        var i = 0
+        var inBlock = 0
+        while i + 8 <= n {
+            let e = expNonPositive(load(src + i) - sh)
+            store(e, dst + i)
+            acc += e
+            i += 8
+            inBlock += 1
+            if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
+        }
+        if i < n {
+            var v = V(repeating: -.infinity)
+            for k in 0..<(n - i) { v[k] = src[i + k] }
+            let e = expNonPositive(v - sh)
+            for k in 0..<(n - i) { dst[i + k] = e[k]; total += Double(e[k]) }
+        }
+        return total + Double(acc.sum())
+    }
+
     /// dst[i] = e^(src[i] - shift) for i in 0..<n; returns the sum of the results (float64).
     @inline(__always) @discardableResult
     public static func exp(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
@@ -84,20 +135,21 @@ public enum FastMath {
         return total + rest
     }
 
-    /// Maximum of n >= 1 floats; NaN if any element is NaN.
+    /// Maximum of n >= 1 floats, ignoring NaN (-inf if all are NaN). Softmax needs no NaN
+    /// check here: a NaN input makes the row's exponential sum NaN, hence the whole row NaN.
     @inline(__always) public static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m = V(repeating: -.infinity)
-        var nan = false
+        var m0 = V(repeating: -.infinity), m1 = m0
         var i = 0
-        while i + 8 <= n {
-            let v = load(p + i)
-            m.replace(with: v, where: v .> m)
-            if any(v .!= v) { nan = true }
-            i += 8
+        while i + 16 <= n {
+            let v0 = load(p + i), v1 = load(p + i + 8)
+            m0.replace(with: v0, where: v0 .> m0)
+            m1.replace(with: v1, where: v1 .> m1)
+            i += 16
         }
-        var best = m.max()
-        while i < n { let v = p[i]; if v.isNaN { nan = true }; if v > best { best = v }; i += 1 }
-        return nan ? .nan : best
+        m0.replace(with: m1, where: m1 .> m0)
+        var best = m0.max()
+        while i < n { let v = p[i]; if v > best { best = v }; i += 1 }
+        return best
     }
 
     /// dst[i] = max(src[i], 0); NaN propagates as PyTorch's relu.

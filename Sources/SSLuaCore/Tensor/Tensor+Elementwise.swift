@@ -128,9 +128,22 @@ extension Tensor {
         return out
     }
 
+    /// float32 `exp` and `relu` on a contiguous tensor: SIMD loops over parallel chunks.
+    func fastUnaryKernel(_ op: UnaryOp) throws -> Tensor? {
+        guard dtype == .float32, op == .exp || op == .relu else { return nil }
+        let x = try contiguous()
+        let out = try Tensor(shape: shape, dtype: dtype, zeroed: false)
+        let s = x.base(Float.self), d = out.base(Float.self)
+        Parallel.forRange(numel, grain: 65536) { lo, hi in
+            if op == .exp { FastMath.exp(s + lo, d + lo, hi - lo) } else { FastMath.relu(s + lo, d + lo, hi - lo) }
+        }
+        return out
+    }
+
     public func unaryKernel(_ op: UnaryOp) throws -> Tensor {
+        if let r = try fastUnaryKernel(op) { return r }
         switch op {
-        case .relu: return try mapKernel({ $0 > 0 ? $0 : 0 }, { $0 > 0 ? $0 : 0 })
+        case .relu: return try mapKernel({ $0 < 0 ? 0 : $0 }, { $0 < 0 ? 0 : $0 })
         case .neg: return try mapKernel({ -$0 }, { -$0 })
         case .exp: return try mapKernel({ Float.exp($0) }, { Double.exp($0) })
         default: return try mapKernel({ op.apply($0) }, { op.apply($0) })

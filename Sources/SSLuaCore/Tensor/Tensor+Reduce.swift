@@ -68,6 +68,14 @@ extension Tensor {
         var partial = [Double](repeating: 0, count: nb)
         partial.withUnsafeMutableBufferPointer { pp in
             let pb = pp.baseAddress!
+            if dtype == .float32 {
+                let s = x.base(Float.self)
+                Parallel.forEach(nb) { b in
+                    let lo = b * block, hi = Swift.min(n, lo + block)
+                    pb[b] = FastMath.sum(s + lo, hi - lo)
+                }
+                return
+            }
             func run<T: TensorScalar>(_: T.Type) {
                 let s = x.base(T.self)
                 Parallel.forEach(nb) { b in

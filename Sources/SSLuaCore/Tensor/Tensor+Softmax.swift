@@ -29,7 +29,7 @@ extension Tensor {
                     var nan = false
                     for k in 0..<n { let v = p[k * inner]; if v.isNaN { nan = true }; if v > m { m = v } }
                     if nan { m = .nan }
-                    let shift = m.isFinite ? m : 0  // all -inf rows: exp(-inf) = 0, as PyTorch
+                    let shift = m == -T.infinity ? 0 : m  // as PyTorch: NaN or +inf in a row makes it NaN
                     var acc = 0.0
                     for k in 0..<n { acc += Double(T.exp(p[k * inner] - shift)) }
                     let lse = T(Double.log(acc)) + shift
@@ -57,19 +57,19 @@ extension Tensor {
                     for r in (rows * c / chunks)..<(rows * (c + 1) / chunks) {
                         let p = s + r * n
                         let m = FastMath.max(p, n)
-                        let shift = m.isFinite ? m : 0
+                        let shift = m == -.infinity ? 0 : m
                         switch mode {
                         case .softmax:
                             let q = o + r * n
-                            let acc = FastMath.exp(p, q, n, shift: shift)
+                            let acc = (m == .infinity ? FastMath.exp(p, q, n, shift: shift) : FastMath.expShifted(p, q, n, shift: shift))
                             FastMath.scale(q, q, n, Float(1 / acc))
                         case .logSoftmax:
                             let q = o + r * n
-                            let acc = FastMath.exp(p, q, n, shift: shift)
+                            let acc = (m == .infinity ? FastMath.exp(p, q, n, shift: shift) : FastMath.expShifted(p, q, n, shift: shift))
                             let lse = Float(Double.log(acc)) + shift
                             FastMath.sub(p, q, n, lse)
                         case .logsumexp:
-                            let acc = FastMath.exp(p, buf!, n, shift: shift)
+                            let acc = (m == .infinity ? FastMath.exp(p, buf!, n, shift: shift) : FastMath.expShifted(p, buf!, n, shift: shift))
                             o[r] = m.isInfinite && m > 0 ? m : (m.isNaN ? .nan : Float(Double.log(acc)) + shift)
                         }
                     }
