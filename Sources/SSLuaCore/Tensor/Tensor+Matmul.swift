@@ -16,10 +16,17 @@ extension Tensor {
         try require(a.dim == 2 && b.dim == 2, "mm expects 2-d tensors, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
         try require(a.shape[1] == b.shape[0], "size mismatch, \(shapeString(a.shape)) times \(shapeString(b.shape))")
         let dt = DType.promote(a.dtype, b.dtype)
-        var a = try a.to(dt), b = try b.to(dt)
+        let out = try Tensor(shape: [a.shape[0], b.shape[1]], dtype: dt, zeroed: true)
+        try gemm(a.to(dt), b.to(dt), into: out, offset: 0)
+        return out
+    }
+
+    /// Writes A B (2-d views of `c`'s dtype) into the row-major block of contiguous `c`
+    /// starting at element `offset`. Transposed views go to BLAS as transposes, not copies.
+    static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, offset: Int) throws {
+        var a = a, b = b
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
-        let out = try Tensor(shape: [m, n], dtype: dt, zeroed: true)
-        if m == 0 || n == 0 || k == 0 { return out }
+        if m == 0 || n == 0 || k == 0 { return }
         if a.gemmLayout() == nil { a = try a.contiguous() }
         if b.gemmLayout() == nil { b = try b.contiguous() }
         guard let (ta, lda) = a.gemmLayout(), let (tb, ldb) = b.gemmLayout() else {
@@ -27,17 +34,16 @@ extension Tensor {
         }
         try require([m, n, k, lda, ldb].allSatisfy { $0 < Int(Int32.max) }, "matrices too large for BLAS (32-bit sizes)")
         let tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans
-        switch dt {
+        switch c.dtype {
         case .float32:
             cblas_sgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), 1,
                         a.base(Float.self), Int32(lda), b.base(Float.self), Int32(ldb), 0,
-                        out.base(Float.self), Int32(n))
+                        c.base(Float.self) + offset, Int32(n))
         case .float64:
             cblas_dgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), 1,
                         a.base(Double.self), Int32(lda), b.base(Double.self), Int32(ldb), 0,
-                        out.base(Double.self), Int32(n))
+                        c.base(Double.self) + offset, Int32(n))
         }
-        return out
     }
 
     public func mm(_ other: Tensor) throws -> Tensor {
@@ -63,9 +69,7 @@ extension Tensor {
         for i in 0..<a.shape[0] {
             let ai = a.view(shape: [a.shape[1], a.shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.offset + i * a.strides[0])
             let bi = b.view(shape: [b.shape[1], b.shape[2]], strides: [b.strides[1], b.strides[2]], offset: b.offset + i * b.strides[0])
-            let ci = try mmKernel(ai, bi)
-            let dst = out.view(shape: ci.shape, strides: [ci.shape[1], 1], offset: i * ci.numel)
-            try dst.copyIn(ci)
+            try gemm(ai, bi, into: out, offset: i * a.shape[1] * b.shape[2])
         }
         return out
     }
