@@ -149,3 +149,13 @@ check.eq(S.tensor(S.randn(1000):totable()):sum():item() ~= nil, true)
 check.eq(S.ones(1000003):sum():item(), 1000003)
 local r = S.rand(300001, {rng = S.rng(5)})
 check.near(r:sum():item(), r:double():sum():item(), 1e-7, "float32 sum against float64")
+
+-- results do not depend on the thread count (fixed blocks, per-row work)
+local big2 = S.randn(300, 2049, {rng = S.rng(9)})
+local saved = S.threads()
+local function run() return { big2:sum():item(), big2:softmax(2):sum(2):totable(), big2:exp():mean():item(), big2:var(1):sum():item() } end
+S.threads(1); local one = run()
+S.threads(2); local two = run()
+S.threads(saved)
+check.eq(one[1], two[1], "sum with 1 and 2 threads"); check.eq(one[3], two[3]); check.eq(one[4], two[4])
+for i = 1, 300 do check.eq(one[2][i], two[2][i], "softmax rows with 1 and 2 threads") end
