@@ -75,6 +75,12 @@ enum Completion {
         }
         var names = Set<String>()
         collectKeys(L, prefix: partial, methodsOnly: methodsOnly, into: &names)
+        if !methodsOnly {
+            if isTensor(L, -1) && "grad".hasPrefix(partial) { names.insert("grad") }
+            for name in lazySubmodules(L) where name.hasPrefix(partial) && !hidden(name, partial) {
+                names.insert(name)
+            }
+        }
         if sepIndex == nil {
             for k in keywords where k.hasPrefix(partial) { names.insert(k) }
         }
@@ -97,16 +103,64 @@ enum Completion {
         }
     }
 
+    /// Whether the value at `idx` is a tensor (its metatable is the registry's `sslua.Tensor`).
+    private static func isTensor(_ L: OpaquePointer, _ idx: Int32) -> Bool {
+        guard lua_getmetatable(L, idx) != 0 else { return false }
+        sslua_getregistrytable(L, "sslua.Tensor")
+        defer { sslua_pop(L, 2) }
+        return lua_rawequal(L, -1, -2) != 0
+    }
+
+    /// Submodules a module table loads on first access (`sslua.nn` comes from
+    /// `lua/sslua/nn.lua` through a function `__index`, which cannot be called here): when the
+    /// table on top is `package.loaded[M]` and indexes through a function, the `M.*` modules
+    /// that `package.path` would find are listed from the file system.
+    private static func lazySubmodules(_ L: OpaquePointer) -> [String] {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        guard lua_type(L, top) == LUA_TTABLE, lua_getmetatable(L, top) != 0,
+              rawField(L, "__index") == LUA_TFUNCTION else { return [] }
+        sslua_pop(L, 1)
+        lua_rawgeti(L, sslua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        guard rawField(L, "package") == LUA_TTABLE else { return [] }
+        lua_pushvalue(L, -1)
+        guard rawField(L, "path") == LUA_TSTRING, let p = lua_tolstring(L, -1, nil) else { return [] }
+        let path = String(cString: p)
+        sslua_pop(L, 1)
+        guard rawField(L, "loaded") == LUA_TTABLE else { return [] }
+        var module: String?
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            if lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, top) != 0,
+               let k = lua_tolstring(L, -2, nil) {
+                module = String(cString: k)
+            }
+            sslua_pop(L, 1)
+        }
+        guard let m = module else { return [] }
+        let fm = FileManager.default
+        var names: [String] = []
+        for template in path.split(separator: ";") {
+            guard let q = template.firstIndex(of: "?") else { continue }
+            let dir = template[..<q] + m.replacingOccurrences(of: ".", with: "/") + "/"
+            let suffix = String(template[template.index(after: q)...])
+            for entry in (try? fm.contentsOfDirectory(atPath: String(dir))) ?? [] {
+                if suffix.hasPrefix("/") {
+                    if fm.fileExists(atPath: dir + entry + suffix) { names.append(entry) }
+                } else if entry.hasSuffix(suffix) && entry.count > suffix.count {
+                    names.append(String(entry.dropLast(suffix.count)))
+                }
+            }
+        }
+        return names.filter(isIdentifier)
+    }
+
     /// With a value on top, pushes the table its indexing continues in: `sslua.Tensor` for a
     /// tensor, else the metatable's `__index` when that is a table. Pushes nothing and
     /// returns false otherwise.
     private static func pushIndexTarget(_ L: OpaquePointer, _ idx: Int32) -> Bool {
         let abs = lua_absindex(L, idx)
-        guard lua_getmetatable(L, abs) != 0 else { return false }     // mt
-        sslua_getregistrytable(L, "sslua.Tensor")                      // mt, tensor mt
-        let isTensor = lua_rawequal(L, -1, -2) != 0
-        sslua_pop(L, 2)
-        if isTensor {
+        if isTensor(L, abs) {
             lua_rawgeti(L, sslua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
             if rawField(L, "sslua") == LUA_TTABLE && rawField(L, "Tensor") == LUA_TTABLE { return true }
             sslua_pop(L, 1)

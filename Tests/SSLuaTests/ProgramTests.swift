@@ -3,7 +3,7 @@ import Testing
 
 /// The `sslua` program (SPEC §2), driven as a user would: the real binary with options,
 /// scripts, environment variables and standard input; the REPL through piped `-i` and through
-/// a pseudo-terminal (`pty_session.py`) for line editing, completion, history and Ctrl-C.
+/// a pseudo-terminal (`ptySession`, a Python helper) for line editing, completion, history and Ctrl-C.
 @Suite struct ProgramTests {
     /// A fresh directory for the files of one test. Its path is short so that chunk names
     /// (at most 60 characters in messages) are not abbreviated with `...`.
@@ -142,6 +142,12 @@ import Testing
         let bad = try runSSLua(["-"], stdin: "error('from stdin')", env: Self.cleanInit)
         #expect(bad.status == 1)
         #expect(bad.stderr.hasPrefix("sslua: stdin:1: from stdin\nstack traceback:"))
+        // no arguments and stdin not a terminal: stdin is the script (an error exits with 1)
+        let plain = try runSSLua([], stdin: "print('piped', #arg)", env: Self.cleanInit)
+        #expect(plain.stdout == "piped\t0\n")
+        let plainBad = try runSSLua([], stdin: "print('x')\nerror('piped error')", env: Self.cleanInit)
+        #expect(plainBad.status == 1)
+        #expect(plainBad.stderr.hasPrefix("sslua: stdin:2: piped error"))
     }
 
     @Test func unknownOptionPrintsUsage() throws {
@@ -337,14 +343,14 @@ import Testing
 
     // MARK: REPL in a pseudo-terminal
 
-    /// Runs `pty_session.py` steps against `sslua args` in a pseudo-terminal with HOME=`home`.
-    static func pty(_ args: [String], home: URL, _ steps: [String]) throws -> RunResult {
-        let helper = Paths.root.appendingPathComponent("Tests/SSLuaTests/pty_session.py").path
-        var env = cleanInit
+    /// Runs `ptySession` steps against `sslua args` in a pseudo-terminal with HOME=`home`.
+    static func pty(_ args: [String], home: URL, env extra: [String: String] = [:],
+                    _ steps: [String]) throws -> RunResult {
+        var env = cleanInit.merging(extra) { $1 }
         env["HOME"] = home.path
         env["TERM"] = "xterm"
         return try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
-                              ["python3", helper, Paths.binary.path] + args + ["--"] + steps, env: env)
+                              ["python3", "-c", ptySession, Paths.binary.path] + args + ["--"] + steps, env: env)
     }
 
     @Test func terminalReplEvaluatesAndKeepsHistory() throws {
@@ -385,6 +391,24 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
     }
 
+    @Test func terminalCompletesLazySubmodulesAndGrad() throws {
+        // `sslua.<name>` loads lua/sslua/<name>.lua on first access; completion lists such
+        // modules from package.path without loading them.
+        let home = try Self.tempDir()
+        let lib = home.appendingPathComponent("lib/sslua")
+        try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
+        _ = try Self.write("return { answer = 4241 }", "lazy_thing.lua", in: lib)
+        let r = try Self.pty([], home: home, env: ["LUA_PATH": home.path + "/lib/?.lua;;"], [
+            "expect:> ", "send:=package.loaded['sslua.lazy_thing']\\n", "expect:nil",
+            "expect:> ", "send:=sslua.lazy_t\\t.answer + 1\\n", "expect:4242",
+            "expect:> ", "send:x = sslua.ones(2):requires_grad()\\n",
+            "expect:> ", "send:x:sum():backward()\\n",
+            "expect:> ", "send:=x.gra\\t:sum():item() * 1000 + 7\\n", "expect:2007",
+            "expect:> ", "send:\\x04", "eof",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+    }
+
     @Test func terminalCtrlCInterruptsStatement() throws {
         let home = try Self.tempDir()
         let r = try Self.pty([], home: home, [
@@ -407,3 +431,110 @@ import Testing
         #expect(r.stdout.hasSuffix("[exit 1]"))
     }
 }
+
+/// The pseudo-terminal driver, in Python (standard library only), kept inline so the test
+/// target holds only Swift sources.
+let ptySession = #"""
+#!/usr/bin/env python3
+"""Drives a program in a pseudo-terminal, for the REPL tests in ProgramTests.swift.
+
+usage: python3 -c "$PTY_SESSION" PROGRAM [ARGS...] -- STEP...
+
+Steps run in order:
+  send:TEXT     write TEXT to the terminal (backslash escapes: \\n \\t \\x03 ...), once the
+                output has been quiet for 0.2 s: keys typed before libedit has put the
+                terminal in raw mode would be read in cooked mode (a ^D there is lost)
+  expect:TEXT   wait (at most 10 s) until TEXT appears in the output after the last match
+  sleep:SECONDS wait
+  eof           wait (at most 10 s) for the program to exit; appends "[exit N]" to the
+                transcript (N is the exit status, or -SIGNAL)
+On success prints the transcript and exits 0; if an expectation fails, prints the
+transcript and the failed step on stderr and exits 1. Only the standard library is used.
+"""
+import codecs
+import os
+import pty
+import select
+import signal
+import sys
+import time
+
+
+def main():
+    argv = sys.argv[1:]
+    split = argv.index("--")
+    command, steps = argv[:split], argv[split + 1:]
+    pid, fd = pty.fork()
+    if pid == 0:
+        # A test runner may start us with signals blocked or ignored, and both survive exec:
+        # give the program the terminal defaults a shell would.
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.execv(command[0], command)
+    output = b""
+    seen = 0  # expectations search after the previous match
+
+    def pump(timeout):
+        nonlocal output
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # the child has closed the terminal
+            return False
+        if not data:
+            return False
+        output += data
+        return True
+
+    def fail(step):
+        sys.stdout.write(output.decode("utf-8", "replace"))
+        sys.stderr.write("pty session: step failed: %s\n" % step)
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+        sys.exit(1)
+
+    for step in steps:
+        kind, _, arg = step.partition(":")
+        if kind == "send":
+            settle = time.time() + 2
+            before = len(output) + 1
+            while len(output) != before and time.time() < settle:
+                before = len(output)
+                pump(0.2)
+            os.write(fd, codecs.decode(arg, "unicode_escape").encode("utf-8"))
+        elif kind == "sleep":
+            end = time.time() + float(arg)
+            while time.time() < end and pump(max(0.0, end - time.time())):
+                pass
+        elif kind == "expect":
+            want = codecs.decode(arg, "unicode_escape").encode("utf-8")
+            end = time.time() + 10
+            while want not in output[seen:]:
+                if time.time() > end or not pump(0.1):
+                    fail(step)
+            seen = output.index(want, seen) + len(want)
+        elif kind == "eof":
+            end = time.time() + 10
+            while pump(0.1):
+                if time.time() > end:
+                    fail(step)
+            _, status = os.waitpid(pid, 0)
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+            output += b"[exit %d]" % code
+        else:
+            fail("unknown step " + step)
+    sys.stdout.write(output.decode("utf-8", "replace"))
+    try:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
+"""#
