@@ -159,12 +159,13 @@ final class Runner {
             lua_pushstring(L, "'arg' is not a table")
             return nil
         }
-        let n = Int32(clamping: lua_rawlen(L, -1))
-        guard lua_checkstack(L, n + 3) != 0 else {
+        let len = lua_rawlen(L, -1)
+        guard len <= 1_000_000, lua_checkstack(L, Int32(len) + 3) != 0 else {
             sslua_pop(L, 1)
             lua_pushstring(L, "too many arguments to script")
             return nil
         }
+        let n = Int32(len)
         var i: Int32 = 1
         while i <= n { lua_rawgeti(L, -i, lua_Integer(i)); i += 1 }   // the table sinks as we push
         sslua_remove(L, -n - 1)
@@ -205,8 +206,8 @@ final class Runner {
         defer { sslua_pop(L, 1) }
         if lua_type(L, -1) == LUA_TBOOLEAN { return lua_toboolean(L, -1) != 0 ? 0 : 1 }
         var isInt: Int32 = 0
-        let code_ = sslua_tointeger(L, -1, &isInt)
-        if lua_type(L, -1) == LUA_TNUMBER && isInt != 0 { return Int32(truncatingIfNeeded: code_) }
+        let status = sslua_tointeger(L, -1, &isInt)
+        if lua_type(L, -1) == LUA_TNUMBER && isInt != 0 { return Int32(truncatingIfNeeded: status) }
         return 0
     }
 }
