@@ -5,7 +5,7 @@
 /// costs no N x N buffer, and a log-sum-exp over the pairs.
 public enum Alignment {
     public static func alignment(_ z1: Tensor, _ z2: Tensor) throws -> Double {
-        let d = try NearestNegative.normalizedDistance(z1, z2).toDoubles()
+        let d = try NearestNegative.distances(z1, z2)
         return d.reduce(0) { $0 + $1 * $1 } / Double(d.count)
     }
 

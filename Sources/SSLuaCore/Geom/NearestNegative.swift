@@ -12,6 +12,12 @@ public enum NearestNegative {
 
     /// Per row, || a_i/||a_i|| - b_i/||b_i|| || (Fig. 5), as an N-vector in the inputs' dtype.
     public static func normalizedDistance(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let out = try distances(a, b)
+        return try Tensor.from(out, shape: [out.count], dtype: DType.promote(a.dtype, b.dtype))
+    }
+
+    /// The distances of `normalizedDistance` in float64.
+    static func distances(_ a: Tensor, _ b: Tensor) throws -> [Double] {
         let (n, d) = try Contrastive.checkPair(a, b, ("a", "b"), minN: 1)
         let x = try a.to(.float64).contiguous(), y = try b.to(.float64).contiguous()
         let xp = x.base(Double.self), yp = y.base(Double.self)
@@ -24,7 +30,7 @@ public enum NearestNegative {
             for k in 0..<d { let t = xp[i * d + k] * ia - yp[i * d + k] * ib; s += t * t }
             out[i] = s.squareRoot()
         }
-        return try Tensor.from(out, shape: [n], dtype: DType.promote(a.dtype, b.dtype))
+        return out
     }
 
     /// Fraction of i with labels_pool[idx_i] == labels_i (Fig. 6), idx 0-based.
