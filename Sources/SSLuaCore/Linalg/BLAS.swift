@@ -47,3 +47,56 @@ extension BLAS {
                     0, c, Int32(max(m, 1)))
     }
 }
+
+extension BLAS {
+    /// C = A A^T (n x n, full, row-major) for a row-major n x k A: syrk on the upper
+    /// triangle (half a gemm's flops), then mirrored.
+    public static func gramFull<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
+                                                 into c: UnsafeMutablePointer<T>) {
+        if n == 0 { return }
+        if T.self == Float.self {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
+        } else {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
+        }
+        mirrorUpper(c, n)
+    }
+
+    /// Copies the upper triangle of a row-major n x n matrix to its lower one, in tiles.
+    public static func mirrorUpper<T: TensorScalar>(_ c: UnsafeMutablePointer<T>, _ n: Int) {
+        let tile = 16   // small tiles: rows of a power-of-two width alias in L1 (4 KB stride)
+        let tiles = (n + tile - 1) / tile
+        Parallel.forRange(tiles, grain: 1) { lo, hi in
+            for bi in lo..<hi {
+                let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
+                var j0 = 0
+                while j0 <= i0 {
+                    let j1 = Swift.min(n, j0 + tile)
+                    for i in i0..<i1 { for j in j0..<Swift.min(j1, i) { c[i * n + j] = c[j * n + i] } }
+                    j0 += tile
+                }
+            }
+        }
+    }
+
+    /// out = g + g^T for a row-major n x n g, in tiles.
+    public static func symmetrize<T: TensorScalar>(_ g: UnsafePointer<T>, _ n: Int, into out: UnsafeMutablePointer<T>) {
+        let tile = 16   // small tiles: rows of a power-of-two width alias in L1 (4 KB stride)
+        let tiles = (n + tile - 1) / tile
+        Parallel.forRange(tiles, grain: 1) { lo, hi in
+            for bi in lo..<hi {
+                let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
+                var j0 = 0
+                while j0 < n {
+                    let j1 = Swift.min(n, j0 + tile)
+                    for i in i0..<i1 { for j in j0..<j1 { out[i * n + j] = g[i * n + j] + g[j * n + i] } }
+                    j0 += tile
+                }
+            }
+        }
+    }
+}

@@ -33,35 +33,31 @@ public enum InfoNCE {
         // S = F_A F^T, then overwritten row by row with G = softmax - onehot(positive)
         let g = try Tensor(shape: [anchors, rows], dtype: T.dtype, zeroed: false)
         let gp = g.base(T.self)
-        BLAS.gemm(false, true, anchors, rows, d, T(1), fp, d, fp, d, T(0), gp, rows)
+        if anchors == rows { BLAS.gramFull(fp, rows: rows, cols: d, into: gp) }
+        else { BLAS.gemm(false, true, anchors, rows, d, T(1), fp, d, fp, d, T(0), gp, rows) }
         var perRow = [Double](repeating: 0, count: anchors)
+        var lseRow = [Double](repeating: 0, count: anchors)
         let b = T(beta), paper = form == .paper
-        perRow.withUnsafeMutableBufferPointer { lp in
-            let lpp = lp.baseAddress!
+        perRow.withUnsafeMutableBufferPointer { lp in lseRow.withUnsafeMutableBufferPointer { lsp in
+            let lpp = lp.baseAddress!, lse = lsp.baseAddress!
             Parallel.forRange(anchors, grain: max(1, 16384 / rows)) { lo, hi in
                 for a in lo..<hi {
                     let row = gp + a * rows
                     let p = a < n ? a + n : a - n
                     let pos = row[p]
-                    var m = -T.infinity
-                    for k in 0..<rows where k != a && !(paper && k == p) { m = Swift.max(m, row[k]) }
-                    // x = beta (s - max) <= 0; excluded entries get a large negative value
-                    for k in 0..<rows { row[k] = b * (row[k] - m) }
-                    row[a] = -1000
-                    if paper { row[p] = -1000 }
-                    FastExp.expInPlace(row, rows)
-                    row[a] = 0
-                    if paper { row[p] = 0 }
-                    var s = 0.0
-                    for k in 0..<rows { s += Double(row[k]) }
-                    let inv = T(1 / s)
-                    for k in 0..<rows { row[k] *= inv }
+                    // excluded entries -> -inf: they drop out of the max and exp to 0
+                    row[a] = -T.infinity
+                    if paper { row[p] = -T.infinity }
+                    let m = FastExp.rowMax(row, rows)
+                    let s = FastExp.expShiftSum(row, rows, scale: b, shift: m)
+                    FastExp.scale(row, rows, T(1 / s))
                     row[p] -= 1
                     // l = -beta pos + beta m + log s
-                    lpp[a] = -beta * Double(pos) + beta * Double(m) + _logD(s)
+                    lse[a] = beta * Double(m) + _logD(s)
+                    lpp[a] = -beta * Double(pos) + lse[a]
                 }
             }
-        }
+        } }
         var total = 0.0
         for v in perRow { total += v }
         let out = try Tensor.scalar(total / Double(anchors), dtype: T.dtype)
@@ -71,12 +67,47 @@ public enum InfoNCE {
             let c = T(go.value(at: 0) * beta / Double(anchors))
             let df = try Tensor(shape: [rows, d], dtype: T.dtype, zeroed: false)
             let dp = df.base(T.self)
-            // dF = c G^T F_A  (all rows) ; dF_A += c G F
-            BLAS.gemm(true, false, rows, d, anchors, c, gp, rows, fp, d, T(0), dp, d)
-            BLAS.gemm(false, false, anchors, d, rows, c, gp, rows, fp, d, T(1), dp, d)
+            if anchors == rows {
+                // dF = c (G + G^T) F: one gemm
+                let m = try Tensor(shape: [rows, rows], dtype: T.dtype, zeroed: false)
+                symmetrizedGradient(gp, lseRow, n, rows, m.base(T.self))
+                BLAS.gemm(false, false, rows, d, rows, c, m.base(T.self), rows, fp, d, T(0), dp, d)
+            } else {
+                // dF = c G^T F_A (all rows); dF_A += c G F
+                BLAS.gemm(true, false, rows, d, anchors, c, gp, rows, fp, d, T(0), dp, d)
+                BLAS.gemm(false, false, anchors, d, rows, c, gp, rows, fp, d, T(1), dp, d)
+            }
             Contrastive.normalizeBackward(dp, fp, np, rows, d)
             return try Contrastive.split(df, z1, z2)
         }
+    }
+}
+
+extension InfoNCE {
+    /// M = G + G^T for all-anchor G = P - E (P the masked softmax rows, E the positives),
+    /// without a transposed pass: S is symmetric and the mask is symmetric, so
+    /// P[k,a] = P[a,k] exp(lse_a - lse_k) and M[a,k] = P[a,k] (1 + u_a v_k) - E[a,k] - E[k,a],
+    /// u_a = exp(lse_a - L0), v_k = exp(L0 - lse_k). Falls back to a tiled transpose when the
+    /// log-normalisers spread too far for float (huge beta).
+    static func symmetrizedGradient<T: TensorScalar>(_ g: UnsafePointer<T>, _ lse: [Double], _ n: Int, _ rows: Int,
+                                                     _ out: UnsafeMutablePointer<T>) {
+        let lo = lse.min() ?? 0, hi = lse.max() ?? 0
+        if hi - lo > 60 { BLAS.symmetrize(g, rows, into: out); return }
+        let l0 = (lo + hi) / 2
+        let u = lse.map { T(_expD($0 - l0)) }, v = lse.map { T(_expD(l0 - $0)) }
+        u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
+            let up = ub.baseAddress!, vp = vb.baseAddress!
+            Parallel.forRange(rows, grain: max(1, 16384 / rows)) { lo, hi in
+                for a in lo..<hi {
+                    let gr = g + a * rows, orow = out + a * rows
+                    let ua = up[a]
+                    let p = a < n ? a + n : a - n
+                    // g holds P - E on row a: restore P at the positive before scaling
+                    for k in 0..<rows { orow[k] = gr[k] * (1 + ua * vp[k]) }
+                    orow[p] = (gr[p] + 1) * (1 + ua * vp[p]) - 2
+                }
+            }
+        } }
     }
 }
 
