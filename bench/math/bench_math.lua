@@ -36,10 +36,17 @@ if which == "all" or which == "knn" then
   local test = S.randn(10000, 512, { rng = g })
   local trl = S.randint(1, classes, 50000, { rng = g })
   local tel = S.randint(1, classes, 10000, { rng = g })
-  local before = S.memory()
+  -- peak extra memory: VmHWM after the call minus VmRSS before it (Linux /proc)
+  local function status(key)
+    local f = io.open("/proc/self/status"); if not f then return 0 end
+    local s = f:read("a"); f:close()
+    return (tonumber(s:match(key .. ":%s*(%d+)")) or 0) * 1024
+  end
+  collectgarbage()
+  local rss0 = status("VmRSS")
   local t0 = S.clock()
   local acc = S.geom.knn_accuracy { train = train, train_labels = trl, test = test, test_labels = tel }
   local t = S.clock() - t0
-  print(string.format("knn %.6f %d", t, before))
+  print(string.format("knn %.6f %d", t, status("VmHWM") - rss0))
   io.stderr:write(string.format("knn accuracy %.4f (chance ~0.01)\n", acc))
 end
