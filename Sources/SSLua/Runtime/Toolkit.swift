@@ -21,7 +21,7 @@ public enum Toolkit {
 
     /// Every library, in load order. Binding files add theirs here.
     static var libraries: [LuaLibrary] {
-        TensorBindings.libraries + AutogradBindings.libraries
+        TensorBindings.libraries + AutogradBindings.libraries + NNBindings.libraries
     }
 
     /// Directories searched for the pure-Lua half of the toolkit (`lua/sslua/*.lua`).
