@@ -28,6 +28,9 @@ public enum Toolkit {
          LossBindings.libraries,
          GeomBindings.libraries,
          LieBindings.libraries,
+         NNBindings.libraries,
+         DataBindings.libraries,
+         AugBindings.libraries,
         ].flatMap { $0 }
     }
 
