@@ -214,6 +214,22 @@ function experiment.args(defaults, opts)
   return cfg
 end
 
+--- experiment.preset(cfg, {quick = {...}, full = {...}}): under --quick (or --full) the
+--- listed values replace the defaults, except the options given on the command line.
+function experiment.preset(cfg, presets)
+  if type(cfg) ~= "table" or type(presets) ~= "table" then
+    error("experiment.preset: expected the config and a table of presets", 2)
+  end
+  for _, mode in ipairs({ "quick", "full" }) do
+    if cfg[mode] and presets[mode] then
+      for k, v in pairs(presets[mode]) do
+        if not experiment.given(cfg, k) then cfg[k] = v end
+      end
+    end
+  end
+  return cfg
+end
+
 --- experiment.given(cfg, name) -> true when `--name` was on the command line.
 function experiment.given(cfg, name)
   local meta = configs[cfg]
