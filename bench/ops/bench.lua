@@ -1,7 +1,7 @@
 -- sslua side of bench/ops: best wall time (ms) of each op, one "name ms" line each.
 -- Usage: sslua bench/ops/bench.lua [threads]
 local S = sslua
-S.threads(tonumber(arg and arg[1] or os.getenv("SSLUA_BENCH_THREADS")) or 2)
+S.threads(tonumber(arg and arg[1]) or 2)
 local N = 2048  -- 2048 x 2048 = 4M floats
 local a, b = S.randn(N, N, {rng = S.rng(1)}), S.randn(N, N, {rng = S.rng(2)})
 
