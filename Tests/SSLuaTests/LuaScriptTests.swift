@@ -30,8 +30,15 @@ struct RunResult { let status: Int32; let stdout: String; let stderr: String }
 
 /// Runs sslua with `args` (and optional stdin) from the repository root.
 func runSSLua(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> RunResult {
+    try runProcess(Paths.binary, args, stdin: stdin, env: env)
+}
+
+/// Runs `executable` with `args` (and optional stdin) from the repository root; `env` is
+/// added to this process's environment.
+func runProcess(_ executable: URL, _ args: [String], stdin: String? = nil,
+                env: [String: String] = [:]) throws -> RunResult {
     let p = Process()
-    p.executableURL = Paths.binary
+    p.executableURL = executable
     p.arguments = args
     p.currentDirectoryURL = Paths.root
     var e = ProcessInfo.processInfo.environment
