@@ -51,6 +51,7 @@ enum LossBindings {
             let total = try inv.add(rep).add(ent)
             lua_createtable(a.L, 0, 5)
             setField(a, "invariance", inv)
+            setField(a, "alignment", inv)      // the same term under the name the examples use
             setField(a, "repulsion", rep)
             setField(a, "entropy", ent)
             setField(a, "loss", total)
