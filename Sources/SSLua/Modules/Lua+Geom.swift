@@ -4,6 +4,23 @@ import SSLuaCore
 
 /// `sslua.geom` (SPEC §4.4, §6): spectra, ranks, FVU, nearest negatives, kNN and linear
 /// evaluation, alignment/uniformity, histograms, linear regions. Scalars come back as numbers.
+///
+///     geom.singular_values(M)                     descending, M's dtype
+///     geom.rank(M[, {tau=} | {rtol=} | {variance=}])  integer; default NumPy's matrix_rank tolerance
+///     geom.effective_rank(M)                      RankMe
+///     geom.fvu(D, W)                              Eq. 10; D N x d_enc, W d_enc x d_proj
+///     geom.nearest_negative(h1, h2[, W])          idx (1-based into [h1; h2]), the h~* rows
+///     geom.normalized_distance(a, b)              per-row distance of the normalised rows
+///     geom.label_agreement(idx, labels_pool, labels)  fraction in [0, 1]
+///     geom.knn_accuracy{train=, train_labels=, test=, test_labels=, k = 200, temperature = 0.07}
+///     geom.linear_probe{train=, train_labels=, test=, test_labels=, epochs = 500, lr = 1,
+///                       weight_decay = 1e-4, tol = 1e-6} -> test_acc, train_acc, {loss, iterations}
+///         (L-BFGS, full batch; epochs = maximum iterations, lr = the first step's scale)
+///     geom.alignment(z1, z2), geom.uniformity(z)  Wang & Isola (t = 2)
+///     geom.histogram(x[, bins = 10[, {range = {lo, hi}}]]) -> counts, edges (float64)
+///     geom.linear_regions(mlp, H) -> count, region id per row (1-based)
+///         mlp: { {W1, b1}, {W2, b2}, ... } with W out x in (nn.Linear's layout), ReLU between
+///         layers, or an sslua.nn Linear/Sequential (BatchNorm1d counts as its eval-mode map).
 enum GeomBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.geom", functions)] }
 
