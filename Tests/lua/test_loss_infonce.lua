@@ -138,6 +138,9 @@ local bad = {
   { function() return loss.upper_bound(z, z, S.randn(3, 3, 1)) end, "sslua.loss.upper_bound: W" },
   { function() return loss.upper_bound(z, z, S.randn(2, 3)) end, "pass weight:t()" },
   { function() return loss.upper_bound(z, z) end, "sslua.loss.upper_bound" },
+  { function() return loss.upper_bound(z, z, S.randn(3, 2), 5) end, "sslua.loss.upper_bound: bad argument #4" },
+  { function() return loss.infonce_terms(z, z, "x") end, "sslua.loss.infonce_terms: bad argument #3" },
+  { function() return loss.infonce(z, z, 2) end, "sslua.loss.infonce: bad argument #3" },
   { function() return loss.upper_bound(z, S.randn(3, 3), S.randn(3, 2)) end, "same size" },
   { function() return loss.upper_bound(S.randn(1, 3), S.randn(1, 3), S.randn(3, 2)) end, "N >= 2" },
 }
