@@ -15,6 +15,10 @@ public struct Conv2dGeometry {
 /// gemm shapes, small enough to stay far below PyTorch's activation memory.
 let convColumnBudget = 1 << 22
 
+/// From this output plane size on, per-sample gemms are efficient and write the NCHW output
+/// (and read its gradient) in place; below it a chunk of samples shares one gemm.
+let convDirectSpatial = 256
+
 extension Tensor {
     /// Checks shapes and returns the geometry of `conv2d(x, w)`.
     static func convGeometry(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int),
@@ -151,17 +155,22 @@ extension Tensor {
                                              _ b: UnsafeMutablePointer<T>?, _ out: UnsafeMutablePointer<T>) throws {
         let per = convChunk(g)
         let col = try NNWorkspace.buffer(0, g.ckk * per * g.ohw, T.self)
-        let tmp = per > 1 ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
+        let tmp = per > 1 && g.ohw < convDirectSpatial ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
         for (n0, nb) in nnChunks(g.n, per) {
             try Parallel.checkInterrupt()
             im2col(g, x, n0, nb, col)
             let ld = nb * g.ohw
-            if nb == 1 {
-                let dst = out + n0 * g.o * g.ohw
-                nnGemm(false, false, g.o, g.ohw, g.ckk, T(1), w, g.ckk, col, ld, T(0), dst, g.ohw)
+            if nb == 1 || g.ohw >= convDirectSpatial {
+                for j in 0..<nb {
+                    let dst = out + (n0 + j) * g.o * g.ohw
+                    nnGemm(false, false, g.o, g.ohw, g.ckk, T(1), w, g.ckk, col + j * g.ohw, ld, T(0), dst, g.ohw)
+                }
                 if let b = b {
-                    Parallel.forRange(g.o, grain: max(1, 16384 / max(g.ohw, 1))) { lo, hi in
-                        for o in lo..<hi { let bv = b[o], d = dst + o * g.ohw; for i in 0..<g.ohw { d[i] += bv } }
+                    Parallel.forRange(nb * g.o, grain: max(1, 16384 / max(g.ohw, 1))) { lo, hi in
+                        for t in lo..<hi {
+                            let bv = b[t % g.o], d = out + (n0 * g.o + t) * g.ohw
+                            for i in 0..<g.ohw { d[i] += bv }
+                        }
                     }
                 }
             } else {
@@ -199,12 +208,32 @@ extension Tensor {
         if gx == nil && gw == nil { return }
         let per = convChunk(g)
         let col = try NNWorkspace.buffer(0, g.ckk * per * g.ohw, T.self)
-        let gT = per > 1 ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
+        let direct = g.ohw >= convDirectSpatial
+        let gT = per > 1 && !direct ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
         let dcol = try NNWorkspace.buffer(2, g.ckk * per * g.ohw, T.self)
         var first = true
         for (n0, nb) in nnChunks(g.n, per) {
             try Parallel.checkInterrupt()
             let ld = nb * g.ohw
+            if direct || nb == 1 {
+                // per-sample products on the output gradient in place (no gather)
+                if let gw = gw {
+                    im2col(g, x, n0, nb, col)
+                    for j in 0..<nb {
+                        nnGemm(false, true, g.o, g.ckk, g.ohw, T(1), gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                               col + j * g.ohw, ld, first && j == 0 ? T(0) : T(1), gw, g.ckk)
+                    }
+                }
+                if let gx = gx {
+                    for j in 0..<nb {
+                        nnGemm(true, false, g.ckk, g.ohw, g.o, T(1), w, g.ckk, gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                               T(0), dcol + j * g.ohw, ld)
+                    }
+                    col2im(g, dcol, n0, nb, gx)
+                }
+                first = false
+                continue
+            }
             // the chunk's output gradient as [O, nb*OHW]
             let G: UnsafeMutablePointer<T>
             if nb == 1 { G = gout + n0 * g.o * g.ohw } else {

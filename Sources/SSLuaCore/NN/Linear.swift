@@ -81,7 +81,7 @@ extension Tensor {
             let g = try Tensor(shape: a.shape, dtype: a.dtype, zeroed: false)
             func back<T: TensorScalar>(_: T.Type) {
                 let gp = gc.base(T.self), yp = out.base(T.self), dp = g.base(T.self)
-                Parallel.forRange(n) { lo, hi in for i in lo..<hi { dp[i] = yp[i] > 0 ? gp[i] : 0 } }
+                Parallel.forRange(n) { lo, hi in rowScaledMask(gp + lo, yp + lo, dp + lo, hi - lo, T(1), relu: true) }
             }
             switch a.dtype { case .float32: back(Float.self); case .float64: back(Double.self) }
             return [g, g]
