@@ -41,7 +41,11 @@ local function step()
   local loss = infonce(proj(enc(x)))
   loss:backward()
   opt:step()
-  return loss:item()
+  local l = loss:item()
+  -- the step's graph is garbage now; collect it as PyTorch's refcounting would
+  loss = nil
+  collectgarbage()
+  return l
 end
 
 step()   -- warm-up (workspace allocation, first touches)

@@ -76,13 +76,14 @@ extension Tensor {
         if let w = weight { inputs.append(w) }
         if let b = bias { inputs.append(b) }
         let savedMean = mean, savedInv = invstd
+        let y = out.detach()   // the output's values without its node: no retain cycle
         return out.recorded("batch_norm", inputs) { gout in
             let gc = try gout.contiguous()
             let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false) : nil
             let gw = (weight?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
             let gb = (bias?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
             func backward<T: TensorScalar>(_: T.Type) {
-                let xp = xc.base(T.self), gp = gc.base(T.self), yp = out.base(T.self)
+                let xp = xc.base(T.self), gp = gc.base(T.self), yp = y.base(T.self)
                 let wp = wc?.base(T.self)
                 let gxp = gx?.base(T.self), gwp = gw?.base(T.self), gbp = gb?.base(T.self)
                 savedMean.withUnsafeBufferPointer { mb in savedInv.withUnsafeBufferPointer { ib in
