@@ -30,11 +30,15 @@ func nnGemm<T: TensorScalar>(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
 /// so a training step does not page-fault fresh buffers in for every layer. The Lua runtime
 /// is single-threaded, and each slot is used by one kernel at a time.
 enum NNWorkspace {
-    nonisolated(unsafe) static var slots: [(UnsafeMutableRawPointer, Int)] = Array(repeating: (UnsafeMutableRawPointer(bitPattern: 0x10)!, 0), count: 4)
+    nonisolated(unsafe) static var slots: [(UnsafeMutableRawPointer, Int)] = []
 
-    /// A buffer of at least `count` elements of `T` in `slot`.
+    /// A buffer of at least `count` elements of `T` in `slot`. Not thread-safe: take buffers
+    /// before entering a parallel region.
     static func buffer<T: TensorScalar>(_ slot: Int, _ count: Int, _: T.Type) throws -> UnsafeMutablePointer<T> {
-        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        while slots.count <= slot { slots.append((UnsafeMutableRawPointer(bitPattern: 0x10)!, 0)) }
+        let (b, o) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !o else { throw SSLuaError("workspace of \(count) elements is too large") }
+        let bytes = b
         if slots[slot].1 < bytes {
             if slots[slot].1 > 0 { free(slots[slot].0) }
             slots[slot] = (UnsafeMutableRawPointer(bitPattern: 0x10)!, 0)
