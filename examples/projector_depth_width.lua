@@ -1,0 +1,65 @@
+-- Sec. 5: deeper and wider MLP projectors. A ReLU MLP projector is affine on each region of
+-- its activation pattern (Eq. 11); the more regions, the less the encoder is constrained. Logs
+-- per projector and epoch the kNN accuracy of encoder features and of projector features,
+-- and the number of linear regions the encoder outputs of the evaluation set visit.
+--   sslua examples/projector_depth_width.lua [--projectors 64,256-64,256-256-64] [--quick | --full --data-dir DIR]
+local experiment = require "sslua.experiment"
+local paper = require "sslua.paper"
+local plot = require "sslua.plot"
+local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
+
+local cfg = experiment.args({
+  projectors = { "64", "256-64", "256-256-64", "1024-64" }, policy = "large", epochs = 6, batch = 128, beta = 2.0,
+  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 32, knn_k = 200, eval_n = 512,
+  arch = "resnet", blocks = { 1, 1, 1 }, width = 16,
+  optimizer = "adam", lr = 1e-3, momentum = 0.9, weight_decay = 0.0,
+}, { description = "Sec. 5: encoder vs projector kNN accuracy and linear regions for deeper/wider projectors.",
+  help = { projectors = "projector layer sizes after the encoder, '-' between layers (64 = linear)" } })
+experiment.preset(cfg, {
+  quick = { projectors = { "16", "32-16" }, n = 192, n_test = 64, size = 16, width = 8, epochs = 1, batch = 64, knn_k = 20, eval_n = 64 },
+  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, epochs = 100, eval_n = 2048,
+    projectors = { "128", "2048-128", "2048-2048-128" }, optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9 },
+})
+
+local train, test = paper.datasets(cfg)
+local run = experiment.run(cfg, { columns = { "projector", "depth", "width", "epoch", "knn_encoder", "knn_projector", "linear_regions" } })
+local eval_images = train.images:narrow(1, 1, math.min(cfg.eval_n, #train))
+
+for _, spec in ipairs(cfg.projectors) do
+  local rng = sslua.rng(cfg.seed)
+  local encoder, d_enc = paper.encoder(cfg, train.images:size(2), rng)
+  local dims = { d_enc }
+  for d in tostring(spec):gmatch("%d+") do dims[#dims + 1] = tonumber(d) end
+  if #dims < 2 then error("projector '" .. tostring(spec) .. "': expected sizes like 256-64") end
+  local projector = nn.projector { dims = dims, bias = #dims > 2, rng = rng }
+  local hidden = 0
+  for i = 2, #dims - 1 do hidden = math.max(hidden, dims[i]) end
+  paper.simclr(cfg, { encoder = encoder, projector = projector, data = train, policy = aug.policy(cfg.policy), rng = rng,
+    on_epoch = function(epoch)
+      local regions = 1
+      if #dims > 2 then regions = geom.linear_regions(projector, paper.features(encoder, eval_images)) end
+      run:log { projector = tostring(spec), depth = #dims - 1, width = hidden, epoch = epoch,
+        knn_encoder = paper.knn(encoder, train, test, cfg), knn_projector = paper.knn({ encoder, projector }, train, test, cfg),
+        linear_regions = regions }
+    end })
+end
+
+local rows = run:rows()
+local function curves(key)
+  local s = {}
+  for _, g in ipairs(paper.aggregate(rows, "projector", "epoch", key)) do
+    s[#s + 1] = { x = g.x, y = g.mean, label = "projector " .. g.group, marker = true }
+  end
+  return s
+end
+run:save(plot.line { series = curves("knn_encoder"), title = "kNN accuracy of encoder features", xlabel = "epoch", ylabel = "accuracy", legend = "bottom-right" }, "knn_encoder.svg")
+run:save(plot.line { series = curves("knn_projector"), title = "kNN accuracy of projector features", xlabel = "epoch", ylabel = "accuracy", legend = "bottom-right" }, "knn_projector.svg")
+run:save(plot.line { series = curves("linear_regions"), title = "Linear regions of the projector visited by " .. eval_images:size(1) .. " encoder outputs",
+  xlabel = "epoch", ylabel = "regions" }, "linear_regions.svg")
+local last = {}
+for _, r in ipairs(rows) do last[r.projector] = r end
+local table_rows = {}
+for _, spec in ipairs(cfg.projectors) do table_rows[#table_rows + 1] = last[tostring(spec)] end
+experiment.print_table(table_rows, { "projector", "depth", "width", "epoch", "knn_encoder", "knn_projector", "linear_regions" })
+run:finish()
+print("results in " .. run.dir)

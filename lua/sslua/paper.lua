@@ -1,0 +1,156 @@
+-- The paper's experimental setup, shared by the examples: datasets (synthetic by default,
+-- CIFAR-100 under --full), encoders, the linear projector's W, encoder features, kNN accuracy
+-- and mean +- std over seeds. Each function takes the config from experiment.args.
+local paper = {}
+
+local function S() return package.loaded.sslua or _G.sslua end
+
+--- paper.datasets(cfg) -> train, test. cfg.data: "synthetic" (default), "fashion_mnist",
+--- "mnist", "cifar10", "cifar100"; cfg.data_dir the files' root; cfg.n / cfg.n_test sizes.
+function paper.datasets(cfg)
+  local data = S().data
+  local kind = cfg.data or "synthetic"
+  local root = (cfg.data_dir ~= nil and cfg.data_dir ~= "") and cfg.data_dir or nil
+  local train, test
+  if kind == "synthetic" then
+    train = data.synthetic { n = cfg.n, seed = cfg.seed, size = cfg.size }
+    test = data.synthetic { n = cfg.n_test, seed = cfg.seed + 1000003, size = cfg.size }
+    return train, test
+  end
+  local loader = data[kind]
+  if type(loader) ~= "function" then error("paper.datasets: unknown data set '" .. tostring(kind) .. "'", 2) end
+  train = loader { root = root, train = true }
+  test = loader { root = root, train = false }
+  local rng = S().rng(cfg.seed)
+  if cfg.n and cfg.n < #train then train = data.subset(train, cfg.n, { rng = rng }) end
+  if cfg.n_test and cfg.n_test < #test then test = data.subset(test, cfg.n_test, { rng = rng }) end
+  return train, test
+end
+
+--- paper.encoder(cfg, in_channels, rng) -> encoder, d_enc. ResNet-18 (CIFAR stem) under
+--- --full (cfg.arch = "resnet18"), else the small ResNet of cfg.blocks / cfg.width.
+function paper.encoder(cfg, channels, rng)
+  local nn = S().nn
+  if cfg.arch == "resnet18" then
+    return nn.resnet18 { in_channels = channels, cifar = true, rng = rng }, 512
+  end
+  local blocks = cfg.blocks or { 1, 1, 1 }
+  local width = cfg.width or 32
+  return nn.resnet { blocks = blocks, width = width, in_channels = channels, cifar = true, rng = rng },
+    width * 2 ^ (#blocks - 1) // 1
+end
+
+--- paper.weight(projector) -> W (d_enc x d_proj) of a linear projector g(h) = W^T h.
+function paper.weight(projector)
+  local last
+  for name, p in projector:named_parameters() do
+    if name:match("weight$") and p:dim() == 2 then last = p end
+  end
+  if not last then error("paper.weight: the projector has no 2-d weight", 2) end
+  return last:detach():t():contiguous()
+end
+
+--- paper.features(module | {m1, m2, ...}, images [, batch=256]) -> N x d outputs of the
+--- module (or the chain of modules) in eval mode, without grad.
+function paper.features(modules, images, batch)
+  local s = S()
+  batch = batch or 256
+  if modules.parameters then modules = { modules } end
+  local n = images:size(1)
+  local parts = {}
+  for _, m in ipairs(modules) do m:eval() end
+  s.no_grad(function()
+    for i = 1, n, batch do
+      local x = images:narrow(1, i, math.min(batch, n - i + 1))
+      for _, m in ipairs(modules) do x = m(x) end
+      parts[#parts + 1] = x:detach()
+    end
+  end)
+  if #parts == 1 then return parts[1] end
+  return s.cat(parts, 1)
+end
+
+--- paper.knn(modules, train, test, cfg) -> weighted kNN accuracy (k = cfg.knn_k, T = 0.07)
+--- of the features of `modules` (the encoder, or {encoder, projector}).
+function paper.knn(modules, train, test, cfg)
+  local s = S()
+  local k = math.min(cfg.knn_k or 200, #train)
+  return s.geom.knn_accuracy { train = paper.features(modules, train.images), train_labels = train.labels,
+    test = paper.features(modules, test.images), test_labels = test.labels, k = k, temperature = 0.07 }
+end
+
+--- paper.eval_views(cfg, ds, policy [, n]) -> images, view1, view2, indices: a fixed
+--- evaluation batch (the first n images) with two augmented views from a fixed generator.
+function paper.eval_views(cfg, ds, policy, n)
+  local s = S()
+  n = math.min(n or cfg.eval_n or 512, #ds)
+  local images = ds.images:narrow(1, 1, n)
+  local v1, v2 = policy:pair(images, { rng = s.rng(cfg.seed + 7919) })
+  return images, v1, v2
+end
+
+--- paper.labels(ds, n, coarse) -> the first n labels (fine, or coarse when asked) as a tensor.
+function paper.labels(ds, n, coarse)
+  local l = coarse and ds.coarse_labels or ds.labels
+  if l == nil then return nil end
+  if type(l) == "table" then
+    local t = {}
+    for i = 1, n do t[i] = l[i] end
+    return S().tensor(t)
+  end
+  return l:narrow(1, 1, n)
+end
+
+--- paper.optimizer(cfg) -> the optimizer name and options for experiment.simclr.
+function paper.optimizer(cfg)
+  return { optimizer = cfg.optimizer or "adam", lr = cfg.lr, momentum = cfg.momentum, weight_decay = cfg.weight_decay }
+end
+
+--- paper.simclr(cfg, fields) -> experiment.simclr with the config's optimizer and sizes.
+function paper.simclr(cfg, fields)
+  local o = paper.optimizer(cfg)
+  o.epochs, o.batch, o.beta = cfg.epochs, cfg.batch, cfg.beta
+  o.progress = cfg.progress ~= false
+  for k, v in pairs(fields) do o[k] = v end
+  return require("sslua.experiment").simclr(o)
+end
+
+--- paper.mean_std(values) -> mean, standard deviation (n - 1 in the denominator; 0 for one value).
+function paper.mean_std(values)
+  local n = #values
+  if n == 0 then return 0 / 0, 0 / 0 end
+  local m = 0
+  for _, v in ipairs(values) do m = m + v end
+  m = m / n
+  if n == 1 then return m, 0 end
+  local s = 0
+  for _, v in ipairs(values) do s = s + (v - m) ^ 2 end
+  return m, math.sqrt(s / (n - 1))
+end
+
+--- paper.aggregate(rows, group, x, y) -> per group: {x = {...}, mean = {...}, std = {...}}
+--- over the rows sharing (group value, x value) — e.g. mean +- std over seeds per epoch.
+function paper.aggregate(rows, group, x, y)
+  local out, order = {}, {}
+  for _, r in ipairs(rows) do
+    local g = group and r[group] or "all"
+    if not out[g] then out[g] = { cells = {}, xs = {} }; order[#order + 1] = g end
+    local o = out[g]
+    if not o.cells[r[x]] then o.cells[r[x]] = {}; o.xs[#o.xs + 1] = r[x] end
+    table.insert(o.cells[r[x]], r[y])
+  end
+  local result = {}
+  for _, g in ipairs(order) do
+    local o = out[g]
+    table.sort(o.xs)
+    local res = { group = g, x = {}, mean = {}, std = {} }
+    for i, xv in ipairs(o.xs) do
+      res.x[i] = xv
+      res.mean[i], res.std[i] = paper.mean_std(o.cells[xv])
+    end
+    result[#result + 1] = res
+  end
+  return result
+end
+
+return paper

@@ -1,0 +1,253 @@
+-- `sslua sweep script.lua --policy small,large --epochs 5,10 [--jobs 2]`: runs the cartesian
+-- product of the listed values as separate sslua processes, at most --jobs at once, each in
+-- its own run directory under results/<script>/sweep-<time>/, then prints a summary table
+-- (with each run's last metrics row) and writes it to sweep.csv beside the runs.
+local experiment = require "sslua.experiment"
+local q = experiment.shell_quote
+
+local sweep = {}
+
+local usage = [[
+usage: sslua sweep script.lua [--name v1,v2,...]... [--jobs N] [--dry-run]
+
+Runs script.lua once per combination of the listed values (the cartesian product, first
+option outermost), passing --name=value to each run. A value in brackets, [a,b], is passed
+as one value (a list option of the script). --flag alone is passed to every run.
+  --jobs N     runs at once (default 1)
+  --dry-run    print the command lines and exit
+  --help       this text]]
+
+-- Splits "a,b,c" into the values of one grid axis; "[a,b]" stays one value "a,b".
+local function split_values(text)
+  local out = {}
+  local i = 1
+  while i <= #text + 1 do
+    if text:sub(i, i) == "[" then
+      local j = text:find("]", i, true)
+      if not j then error("sslua sweep: unclosed '[' in '" .. text .. "'", 0) end
+      out[#out + 1] = text:sub(i + 1, j - 1)
+      i = j + 1
+      if i <= #text and text:sub(i, i) ~= "," then error("sslua sweep: expected ',' after ']' in '" .. text .. "'", 0) end
+      i = i + 1
+    else
+      local j = text:find(",", i, true) or #text + 1
+      out[#out + 1] = text:sub(i, j - 1)
+      i = j + 1
+    end
+  end
+  return out
+end
+
+--- sweep.parse(args) -> {script=, axes={{name=, values={...}}, ...}, flags={...}, jobs=, dry_run=}
+function sweep.parse(args)
+  if type(args) ~= "table" then error("sslua sweep: expected a list of arguments", 2) end
+  local spec = { axes = {}, flags = {}, jobs = 1, dry_run = false }
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if type(a) ~= "string" then error("sslua sweep: argument " .. i .. " is not a string", 2) end
+    if a == "--help" or a == "-h" then spec.help = true; return spec end
+    local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
+    if not name then name = a:match("^%-%-([%w_%-]+)$") end
+    if not name then
+      if spec.script then error("sslua sweep: unexpected argument '" .. a .. "' (options look like --name v1,v2)", 2) end
+      spec.script = a
+    elseif name == "dry-run" then
+      spec.dry_run = true
+    else
+      if value == nil then
+        local nxt = args[i + 1]
+        if nxt ~= nil and not nxt:match("^%-%-[%a]") then value = nxt; i = i + 1 end
+      end
+      if name == "jobs" then
+        local n = math.tointeger(tonumber(value or ""))
+        if not n or n < 1 then error("sslua sweep: --jobs expects a positive integer, got '" .. tostring(value) .. "'", 2) end
+        spec.jobs = n
+      elseif value == nil then
+        spec.flags[#spec.flags + 1] = "--" .. name
+      else
+        local ok, values = pcall(split_values, value)
+        if not ok then error(values, 2) end
+        spec.axes[#spec.axes + 1] = { name = name, values = values }
+      end
+    end
+    i = i + 1
+  end
+  if not spec.script then error("sslua sweep: no script given (usage: sslua sweep script.lua --name v1,v2 ...)", 2) end
+  return spec
+end
+
+--- sweep.grid(axes) -> list of configurations, each a list of {name, value} in axis order.
+function sweep.grid(axes)
+  local out = { {} }
+  for _, ax in ipairs(axes) do
+    local nxt = {}
+    for _, partial in ipairs(out) do
+      for _, v in ipairs(ax.values) do
+        local c = {}
+        for k = 1, #partial do c[k] = partial[k] end
+        c[#c + 1] = { ax.name, v }
+        nxt[#nxt + 1] = c
+      end
+    end
+    out = nxt
+  end
+  return out
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- One CSV record per line (the quoting our logger writes: "..." with "" inside).
+local function csv_fields(line)
+  local out, i = {}, 1
+  while i <= #line + 1 do
+    if line:sub(i, i) == '"' then
+      local buf, j = {}, i + 1
+      while true do
+        local k = line:find('"', j, true)
+        if not k then buf[#buf + 1] = line:sub(j); i = #line + 2; break end
+        buf[#buf + 1] = line:sub(j, k - 1)
+        if line:sub(k + 1, k + 1) == '"' then buf[#buf + 1] = '"'; j = k + 2
+        else i = k + 2; break end
+      end
+      out[#out + 1] = table.concat(buf)
+    else
+      local k = line:find(",", i, true) or #line + 1
+      out[#out + 1] = line:sub(i, k - 1)
+      i = k + 1
+    end
+  end
+  return out
+end
+
+--- sweep.last_row(path) -> the header and the last row of a CSV file as a table, or nil.
+function sweep.last_row(path)
+  local text = read_file(path)
+  if not text then return nil end
+  local lines = {}
+  for l in text:gmatch("[^\r\n]+") do lines[#lines + 1] = l end
+  if #lines < 2 then return nil end
+  local head, last = csv_fields(lines[1]), csv_fields(lines[#lines])
+  local row = {}
+  for k, name in ipairs(head) do row[name] = last[k] end
+  return row, head
+end
+
+--- sweep.main(args): the `sslua sweep` command. Returns 0 when every run succeeded, else 1.
+function sweep.main(args)
+  local spec = sweep.parse(args)
+  if spec.help then print(usage); return 0 end
+  if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
+  local configs = sweep.grid(spec.axes)
+  local exe = experiment.interpreter()
+  local name = spec.script:match("([^/]+)$"):gsub("%.lua$", "")
+  local root = (os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
+  local commands = {}
+  for i, c in ipairs(configs) do
+    local argv = { q(exe), q(spec.script) }
+    for _, f in ipairs(spec.flags) do argv[#argv + 1] = q(f) end
+    for _, kv in ipairs(c) do argv[#argv + 1] = q("--" .. kv[1] .. "=" .. kv[2]) end
+    commands[i] = table.concat(argv, " ")
+  end
+  if spec.dry_run then
+    for _, cmd in ipairs(commands) do print(cmd) end
+    return 0
+  end
+  os.execute("mkdir -p " .. q(root))
+  local dir
+  local stamp = os.date("!%Y%m%d-%H%M%S")
+  for k = 1, 1000 do
+    local cand = root .. "/sweep-" .. stamp .. (k > 1 and ("-" .. k) or "")
+    if os.execute("mkdir " .. q(cand) .. " 2>/dev/null") == true then dir = cand; break end
+  end
+  if not dir then error("sslua sweep: cannot create a sweep directory under " .. root, 2) end
+  -- One shell script per run; xargs runs at most --jobs of them at once and each reports
+  -- "done <i>" on the shared pipe when it ends.
+  local list = {}
+  for i, cmd in ipairs(commands) do
+    local rdir = string.format("%s/run-%03d", dir, i)
+    os.execute("mkdir -p " .. q(rdir))
+    local script = table.concat({
+      "start=$(date +%s%N)",
+      "SSLUA_RUN_DIR=" .. q(rdir) .. " SSLUA_PROGRESS=0 " .. cmd .. " > " .. q(rdir .. "/stdout.txt") .. " 2> " .. q(rdir .. "/stderr.txt"),
+      "rc=$?",
+      "echo $(( ($(date +%s%N) - start) / 1000000 )) > " .. q(rdir .. "/elapsed_ms"),
+      "echo $rc > " .. q(rdir .. "/exit_code"),
+      "echo \"done " .. i .. " $rc\"",
+    }, "\n") .. "\n"
+    local f = assert(io.open(rdir .. "/run.sh", "w"))
+    f:write(script)
+    f:close()
+    list[i] = rdir .. "/run.sh"
+  end
+  local lf = assert(io.open(dir .. "/jobs.txt", "w"))
+  lf:write(table.concat(list, "\n"), "\n")
+  lf:close()
+  print(string.format("sweep: %d runs of %s, %d at once, in %s", #commands, spec.script, spec.jobs, dir))
+  local p = io.popen("xargs -d '\\n' -n 1 -P " .. spec.jobs .. " sh < " .. q(dir .. "/jobs.txt"))
+  local finished = 0
+  for line in p:lines() do
+    local i, rc = line:match("^done (%d+) (%d+)")
+    if i then
+      finished = finished + 1
+      local desc = {}
+      for _, kv in ipairs(configs[tonumber(i)]) do desc[#desc + 1] = kv[1] .. "=" .. kv[2] end
+      print(string.format("[%d/%d] run-%03d %s %s", finished, #commands, tonumber(i), table.concat(desc, " "),
+        rc == "0" and "ok" or ("FAILED (exit " .. rc .. ")")))
+      io.stdout:flush()
+    end
+  end
+  p:close()
+  -- Summary: the grid values, status, time, and the last metrics row of each run.
+  local rows, metric_cols, seen = {}, {}, {}
+  local axis_names = {}
+  for _, ax in ipairs(spec.axes) do axis_names[ax.name:gsub("%-", "_")] = true end
+  local failures = 0
+  for i, c in ipairs(configs) do
+    local rdir = string.format("%s/run-%03d", dir, i)
+    local rc = tonumber((read_file(rdir .. "/exit_code") or ""):match("%d+"))
+    local ms = tonumber((read_file(rdir .. "/elapsed_ms") or ""):match("%d+"))
+    local row = { run = string.format("run-%03d", i), status = rc == 0 and "ok" or ("exit " .. tostring(rc)),
+      seconds = ms and ms / 1000 or nil }
+    if rc ~= 0 then failures = failures + 1 end
+    for _, kv in ipairs(c) do row[kv[1]] = kv[2] end
+    local last, head = sweep.last_row(rdir .. "/metrics.csv")
+    if last then
+      for _, col in ipairs(head) do
+        if not axis_names[col] and not seen[col] then seen[col] = true; metric_cols[#metric_cols + 1] = col end
+        if not axis_names[col] then row[col] = tonumber(last[col]) or last[col] end
+      end
+    end
+    rows[i] = row
+  end
+  local columns = { "run" }
+  for _, ax in ipairs(spec.axes) do columns[#columns + 1] = ax.name end
+  columns[#columns + 1] = "status"
+  columns[#columns + 1] = "seconds"
+  for _, col in ipairs(metric_cols) do columns[#columns + 1] = col end
+  print(experiment.format_table(rows, columns))
+  -- sweep.csv with the same columns.
+  local out = { table.concat(columns, ",") }
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for k, col in ipairs(columns) do
+      local v = r[col]
+      local s = v == nil and "" or tostring(v)
+      if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+      cells[k] = s
+    end
+    out[#out + 1] = table.concat(cells, ",")
+  end
+  experiment.write_atomic(dir .. "/sweep.csv", table.concat(out, "\n") .. "\n")
+  print(string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv", #configs - failures, #configs, dir))
+  sweep.last_dir = dir
+  return failures == 0 and 0 or 1, rows, dir
+end
+
+return sweep
