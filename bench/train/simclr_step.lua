@@ -22,18 +22,11 @@ local opt = optim.SGD(params, { lr = 0.1, momentum = 0.9, weight_decay = 1e-6 })
 
 local N, beta = 128, 2.0
 local x = sslua.randn(2 * N, 3, 32, 32)
-local mask = 1 - sslua.eye(N)
 
--- Eq. 1: -(1/N) sum_i [beta f_i1.f_i2 - log sum_{l in B_-i} exp(beta f_i1.f~_l)], with
--- B_-i = both views of every other sample; |beta f.f| <= beta, so beta is the shift.
+-- Eq. 1 (paper form, beta = 2): sslua.loss's fused InfoNCE on the two halves of the batch.
+local infonce_loss = sslua.loss.infonce
 local function infonce(z)
-  local f = z / (z * z):sum(2, true):sqrt()
-  local f1, f2 = f:narrow(1, 1, N), f:narrow(1, N + 1, N)
-  local pos = (f1 * f2):sum(2) * beta
-  local e11 = ((f1:mm(f1:t()) - 1) * beta):exp() * mask
-  local e12 = ((f1:mm(f2:t()) - 1) * beta):exp() * mask
-  local lse = (e11:sum(2) + e12:sum(2)):log() + beta
-  return (lse - pos):mean()
+  return infonce_loss(z:narrow(1, 1, N), z:narrow(1, N + 1, N), { beta = beta })
 end
 
 local function step()
