@@ -104,7 +104,7 @@ check.errors(function() experiment.progress(-1) end, "experiment.progress")
 
 -- format_table aligns columns.
 local t = experiment.format_table({ { policy = "small", acc = 0.5 }, { policy = "large", acc = 0.123456 } }, { "policy", "acc" })
-check.eq(t, "policy  acc   \n------  ------\n small     0.5\n large  0.1235", "table")
+check.eq(t, "policy     acc\n------  ------\n small     0.5\n large  0.1235", "table")
 
 os.execute("rm -rf " .. q(root))
 print("ok")

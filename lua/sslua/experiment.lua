@@ -568,7 +568,7 @@ function experiment.format_table(rows, columns, opts)
   end
   local lines = {}
   local head, rule = {}, {}
-  for j, c in ipairs(columns) do head[j] = string.format("%-" .. widths[j] .. "s", c); rule[j] = string.rep("-", widths[j]) end
+  for j, c in ipairs(columns) do head[j] = string.format("%" .. widths[j] .. "s", c); rule[j] = string.rep("-", widths[j]) end
   lines[1] = table.concat(head, "  ")
   lines[2] = table.concat(rule, "  ")
   for i = 1, #rows do

@@ -37,7 +37,7 @@ function paper.encoder(cfg, channels, rng)
   local blocks = cfg.blocks or { 1, 1, 1 }
   local width = cfg.width or 32
   return nn.resnet { blocks = blocks, width = width, in_channels = channels, cifar = true, rng = rng },
-    width * 2 ^ (#blocks - 1) // 1
+    width * (1 << (#blocks - 1))
 end
 
 --- paper.weight(projector) -> W (d_enc x d_proj) of a linear projector g(h) = W^T h.
