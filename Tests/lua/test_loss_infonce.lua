@@ -34,7 +34,9 @@ end
 
 -- finite differences (float64) for both forms, symmetric and not
 local rng = S.rng(42)
+-- (beta > 30 with all anchors takes the per-row path instead of the shared-shift triangle)
 for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true }, { form = "ntxent", beta = 3 },
+                       { form = "ntxent", beta = 40 }, { form = "paper", symmetric = true, beta = 35 },
                        { form = "ntxent", symmetric = false, beta = 0.7 } } do
   G.gradcheck(function(x) return loss.infonce(x[1], x[2], opt) end,
     { S.randn(3, 4, { rng = rng, dtype = "float64" }), S.randn(3, 4, { rng = rng, dtype = "float64" }) },
@@ -136,6 +138,9 @@ local bad = {
   { function() return loss.upper_bound(z, z, S.randn(3, 3, 1)) end, "sslua.loss.upper_bound: W" },
   { function() return loss.upper_bound(z, z, S.randn(2, 3)) end, "pass weight:t()" },
   { function() return loss.upper_bound(z, z) end, "sslua.loss.upper_bound" },
+  { function() return loss.upper_bound(z, z, S.randn(3, 2), 5) end, "sslua.loss.upper_bound: bad argument #4" },
+  { function() return loss.infonce_terms(z, z, "x") end, "sslua.loss.infonce_terms: bad argument #3" },
+  { function() return loss.infonce(z, z, 2) end, "sslua.loss.infonce: bad argument #3" },
   { function() return loss.upper_bound(z, S.randn(3, 3), S.randn(3, 2)) end, "same size" },
   { function() return loss.upper_bound(S.randn(1, 3), S.randn(1, 3), S.randn(3, 2)) end, "N >= 2" },
 }
