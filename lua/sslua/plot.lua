@@ -68,6 +68,9 @@ end
 
 --- plot.log_ticks(lo, hi) -> decade exponents covering [lo, hi] (lo > 0), axis exponents.
 function plot.log_ticks(lo, hi)
+  if not (type(lo) == "number" and type(hi) == "number" and finite(lo) and finite(hi) and lo > 0 and hi > 0) then
+    fail("log_ticks", "lo and hi must be finite positive numbers, got " .. tostring(lo) .. " and " .. tostring(hi))
+  end
   local a = math.floor(math.log(lo, 10) + 1e-9)
   local b = math.ceil(math.log(hi, 10) - 1e-9)
   if b <= a then b = a + 1 end
