@@ -197,8 +197,15 @@ enum TensorBindings {
         ("randperm", { a in
             let n = try a.integer(1)
             try require(n >= 0, "n must be non-negative")
-            let p = try rng(a).permutation(n)
-            return a.push(try Tensor.from(p.map { Double($0 + 1) }, shape: [n], dtype: dtype(a)))
+            // Fisher-Yates (as RNG.permutation) in a checked allocation: a huge n is an
+            // error here rather than a trap inside Array(0..<n).
+            let g = try rng(a)
+            let scratch = try Storage(count: n, dtype: .float64, zeroed: false)
+            let p = scratch.raw.assumingMemoryBound(to: Int.self)
+            for i in 0..<n { p[i] = i }
+            if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { let j = g.integer(0, i); (p[i], p[j]) = (p[j], p[i]) } }
+            var k = 0
+            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return Double(p[k] + 1) })
         }),
         ("randint", { a in
             let lo = try a.integer(1), hi = try a.integer(2)
