@@ -57,23 +57,41 @@ public enum LinearProbe {
             let wp = wT.base(T.self), zp = z.base(T.self)
             for i in 0..<(d * c) { wp[i] = T(th[i]) }
             BLAS.gemm(false, false, n, c, d, T(1), xp, d, wp, c, T(0), zp, c)
+            // softmax rows in fixed chunks (results depend on the thread count only)
+            let chunks = Swift.max(1, Swift.min(Parallel.threads, n / 64))
+            var partLoss = [Double](repeating: 0, count: chunks)
+            var partGb = [Double](repeating: 0, count: chunks * c)
+            let bias = (0..<c).map { T(th[d * c + $0]) }
+            let invN = 1 / Double(n)
+            partLoss.withUnsafeMutableBufferPointer { lb in partGb.withUnsafeMutableBufferPointer { gbb in
+                let lp = lb.baseAddress!, gbp = gbb.baseAddress!
+                Parallel.forEach(chunks) { ch in
+                    let lo = n * ch / chunks, hi = n * (ch + 1) / chunks
+                    let gbc = gbp + ch * c
+                    var acc = 0.0
+                    for i in lo..<hi {
+                        let row = zp + i * c
+                        for k in 0..<c { row[k] += bias[k] }
+                        let m = FastExp.rowMax(row, c)
+                        let zy = Double(row[ytr[i]])
+                        let s = FastExp.expShiftSum(row, c, scale: T(1), shift: m)
+                        acc += Double(m) + _logD(s) - zy
+                        let scale = 1 / s * invN
+                        for k in 0..<c {
+                            var p = Double(row[k]) * scale
+                            if k == ytr[i] { p -= invN }
+                            row[k] = T(p)
+                            gbc[k] += p
+                        }
+                    }
+                    lp[ch] = acc
+                }
+            } }
             var loss = 0.0
             var gb = [Double](repeating: 0, count: c)
-            for i in 0..<n {
-                let row = zp + i * c
-                var m = -Double.infinity
-                for k in 0..<c { row[k] += T(th[d * c + k]); m = Swift.max(m, Double(row[k])) }
-                var s = 0.0
-                for k in 0..<c { s += _expD(Double(row[k]) - m) }
-                let lse = m + _logD(s)
-                loss += lse - Double(row[ytr[i]])
-                for k in 0..<c {
-                    var p = _expD(Double(row[k]) - lse)
-                    if k == ytr[i] { p -= 1 }
-                    p /= Double(n)
-                    row[k] = T(p)
-                    gb[k] += p
-                }
+            for ch in 0..<chunks {
+                loss += partLoss[ch]
+                for k in 0..<c { gb[k] += partGb[ch * c + k] }
             }
             BLAS.gemm(true, false, d, c, n, T(1), xp, d, zp, c, T(0), gT.base(T.self), c)
             let gp = gT.base(T.self)
