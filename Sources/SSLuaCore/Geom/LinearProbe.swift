@@ -11,16 +11,11 @@ public enum LinearProbe {
     public static func fit(train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int],
                            maxIterations: Int = 500, step: Double = 1, weightDecay: Double = 1e-4,
                            tolerance: Double = 1e-6) throws -> Result {
-        try require(train.dim == 2 && test.dim == 2, "train and test must be 2-d feature matrices, got \(shapeString(train.shape)) and \(shapeString(test.shape))")
-        let n = train.shape[0], d = train.shape[1], nt = test.shape[0]
-        try require(test.shape[1] == d, "train features have dimension \(d) but test features \(test.shape[1])")
-        try require(n > 0 && nt > 0 && d > 0, "empty features")
-        try require(trainLabels.count == n, "\(trainLabels.count) train labels for \(n) train rows")
-        try require(testLabels.count == nt, "\(testLabels.count) test labels for \(nt) test rows")
+        let split = try FeatureSplit(train: train, trainLabels: trainLabels, test: test, testLabels: testLabels)
+        let n = split.nTrain, nt = split.nTest, d = split.dim
         try require(maxIterations >= 1, "epochs must be at least 1")
         try require(step > 0 && step.isFinite, "lr must be positive")
         try require(weightDecay >= 0 && weightDecay.isFinite, "weight_decay must be non-negative")
-        for y in trainLabels + testLabels { try require(y >= 0, "labels must be 1-based positive integers") }
         let classes = Swift.max(trainLabels.max() ?? 0, testLabels.max() ?? 0) + 1
         try require(classes >= 2, "a linear probe needs at least 2 classes")
         try requireLapackSize(n, nt, d, classes)
