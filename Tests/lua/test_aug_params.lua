@@ -256,6 +256,8 @@ local bad = {
   { function() aug.RandomResizedCrop { size = 8 }:get_params(0, 8) end, "get_params" },
   { function() aug.RandomGrayscale().apply(3, imgs) end, "sslua.aug.apply" },
   { function() aug.policy("large"):pair(sslua.zeros(3)) end, "sslua.aug.apply" },
+  { function() aug.Rotate { degrees = 1e300 }:apply(imgs) end, "sslua.aug.apply" },
+  { function() aug.RandomResizedCrop { size = 1 << 40 }:apply(imgs) end, "sslua.aug.apply" },
 }
 for i, b in ipairs(bad) do check.errors(b[1], b[2], "bad call " .. i) end
 print("test_aug_params: ok")

@@ -40,6 +40,9 @@ gradcheck("conv2d stride 2 padding 1 bias",
 gradcheck("conv2d rectangular kernel, stride (2, 1)",
   function(x, w) return F.conv2d(x, w, nil, { stride = { 2, 1 }, padding = { 1, 0 } }) end,
   { rnd(1, 2, 5, 4), rnd(3, 2, 2, 3) })
+gradcheck("conv2d with a large output plane (per-sample gemm path)",
+  function(x, w, b) return F.conv2d(x, w, b, { padding = 1 }) end,
+  { rnd(3, 2, 16, 17), rnd(2, 2, 3, 3), rnd(2) })
 gradcheck("conv2d 1x1 stride 2",
   function(x, w) return F.conv2d(x, w, nil, { stride = 2 }) end,
   { rnd(3, 2, 5, 5), rnd(3, 2, 1, 1) })

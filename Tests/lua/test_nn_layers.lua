@@ -138,4 +138,30 @@ do
   check.near(y, manual, 0, "Sequential chains its modules")
 end
 
+-- conv and batch norm: the same result for 1 and 2 worker threads (to rounding), and bitwise
+-- repeatable for a fixed thread count
+do
+  local g = sslua.rng(5)
+  local x = sslua.randn(6, 3, 9, 9, { rng = g })
+  local w = sslua.randn(4, 3, 3, 3, { rng = g })
+  local r = sslua.randn(6, 4, 9, 9, { rng = g })
+  local function run(threads)
+    local saved = sslua.threads()
+    sslua.threads(threads)
+    local xx, ww = x:clone():requires_grad(), w:clone():requires_grad()
+    local y = F.batch_norm(F.conv2d(xx, ww, nil, { padding = 1 }), nil, nil, { training = true })
+    ;(y * r):sum():backward()
+    sslua.threads(saved)
+    return y, xx.grad, ww.grad
+  end
+  local y1, gx1, gw1 = run(1)
+  local y2, gx2, gw2 = run(2)
+  local y3, gx3, gw3 = run(2)
+  check.near(y2, y1, 1e-5, "conv+bn forward, 1 vs 2 threads")
+  check.near(gx2, gx1, 1e-4, "conv input grad, 1 vs 2 threads")
+  check.near(gw2, gw1, 1e-4, "conv weight grad, 1 vs 2 threads")
+  check.near(y3, y2, 0, "repeatable forward"); check.near(gx3, gx2, 0, "repeatable input grad")
+  check.near(gw3, gw2, 0, "repeatable weight grad")
+end
+
 print("test_nn_layers: ok")

@@ -45,21 +45,11 @@ extension Tensor {
                         var mu: Double, varB: Double
                         if useBatch {
                             var acc = 0.0
-                            for i in 0..<n {
-                                let p = xp + (i * c + ch) * s
-                                var a = T(0)
-                                for k in 0..<s { a += p[k] }
-                                acc += Double(a)
-                            }
+                            for i in 0..<n { acc += Double(rowSum(xp + (i * c + ch) * s, s)) }
                             mu = acc / Double(m)
                             var sq = 0.0
                             let muT = T(mu)
-                            for i in 0..<n {
-                                let p = xp + (i * c + ch) * s
-                                var a = T(0)
-                                for k in 0..<s { let d = p[k] - muT; a += d * d }
-                                sq += Double(a)
-                            }
+                            for i in 0..<n { sq += Double(rowSumSqDev(xp + (i * c + ch) * s, s, muT)) }
                             varB = sq / Double(m)
                             if let rm = rm, let rv = rv {
                                 let mo = opt.momentum
@@ -67,20 +57,15 @@ extension Tensor {
                                 rv[ch] = T((1 - mo) * Double(rv[ch]) + mo * varB * Double(m) / Double(m - 1))
                             }
                         } else {
-                            mu = Double(rm![ch]); varB = Double(rv![ch])
+                            if let rm = rm, let rv = rv { mu = Double(rm[ch]); varB = Double(rv[ch]) } else { mu = 0; varB = 1 }
                         }
                         let inv = 1 / (varB + opt.eps).squareRoot()
                         mp[ch] = mu; ip[ch] = inv
                         // y = x * scale + shift
                         let w = wp.map { Double($0[ch]) } ?? 1, b = bp.map { Double($0[ch]) } ?? 0
-                        let scale = T(w * inv), shift = T(b - mu * w * inv)
+                        let scale = T(w * inv), shift = T(b), muT = T(mu)
                         for i in 0..<n {
-                            let p = xp + (i * c + ch) * s, q = op + (i * c + ch) * s
-                            if opt.relu {
-                                for k in 0..<s { let y = p[k] * scale + shift; q[k] = y > 0 ? y : 0 }
-                            } else {
-                                for k in 0..<s { q[k] = p[k] * scale + shift }
-                            }
+                            rowAffine(xp + (i * c + ch) * s, op + (i * c + ch) * s, s, muT, scale, shift, relu: opt.relu)
                         }
                     }
                 }
@@ -91,13 +76,14 @@ extension Tensor {
         if let w = weight { inputs.append(w) }
         if let b = bias { inputs.append(b) }
         let savedMean = mean, savedInv = invstd
+        let y = out.detach()   // the output's values without its node: no retain cycle
         return out.recorded("batch_norm", inputs) { gout in
             let gc = try gout.contiguous()
             let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false) : nil
             let gw = (weight?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
             let gb = (bias?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
             func backward<T: TensorScalar>(_: T.Type) {
-                let xp = xc.base(T.self), gp = gc.base(T.self), yp = out.base(T.self)
+                let xp = xc.base(T.self), gp = gc.base(T.self), yp = y.base(T.self)
                 let wp = wc?.base(T.self)
                 let gxp = gx?.base(T.self), gwp = gw?.base(T.self), gbp = gb?.base(T.self)
                 savedMean.withUnsafeBufferPointer { mb in savedInv.withUnsafeBufferPointer { ib in
@@ -108,13 +94,7 @@ extension Tensor {
                             var sdy = 0.0, sdyx = 0.0
                             for i in 0..<n {
                                 let off = (i * c + ch) * s
-                                let p = xp + off, g = gp + off, y = yp + off
-                                var a = T(0), b = T(0)
-                                if opt.relu {
-                                    for k in 0..<s { let d = y[k] > 0 ? g[k] : 0; a += d; b += d * (p[k] - muT) }
-                                } else {
-                                    for k in 0..<s { let d = g[k]; a += d; b += d * (p[k] - muT) }
-                                }
+                                let (a, b) = rowGradSums(gp + off, xp + off, yp + off, s, muT, relu: opt.relu)
                                 sdy += Double(a); sdyx += Double(b)
                             }
                             sdyx *= ip[ch]   // sum of dy * xhat
@@ -125,20 +105,16 @@ extension Tensor {
                             let k0 = T(w * ip[ch])
                             if useBatch {
                                 let a = T(sdy / Double(m)), b = T(sdyx / Double(m))
+                                // gx = k0 * (d - a - (x - mu) * inv * b)
+                                let kx = -k0 * invT * b, k1 = -k0 * a
                                 for i in 0..<n {
                                     let off = (i * c + ch) * s
-                                    let p = xp + off, g = gp + off, y = yp + off, q = gxp + off
-                                    for k in 0..<s {
-                                        let d = opt.relu ? (y[k] > 0 ? g[k] : 0) : g[k]
-                                        let xh = (p[k] - muT) * invT
-                                        q[k] = k0 * (d - a - xh * b)
-                                    }
+                                    rowBNGrad(gp + off, xp + off, yp + off, gxp + off, s, muT, k0, kx, k1, relu: opt.relu)
                                 }
                             } else {
                                 for i in 0..<n {
                                     let off = (i * c + ch) * s
-                                    let g = gp + off, y = yp + off, q = gxp + off
-                                    for k in 0..<s { q[k] = k0 * (opt.relu ? (y[k] > 0 ? g[k] : 0) : g[k]) }
+                                    rowScaledMask(gp + off, yp + off, gxp + off, s, k0, relu: opt.relu)
                                 }
                             }
                         }

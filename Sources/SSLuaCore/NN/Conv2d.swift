@@ -1,3 +1,6 @@
+import COpenBLAS
+import Dispatch
+
 /// 2-d convolution (cross-correlation, as PyTorch's `conv2d`, groups = 1) by im2col + gemm.
 ///
 /// Layout: the column matrix of a chunk of `nb` samples is `[C*kh*kw, nb*OH*OW]` (rows are
@@ -14,6 +17,10 @@ public struct Conv2dGeometry {
 /// Elements of column matrix a chunk may use (16 MB of float32): large enough for efficient
 /// gemm shapes, small enough to stay far below PyTorch's activation memory.
 let convColumnBudget = 1 << 22
+
+/// From this output plane size on, per-sample gemms are efficient and write the NCHW output
+/// (and read its gradient) in place; below it a chunk of samples shares one gemm.
+let convDirectSpatial = 256
 
 extension Tensor {
     /// Checks shapes and returns the geometry of `conv2d(x, w)`.
@@ -79,56 +86,51 @@ extension Tensor {
         max(1, Swift.min(g.n, convColumnBudget / max(1, g.ckk * g.ohw)))
     }
 
-    /// Fills `col[CKK, nb*OHW]` for samples `n0 ..< n0+nb`.
+    /// Fills `col[CKK, nb*OHW]` for samples `n0 ..< n0+nb` (serial: each worker owns its samples).
     static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
                                         _ col: UnsafeMutablePointer<T>) {
         let ld = nb * g.ohw
-        let rows = g.ckk
-        Parallel.forRange(rows * nb, grain: max(1, 4096 / max(g.ohw, 1))) { lo, hi in
-            for t in lo..<hi {
-                let r = t / nb, j = t % nb
-                let c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw
+        for r in 0..<g.ckk {
+            let c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw
+            // valid ow range: 0 <= ow*sw - pw + kj < W
+            let owLo = Swift.min(g.ow, Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw))
+            let owHi = Swift.max(owLo, Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1)))
+            for j in 0..<nb {
                 let src = x + ((n0 + j) * g.c + c) * g.h * g.w
                 let dstRow = col + r * ld + j * g.ohw
-                // valid ow range: 0 <= ow*sw - pw + kj < W
-                let owLo = Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw)
-                let owHi = Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1))
                 for oh in 0..<g.oh {
                     let ih = oh * g.sh - g.ph + ki
                     let d = dstRow + oh * g.ow
-                    if ih < 0 || ih >= g.h || owLo >= owHi {
-                        d.update(repeating: 0, count: g.ow)
+                    if ih < 0 || ih >= g.h {
+                        for ow in 0..<g.ow { d[ow] = 0 }
                         continue
                     }
-                    if owLo > 0 { d.update(repeating: 0, count: owLo) }
+                    for ow in 0..<owLo { d[ow] = 0 }
                     let s = src + ih * g.w - g.pw + kj
                     if g.sw == 1 {
-                        (d + owLo).update(from: s + owLo, count: owHi - owLo)
+                        for ow in owLo..<owHi { d[ow] = s[ow] }
                     } else {
-                        var ow = owLo
-                        while ow < owHi { d[ow] = s[ow * g.sw]; ow += 1 }
+                        for ow in owLo..<owHi { d[ow] = s[ow * g.sw] }
                     }
-                    if owHi < g.ow { (d + owHi).update(repeating: 0, count: g.ow - owHi) }
+                    for ow in owHi..<g.ow { d[ow] = 0 }
                 }
             }
         }
     }
 
-    /// Adds `col[CKK, nb*OHW]` back into `dx` for samples `n0 ..< n0+nb` (each (sample, channel)
-    /// plane is written by one task: deterministic).
+    /// Adds `col[CKK, nb*OHW]` back into `dx` for samples `n0 ..< n0+nb` (serial).
     static func col2im<T: TensorScalar>(_ g: Conv2dGeometry, _ col: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
                                         _ dx: UnsafeMutablePointer<T>) {
         let ld = nb * g.ohw
-        Parallel.forRange(nb * g.c, grain: max(1, 2048 / max(g.h * g.w, 1))) { lo, hi in
-            for t in lo..<hi {
-                let j = t / g.c, c = t % g.c
+        for j in 0..<nb {
+            for c in 0..<g.c {
                 let dst = dx + ((n0 + j) * g.c + c) * g.h * g.w
                 for ki in 0..<g.kh {
                     for kj in 0..<g.kw {
                         let r = (c * g.kh + ki) * g.kw + kj
                         let srcRow = col + r * ld + j * g.ohw
-                        let owLo = Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw)
-                        let owHi = Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1))
+                        let owLo = Swift.min(g.ow, Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw))
+                        let owHi = Swift.max(owLo, Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1)))
                         if owLo >= owHi { continue }
                         for oh in 0..<g.oh {
                             let ih = oh * g.sh - g.ph + ki
@@ -147,36 +149,77 @@ extension Tensor {
         }
     }
 
+    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
+    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
+    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
+    /// depends only on the thread count (deterministic results).
+    static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
+
+    /// Runs `body(worker)` on every worker with BLAS single-threaded inside when there are several.
+    static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
+        if workers == 1 { body(0); return }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(Parallel.threads)) }
+        DispatchQueue.concurrentPerform(iterations: workers) { t in body(t) }
+    }
+
+    struct ConvBuffers<T: TensorScalar> {
+        let col: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>
+        let dw: UnsafeMutablePointer<T>
+    }
+
+    /// Scratch for each worker, taken from the workspace before the parallel region.
+    static func convBuffers<T: TensorScalar>(_ g: Conv2dGeometry, _ workers: Int, _ per: Int, backward: Bool,
+                                             _: T.Type) throws -> [ConvBuffers<T>] {
+        try (0..<workers).map { t in
+            let col = try NNWorkspace.buffer(4 * t, g.ckk * per * g.ohw, T.self)
+            let tmp = try NNWorkspace.buffer(4 * t + 1, g.o * per * g.ohw, T.self)
+            let dcol = backward ? try NNWorkspace.buffer(4 * t + 2, g.ckk * per * g.ohw, T.self) : col
+            let dw = backward && t > 0 ? try NNWorkspace.buffer(4 * t + 3, g.o * g.ckk, T.self) : col
+            return ConvBuffers(col: col, tmp: tmp, dcol: dcol, dw: dw)
+        }
+    }
+
     static func convForward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
                                              _ b: UnsafeMutablePointer<T>?, _ out: UnsafeMutablePointer<T>) throws {
+        let workers = convWorkers(g)
         let per = convChunk(g)
-        let col = try NNWorkspace.buffer(0, g.ckk * per * g.ohw, T.self)
-        let tmp = per > 1 ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
-        for (n0, nb) in nnChunks(g.n, per) {
-            try Parallel.checkInterrupt()
-            im2col(g, x, n0, nb, col)
-            let ld = nb * g.ohw
-            if nb == 1 {
-                let dst = out + n0 * g.o * g.ohw
-                nnGemm(false, false, g.o, g.ohw, g.ckk, T(1), w, g.ckk, col, ld, T(0), dst, g.ohw)
-                if let b = b {
-                    Parallel.forRange(g.o, grain: max(1, 16384 / max(g.ohw, 1))) { lo, hi in
-                        for o in lo..<hi { let bv = b[o], d = dst + o * g.ohw; for i in 0..<g.ohw { d[i] += bv } }
+        let bufs = try convBuffers(g, workers, per, backward: false, T.self)
+        try Parallel.checkInterrupt()
+        runWorkers(workers) { t in
+            let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
+            let col = bufs[t].col, tmp = bufs[t].tmp
+            var n0 = lo
+            while n0 < hi {
+                let nb = Swift.min(per, hi - n0)
+                im2col(g, x, n0, nb, col)
+                let ld = nb * g.ohw
+                if nb == 1 || g.ohw >= convDirectSpatial {
+                    for j in 0..<nb {
+                        nnGemm(false, false, g.o, g.ohw, g.ckk, T(1), w, g.ckk, col + j * g.ohw, ld, T(0),
+                               out + (n0 + j) * g.o * g.ohw, g.ohw)
+                    }
+                    if let b = b {
+                        for q in 0..<(nb * g.o) {
+                            let bv = b[q % g.o], d = out + (n0 * g.o + q) * g.ohw
+                            for i in 0..<g.ohw { d[i] += bv }
+                        }
+                    }
+                } else {
+                    nnGemm(false, false, g.o, ld, g.ckk, T(1), w, g.ckk, col, ld, T(0), tmp, ld)
+                    // scatter [O, nb, OHW] -> out[n0+j, O, OHW], adding the bias
+                    for j in 0..<nb {
+                        for o in 0..<g.o {
+                            let s = tmp + o * ld + j * g.ohw, d = out + ((n0 + j) * g.o + o) * g.ohw
+                            let bv = b.map { $0[o] } ?? 0
+                            for i in 0..<g.ohw { d[i] = s[i] + bv }
+                        }
                     }
                 }
-            } else {
-                nnGemm(false, false, g.o, ld, g.ckk, T(1), w, g.ckk, col, ld, T(0), tmp, ld)
-                // scatter [O, nb, OHW] -> out[n0+j, O, OHW], adding the bias
-                Parallel.forRange(nb * g.o, grain: max(1, 16384 / max(g.ohw, 1))) { lo, hi in
-                    for t in lo..<hi {
-                        let j = t / g.o, o = t % g.o
-                        let s = tmp + o * ld + j * g.ohw, d = out + ((n0 + j) * g.o + o) * g.ohw
-                        if let b = b { let bv = b[o]; for i in 0..<g.ohw { d[i] = s[i] + bv } }
-                        else { d.update(from: s, count: g.ohw) }
-                    }
-                }
+                n0 += nb
             }
         }
+        try Parallel.checkInterrupt()
     }
 
     static func convBackward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
@@ -186,45 +229,72 @@ extension Tensor {
             Parallel.forRange(g.o, grain: max(1, 16384 / max(g.n * g.ohw, 1))) { lo, hi in
                 for o in lo..<hi {
                     var acc = 0.0
-                    for n in 0..<g.n {
-                        let p = gout + (n * g.o + o) * g.ohw
-                        var s = T(0)
-                        for i in 0..<g.ohw { s += p[i] }
-                        acc += Double(s)
-                    }
+                    for n in 0..<g.n { acc += Double(rowSum(UnsafePointer(gout + (n * g.o + o) * g.ohw), g.ohw)) }
                     gb[o] = T(acc)
                 }
             }
         }
         if gx == nil && gw == nil { return }
+        let workers = convWorkers(g)
         let per = convChunk(g)
-        let col = try NNWorkspace.buffer(0, g.ckk * per * g.ohw, T.self)
-        let gT = per > 1 ? try NNWorkspace.buffer(1, g.o * per * g.ohw, T.self) : col
-        let dcol = try NNWorkspace.buffer(2, g.ckk * per * g.ohw, T.self)
-        var first = true
-        for (n0, nb) in nnChunks(g.n, per) {
-            try Parallel.checkInterrupt()
-            let ld = nb * g.ohw
-            // the chunk's output gradient as [O, nb*OHW]
-            let G: UnsafeMutablePointer<T>
-            if nb == 1 { G = gout + n0 * g.o * g.ohw } else {
-                G = gT
-                Parallel.forRange(nb * g.o, grain: max(1, 16384 / max(g.ohw, 1))) { lo, hi in
-                    for t in lo..<hi {
-                        let j = t / g.o, o = t % g.o
-                        (gT + o * ld + j * g.ohw).update(from: gout + ((n0 + j) * g.o + o) * g.ohw, count: g.ohw)
+        let bufs = try convBuffers(g, workers, per, backward: true, T.self)
+        let direct = g.ohw >= convDirectSpatial
+        try Parallel.checkInterrupt()
+        runWorkers(workers) { t in
+            let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
+            let col = bufs[t].col, gT = bufs[t].tmp, dcol = bufs[t].dcol
+            // worker 0 accumulates into gw itself, the others into their own partial sums
+            let dw = t == 0 ? gw : (gw == nil ? nil : bufs[t].dw)
+            var first = true
+            var n0 = lo
+            while n0 < hi {
+                let nb = Swift.min(per, hi - n0)
+                let ld = nb * g.ohw
+                if direct || nb == 1 {
+                    // per-sample products on the output gradient in place (no gather)
+                    if let dw = dw {
+                        im2col(g, x, n0, nb, col)
+                        for j in 0..<nb {
+                            nnGemm(false, true, g.o, g.ckk, g.ohw, T(1), gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                                   col + j * g.ohw, ld, first && j == 0 ? T(0) : T(1), dw, g.ckk)
+                        }
+                    }
+                    if let gx = gx {
+                        for j in 0..<nb {
+                            nnGemm(true, false, g.ckk, g.ohw, g.o, T(1), w, g.ckk, gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                                   T(0), dcol + j * g.ohw, ld)
+                        }
+                        col2im(g, dcol, n0, nb, gx)
+                    }
+                } else {
+                    // the chunk's output gradient gathered as [O, nb*OHW]
+                    for j in 0..<nb {
+                        for o in 0..<g.o {
+                            let s = gout + ((n0 + j) * g.o + o) * g.ohw, d = gT + o * ld + j * g.ohw
+                            for i in 0..<g.ohw { d[i] = s[i] }
+                        }
+                    }
+                    if let dw = dw {
+                        im2col(g, x, n0, nb, col)
+                        nnGemm(false, true, g.o, g.ckk, ld, T(1), gT, ld, col, ld, first ? T(0) : T(1), dw, g.ckk)
+                    }
+                    if let gx = gx {
+                        nnGemm(true, false, g.ckk, ld, g.o, T(1), w, g.ckk, gT, ld, T(0), dcol, ld)
+                        col2im(g, dcol, n0, nb, gx)
                     }
                 }
+                first = false
+                n0 += nb
             }
-            if let gw = gw {
-                im2col(g, x, n0, nb, col)
-                nnGemm(false, true, g.o, g.ckk, ld, T(1), G, ld, col, ld, first ? T(0) : T(1), gw, g.ckk)
-            }
-            if let gx = gx {
-                nnGemm(true, false, g.ckk, ld, g.o, T(1), w, g.ckk, G, ld, T(0), dcol, ld)
-                col2im(g, dcol, n0, nb, gx)
-            }
-            first = false
+            if first, let dw = dw { for i in 0..<(g.o * g.ckk) { dw[i] = 0 } }   // no samples
         }
+        // weight gradient: worker partial sums added in worker order
+        if let gw = gw, workers > 1 {
+            let count = g.o * g.ckk
+            Parallel.forRange(count) { lo, hi in
+                for t in 1..<workers { let p = bufs[t].dw; for i in lo..<hi { gw[i] += p[i] } }
+            }
+        }
+        try Parallel.checkInterrupt()
     }
 }

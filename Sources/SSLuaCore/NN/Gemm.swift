@@ -30,11 +30,15 @@ func nnGemm<T: TensorScalar>(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
 /// so a training step does not page-fault fresh buffers in for every layer. The Lua runtime
 /// is single-threaded, and each slot is used by one kernel at a time.
 enum NNWorkspace {
-    nonisolated(unsafe) static var slots: [(UnsafeMutableRawPointer, Int)] = Array(repeating: (UnsafeMutableRawPointer(bitPattern: 0x10)!, 0), count: 4)
+    nonisolated(unsafe) static var slots: [(UnsafeMutableRawPointer, Int)] = []
 
-    /// A buffer of at least `count` elements of `T` in `slot`.
+    /// A buffer of at least `count` elements of `T` in `slot`. Not thread-safe: take buffers
+    /// before entering a parallel region.
     static func buffer<T: TensorScalar>(_ slot: Int, _ count: Int, _: T.Type) throws -> UnsafeMutablePointer<T> {
-        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        while slots.count <= slot { slots.append((UnsafeMutableRawPointer(bitPattern: 0x10)!, 0)) }
+        let (b, o) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !o else { throw SSLuaError("workspace of \(count) elements is too large") }
+        let bytes = b
         if slots[slot].1 < bytes {
             if slots[slot].1 > 0 { free(slots[slot].0) }
             slots[slot] = (UnsafeMutableRawPointer(bitPattern: 0x10)!, 0)
@@ -49,4 +53,24 @@ enum NNWorkspace {
 @inline(__always) func nnChunks(_ n: Int, _ per: Int) -> [(Int, Int)] {
     let p = max(1, per)
     return stride(from: 0, to: n, by: p).map { ($0, Swift.min(p, n - $0)) }
+}
+
+/// Allocator tuning for training: glibc serves blocks above its mmap threshold (at most 32 MB)
+/// with fresh mmaps, so every activation of a batch-256 step would page-fault and be zeroed by
+/// the kernel again on each step. Raising the mmap and trim thresholds lets freed activations
+/// be reused from the heap. Called once when the nn natives are registered.
+public enum NNMemory {
+    nonisolated(unsafe) static var tuned = false
+    public static func tune() {
+        if tuned { return }
+        tuned = true
+        #if canImport(Glibc)
+        // mallopt is in <malloc.h>, which the Glibc module does not export
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(sym, to: Mallopt.self)
+        _ = mallopt(-3, 1 << 30)   // M_MMAP_THRESHOLD
+        _ = mallopt(-1, 1 << 30)   // M_TRIM_THRESHOLD
+        #endif
+    }
 }

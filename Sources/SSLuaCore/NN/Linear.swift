@@ -76,12 +76,13 @@ extension Tensor {
             Parallel.forRange(n) { lo, hi in for i in lo..<hi { let v = ap[i] + bp[i]; op[i] = v > 0 ? v : 0 } }
         }
         switch a.dtype { case .float32: run(Float.self); case .float64: run(Double.self) }
+        let y = out.detach()   // the output's values without its node: no retain cycle
         return out.recorded("add_relu", [a, b]) { gout in
             let gc = try gout.contiguous()
             let g = try Tensor(shape: a.shape, dtype: a.dtype, zeroed: false)
             func back<T: TensorScalar>(_: T.Type) {
-                let gp = gc.base(T.self), yp = out.base(T.self), dp = g.base(T.self)
-                Parallel.forRange(n) { lo, hi in for i in lo..<hi { dp[i] = yp[i] > 0 ? gp[i] : 0 } }
+                let gp = gc.base(T.self), yp = y.base(T.self), dp = g.base(T.self)
+                Parallel.forRange(n) { lo, hi in rowScaledMask(gp + lo, yp + lo, dp + lo, hi - lo, T(1), relu: true) }
             }
             switch a.dtype { case .float32: back(Float.self); case .float64: back(Double.self) }
             return [g, g]
