@@ -37,6 +37,7 @@ local function option_table(defaults, opts)
   if type(defaults) ~= "table" then
     error("experiment.args: expected a table of defaults, got " .. type(defaults), 3)
   end
+  if type(opts) ~= "table" then error("experiment.args: options must be a table, got " .. type(opts), 3) end
   local options, help = {}, {}
   for k, v in pairs(defaults) do
     if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then
