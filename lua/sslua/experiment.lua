@@ -489,6 +489,7 @@ function experiment.progress(total, opts)
     error("experiment.progress: total must be a non-negative integer, got " .. tostring(total), 2)
   end
   opts = opts or {}
+  if type(opts) ~= "table" then error("experiment.progress: options must be a table, got " .. type(opts), 2) end
   return setmetatable({ total = total, label = opts.label or "", width = opts.width or 30,
     tty = experiment.interactive(), start = clock(), last = clock(), out = opts.out or io.stdout }, Progress)
 end
