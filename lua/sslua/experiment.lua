@@ -497,6 +497,7 @@ end
 local function info_text(info)
   if info == nil then return "" end
   if type(info) == "string" then return info end
+  if type(info) ~= "table" then error("experiment.progress: info must be a table or a string, got " .. type(info), 3) end
   local keys = {}
   for k in pairs(info) do keys[#keys + 1] = k end
   table.sort(keys)
