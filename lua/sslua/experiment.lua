@@ -423,6 +423,7 @@ end
 --- run:logger(file [, {columns = {...}}]) -> a CSV logger with :log(row).
 function Run:logger(file, opts)
   file = file or "metrics.csv"
+  if opts ~= nil and type(opts) ~= "table" then error("run:logger: options must be a table, got " .. type(opts), 2) end
   if self.loggers[file] then return self.loggers[file] end
   local lg = setmetatable({ path = self:path(file), name = file, rows = {},
     order = (opts and opts.columns) or (file == "metrics.csv" and self.columns) or nil }, Logger)
