@@ -556,6 +556,10 @@ function experiment.format_table(rows, columns, opts)
   if type(rows) ~= "table" or type(columns) ~= "table" then
     error("experiment.format_table: expected rows and a list of columns", 2)
   end
+  if opts ~= nil and type(opts) ~= "table" then error("experiment.format_table: options must be a table, got " .. type(opts), 2) end
+  for j, c in ipairs(columns) do
+    if type(c) ~= "string" then error("experiment.format_table: column " .. j .. " must be a name, got " .. type(c), 2) end
+  end
   local digits = (opts and opts.digits) or 4
   local cells, widths = {}, {}
   for j, c in ipairs(columns) do widths[j] = #c end
