@@ -239,6 +239,9 @@ end
 
 -- Writes a whole file atomically: a temporary name in the same directory, then rename.
 local function write_atomic(path, text)
+  if type(path) ~= "string" or type(text) ~= "string" then
+    error("experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
+  end
   local tmp = path .. ".tmp" .. tostring(math.random(1, 1 << 30))
   local f, err = io.open(tmp, "wb")
   if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
