@@ -565,7 +565,7 @@ function experiment.format_table(rows, columns, opts)
   end
   local digits = (opts and opts.digits) or 4
   local cells, widths = {}, {}
-  for j, c in ipairs(columns) do widths[j] = #c end
+  for j, c in ipairs(columns) do widths[j] = math.max(#c, 1) end   -- "%0s" is not a format
   for i, r in ipairs(rows) do
     cells[i] = {}
     for j, c in ipairs(columns) do
