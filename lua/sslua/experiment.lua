@@ -244,17 +244,17 @@ local function write_atomic(path, text)
   end
   local tmp = path .. ".tmp" .. tostring(math.random(1, 1 << 30))
   local f, err = io.open(tmp, "wb")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
+  if not f then error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
   local ok, werr = f:write(text)
   local cok, cerr = f:close()
   if not ok or not cok then
     os.remove(tmp)
-    error("cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
+    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
   end
   local rok, rerr = os.rename(tmp, path)
   if not rok then
     os.remove(tmp)
-    error("cannot write " .. path .. ": " .. tostring(rerr), 0)
+    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(rerr), 0)
   end
 end
 experiment.write_atomic = write_atomic
