@@ -98,6 +98,7 @@ end
 
 --- Registers `t` (or nil, e.g. bias=false) as parameter `name`; it is made to require grad.
 function Module:register_parameter(name, t)
+  if type(name) ~= "string" then fail("Module", "register_parameter: the name must be a string, got " .. type(name), 2) end
   if t ~= nil and not is_tensor(t) then fail("Module", "parameter '" .. name .. "' must be a tensor", 2) end
   if t ~= nil then t:requires_grad(true) end
   local list = self._params
@@ -110,6 +111,7 @@ end
 
 --- Registers a tensor that is saved in the state dict but not trained (running statistics).
 function Module:register_buffer(name, t)
+  if type(name) ~= "string" then fail("Module", "register_buffer: the name must be a string, got " .. type(name), 2) end
   local list = self._buffers
   local found = false
   for _, n in ipairs(list) do if n == name then found = true end end
@@ -120,6 +122,7 @@ end
 
 --- Adds a child module under `name` (a string; Sequential uses "0", "1", ...).
 function Module:add_module(name, m)
+  if type(name) ~= "string" then fail("Module", "add_module: the name must be a string, got " .. type(name), 2) end
   if m ~= nil and not nn.is_module(m) then fail("Module", "child '" .. tostring(name) .. "' must be a module", 2) end
   local list = self._children
   local found = false
