@@ -248,6 +248,7 @@ end
 function Module:load_state_dict(sd, opts)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table of tensors, got " .. type(sd), 2) end
   opts = opts or {}
+  if type(opts) ~= "table" then fail("load_state_dict", "options must be a table, got " .. type(opts), 2) end
   local strict = opts.strict ~= false
   local own = {}
   walk(self, "", function(prefix, m)
