@@ -380,8 +380,9 @@ function F.adaptive_avg_pool2d(x, size)
   return C.adaptive_avg_pool2d(x, oh, ow)
 end
 
-function F.relu(x) return x:relu() end
-function F.leaky_relu(x, a) return x:leaky_relu(a or 0.01) end
+-- sslua.relu(x) rather than x:relu(): a non-tensor x is then an error naming the function.
+function F.relu(x) return sslua.relu(x) end
+function F.leaky_relu(x, a) return sslua.leaky_relu(x, a or 0.01) end
 
 --- relu(a + b) in one pass (the end of a residual block).
 function F.add_relu(a, b) return C.add_relu(a, b) end
@@ -526,10 +527,10 @@ local function simple(name, fwd, repr)
   return cls
 end
 
-local ReLU = simple("ReLU", function(_, x) return x:relu() end)
+local ReLU = simple("ReLU", function(_, x) return sslua.relu(x) end)
 nn.ReLU = setmetatable({}, { __index = ReLU, __call = function() return new(ReLU) end })
 
-local LeakyReLU = simple("LeakyReLU", function(self, x) return x:leaky_relu(self.negative_slope) end,
+local LeakyReLU = simple("LeakyReLU", function(self, x) return sslua.leaky_relu(x, self.negative_slope) end,
   function(self) return "negative_slope=" .. tostring(self.negative_slope) end)
 nn.LeakyReLU = setmetatable({}, { __index = LeakyReLU, __call = function(_, a)
   if a ~= nil and type(a) ~= "number" then fail("LeakyReLU", "negative_slope must be a number", 2) end
