@@ -82,6 +82,7 @@ function Transform:get_params(height, width, opts)
   if self.kind ~= "RandomResizedCrop" then
     error("sslua.aug.get_params: only RandomResizedCrop has get_params", 2)
   end
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.aug.get_params: options must be a table, got " .. type(opts), 2) end
   local o = { scale = self.scale, ratio = self.ratio, rng = opts and opts.rng }
   return C.crop_params(height, width, o)
 end
