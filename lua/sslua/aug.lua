@@ -244,6 +244,7 @@ Transform.__call = function(self, images, opts) return C.apply(self, images, opt
 -- Two independent views of the same images: v1, v2 [, rec1, rec2].
 function Transform:pair(images, opts)
   if not is_transform(self) then error("sslua.aug.pair: call as t:pair(images, opts)", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.aug.pair: options must be a table, got " .. type(opts), 2) end
   local v1, r1 = C.apply(self, images, opts)
   local v2, r2 = C.apply(self, images, opts)
   if opts and opts.record then return v1, v2, r1, r2 end
