@@ -38,6 +38,9 @@ local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge en
 --- tick below lo to the tick above hi.
 function plot.nice_ticks(lo, hi, n, integer)
   n = n or 6
+  if type(lo) ~= "number" or type(hi) ~= "number" or type(n) ~= "number" then
+    fail("nice_ticks", "expected numbers lo, hi [, n], got " .. type(lo) .. ", " .. type(hi) .. ", " .. type(n))
+  end
   if not (finite(lo) and finite(hi)) then lo, hi = 0, 1 end
   if hi < lo then lo, hi = hi, lo end
   if hi == lo then
