@@ -289,7 +289,18 @@ enum TensorBindings {
             let t = try a.tensor(1)
             return a.push(try t.squeeze(a.isNone(2) ? nil : try a.dim(2, of: t)))
         }),
-        ("expand", { a in let t = try a.tensor(1); return a.push(try t.expand(signedSizes(a, 2).enumerated().map { i, s in s == -1 ? t.shape[i - (2 - 2)] : s })) }),
+        ("expand", { a in
+            let t = try a.tensor(1)
+            let sizes = try signedSizes(a, 2)
+            let lead = sizes.count - t.dim   // new leading dimensions; -1 keeps an existing one
+            return a.push(try t.expand(sizes.enumerated().map { i, s in
+                guard s == -1 else { return s }
+                guard i - lead >= 0, i - lead < t.dim else {
+                    throw SSLuaError("size -1 at position \(i + 1) does not match an existing dimension")
+                }
+                return t.shape[i - lead]
+            }))
+        }),
         ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
         ("totable", { a in
