@@ -246,6 +246,7 @@ enum TensorBindings {
         ("size", { a in
             let t = try a.tensor(1)
             if a.isNone(2) { return a.push(ints: t.shape) }
+            try require(t.dim > 0, "a 0-d tensor has no dimensions")   // axis() accepts dim 1 of a scalar
             return a.push(t.shape[try a.dim(2, of: t)])
         }),
         ("dim", { a in a.push(try a.tensor(1).dim) }),
@@ -265,6 +266,7 @@ enum TensorBindings {
         }),
         ("narrow", { a in
             let t = try a.tensor(1)
+            try require(t.dim > 0, "cannot narrow a 0-d tensor")   // axis() accepts dim 1 of a scalar
             let d = try a.dim(2, of: t)
             let s = try a.integer(3)
             let start = s < 0 ? s + t.shape[d] : s - 1

@@ -58,6 +58,7 @@ extension Tensor {
 
     /// `narrow(d, start, len)` with a 0-based start.
     public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
+        try require(dim > 0, "narrow: cannot narrow a 0-d tensor")
         let d = try axis(d), x = self
         try require(start >= 0 && length >= 0 && length <= shape[d] && start <= shape[d] - length,
                     "narrow: start \(start &+ 1) and length \(length) out of bounds for dimension \(d + 1) of size \(shape[d])")
