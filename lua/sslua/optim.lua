@@ -29,6 +29,7 @@ local function param_list(params, where)
 end
 
 local function number(o, key, default, where, lo)
+  if type(o) ~= "table" then fail(where, "options must be a table, got " .. type(o)) end
   local v = o[key]
   if v == nil then v = default end
   if type(v) ~= "number" then fail(where, "option '" .. key .. "' must be a number, got " .. type(v)) end
