@@ -30,8 +30,25 @@ public enum FastMath {
         return p * (r * r) + r + 1
     }
 
-    /// e^x for 8 lanes.
-    @inline(__always) public static func exp(_ x0: V) -> V {
+    /// e^x for 8 lanes. Lanes that are all in [-87.3, 88.7] (the usual case) take the short
+    /// path: the result is normal, so the exponent goes straight into the result's bits.
+    @inline(__always) public static func exp(_ x: V) -> V {
+        // NaN fails both comparisons and takes the full path
+        if all((x .>= -87.3) .& (x .<= 88.7)) {
+            let (t, r) = reduce(x)
+            let y = poly(r, V(repeating: 1.9875691500e-4) * r + 1.3981999507e-3)
+            return scaled(y, t)
+        }
+        return expFull(x)
+    }
+
+    /// y 2^n for a normal result, n held in `t`'s low mantissa bits (see `reduce`).
+    @inline(__always) static func scaled(_ y: V, _ t: V) -> V {
+        unsafeBitCast(unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23), to: V.self)
+    }
+
+    /// e^x for any 8 lanes: overflow to inf, denormal results, NaN kept.
+    @inline(__always) static func expFull(_ x0: V) -> V {
         // Clamp to the range where the result is representable (NaN stays NaN: comparisons fail).
         var x = x0
         x.replace(with: V(repeating: 89), where: x .> 89)
@@ -57,8 +74,7 @@ public enum FastMath {
         x.replace(with: V(repeating: -87.3), where: low)
         let (t, r) = reduce(x)
         let y = poly(r, V(repeating: 1.3981999507e-3))
-        let bits = unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23)
-        var e = unsafeBitCast(bits, to: V.self)
+        var e = scaled(y, t)
         e.replace(with: V(repeating: 0), where: low)
         return e
     }
