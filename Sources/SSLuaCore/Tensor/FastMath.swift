@@ -69,6 +69,10 @@ public enum FastMath {
     /// bits. Results below e^-87.3 (1.2e-38) flush to 0 instead of a denormal: invisible next
     /// to a softmax denominator >= 1.
     @inline(__always) public static func expNonPositive(_ x0: V) -> V {
+        if all(x0 .>= -87.3) {  // the usual block: no lane underflows
+            let (t, r) = reduce(x0)
+            return scaled(poly(r, V(repeating: 1.3981999507e-3)), t)
+        }
         var x = x0
         let low = x .< -87.3
         x.replace(with: V(repeating: -87.3), where: low)
