@@ -12,6 +12,15 @@ public enum FastMath {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// `all(mask)` without the standard library's out-of-line lane reduction: AND the
+    /// halves down to one lane (a few shuffles, no call).
+    @inline(__always) static func allTrue(_ m: SIMDMask<SIMD8<Int32>>) -> Bool {
+        let s = m._storage
+        let q = s.lowHalf & s.highHalf
+        let d = q.lowHalf & q.highHalf
+        return (d[0] & d[1]) != 0
+    }
+
     /// Range reduction x = n ln 2 + r, |r| <= ln 2 / 2: n = round(x / ln 2) by the 1.5 * 2^23
     /// trick, so `t`'s low mantissa bits hold n as an integer; ln 2 in two parts (Cephes).
     @inline(__always) static func reduce(_ x: V) -> (t: V, r: V) {
@@ -34,7 +43,7 @@ public enum FastMath {
     /// path: the result is normal, so the exponent goes straight into the result's bits.
     @inline(__always) public static func exp(_ x: V) -> V {
         // NaN fails both comparisons and takes the full path
-        if all((x .>= -87.3) .& (x .<= 88.7)) {
+        if allTrue((x .>= -87.3) .& (x .<= 88.7)) {
             let (t, r) = reduce(x)
             let y = poly(r, V(repeating: 1.9875691500e-4) * r + 1.3981999507e-3)
             return scaled(y, t)
@@ -69,7 +78,7 @@ public enum FastMath {
     /// bits. Results below e^-87.3 (1.2e-38) flush to 0 instead of a denormal: invisible next
     /// to a softmax denominator >= 1.
     @inline(__always) public static func expNonPositive(_ x0: V) -> V {
-        if all(x0 .>= -87.3) {  // the usual block: no lane underflows
+        if allTrue(x0 .>= -87.3) {  // the usual block: no lane underflows
             let (t, r) = reduce(x0)
             return scaled(poly(r, V(repeating: 1.3981999507e-3)), t)
         }
