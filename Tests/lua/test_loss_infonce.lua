@@ -43,6 +43,24 @@ for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true },
     1e-6, 1e-6, "infonce " .. opt.form)
 end
 
+-- float32 (vector exp, triangle path) against float64 on a larger batch, every form
+do
+  local a64 = S.randn(96, 24, { rng = rng, dtype = "float64" })
+  local b64 = a64 + S.randn(96, 24, { rng = rng, dtype = "float64" }) * 0.7
+  for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true }, { form = "ntxent" },
+                         { form = "ntxent", symmetric = false }, { form = "ntxent", beta = 14.3 },
+                         { form = "ntxent", beta = 45 } } do
+    local x, y = a64:clone():requires_grad(), b64:clone():requires_grad()
+    local l = loss.infonce(x, y, opt); l:backward()
+    local x32, y32 = a64:float():requires_grad(), b64:float():requires_grad()
+    local l32 = loss.infonce(x32, y32, opt); l32:backward()
+    local what = opt.form .. " beta " .. tostring(opt.beta) .. " sym " .. tostring(opt.symmetric)
+    check.near(l32:item(), l:item(), 1e-5, what)
+    check.truthy((x32.grad:double() - x.grad):abs():max():item() < 1e-6, what .. " grad")
+    check.truthy((y32.grad:double() - y.grad):abs():max():item() < 1e-6, what .. " grad y")
+  end
+end
+
 -- Prop. C.1: l_i = invariance_i + repulsion_i + entropy_i exactly (float64), on many batches
 for trial = 1, 30 do
   local n, d = 2 + trial % 7, 1 + trial % 5

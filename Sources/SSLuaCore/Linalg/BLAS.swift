@@ -53,16 +53,7 @@ extension BLAS {
     /// triangle (half a gemm's flops), then mirrored.
     public static func gramFull<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
                                                  into c: UnsafeMutablePointer<T>) {
-        if n == 0 { return }
-        if T.self == Float.self {
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(k, 1)), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
-        } else {
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(k, 1)), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
-        }
+        gramUpperNoMirror(a, rows: n, cols: k, into: c)
         mirrorUpper(c, n)
     }
 
