@@ -108,7 +108,7 @@ public enum FastMath {
             if summing {
                 acc += e
                 inBlock += 1
-                if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
+                if inBlock == 32 { total += Double(hsum(acc)); acc = V(repeating: 0); inBlock = 0 }
             }
             i += 8
         }
@@ -118,7 +118,7 @@ public enum FastMath {
             let e = f(v - sh)
             for k in 0..<(n - i) { dst[i + k] = e[k]; if summing { total += Double(e[k]) } }
         }
-        return total + Double(acc.sum())
+        return total + Double(hsum(acc))
     }
 
     /// The softmax numerator: dst[i] = e^(src[i] - shift) with shift >= max(src) finite, and
@@ -150,23 +150,32 @@ public enum FastMath {
         _ = map(src, dst, n, shift: 0, pad: 0, summing: false) { exp($0) }
     }
 
-    /// Sum of n floats: 8 float lanes over blocks of 256, blocks accumulated in float64.
+    /// Sum of n floats: blocks of 512 summed in float lanes (pairs of loads added first, four
+    /// accumulators), blocks accumulated in float64.
     @inline(__always) public static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0
         var i = 0
-        while i + 256 <= n {
+        while i + 512 <= n {
             var a0 = V(repeating: 0), a1 = V(repeating: 0), a2 = V(repeating: 0), a3 = V(repeating: 0)
             var j = i
-            while j < i + 256 {
-                a0 += load(p + j); a1 += load(p + j + 8); a2 += load(p + j + 16); a3 += load(p + j + 24)
-                j += 32
+            while j < i + 512 {
+                a0 += load(p + j) + load(p + j + 32); a1 += load(p + j + 8) + load(p + j + 40)
+                a2 += load(p + j + 16) + load(p + j + 48); a3 += load(p + j + 24) + load(p + j + 56)
+                j += 64
             }
-            total += Double(((a0 + a1) + (a2 + a3)).sum())
-            i += 256
+            total += Double(hsum((a0 + a1) + (a2 + a3)))
+            i += 512
         }
         var rest = 0.0
         while i < n { rest += Double(p[i]); i += 1 }
         return total + rest
+    }
+
+    /// Horizontal sum of 8 lanes, inline (the standard library's `sum()` is an out-of-line call).
+    @inline(__always) static func hsum(_ v: V) -> Float {
+        let q = v.lowHalf + v.highHalf
+        let d = q.lowHalf + q.highHalf
+        return d[0] + d[1]
     }
 
     /// Maximum of n >= 1 floats, ignoring NaN (-inf if all are NaN). Softmax needs no NaN
