@@ -172,7 +172,7 @@ public enum FastMath {
     }
 
     /// Horizontal sum of 8 lanes, inline (the standard library's `sum()` is an out-of-line call).
-    @inline(__always) static func hsum(_ v: V) -> Float {
+    @inline(__always) public static func hsum(_ v: V) -> Float {
         let q = v.lowHalf + v.highHalf
         let d = q.lowHalf + q.highHalf
         return d[0] + d[1]
