@@ -222,9 +222,34 @@ extension Tensor {
         try Parallel.checkInterrupt()
     }
 
+    /// For stride 1 (and padding < kernel), the input gradient is itself a convolution: of the
+    /// output gradient with the kernel flipped and in/out channels swapped, padding k-1-p. That
+    /// runs as a compute-bound forward conv written straight into dx, instead of a thin gemm
+    /// into a 9x column buffer and a scatter-add (col2im).
+    static func inputGradAsConv(_ g: Conv2dGeometry) -> Conv2dGeometry? {
+        guard g.sh == 1 && g.sw == 1 && g.ph < g.kh && g.pw < g.kw else { return nil }
+        return Conv2dGeometry(n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
+                              ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw, oh: g.h, ow: g.w)
+    }
+
     static func convBackward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
                                               _ gout: UnsafeMutablePointer<T>, _ gx: UnsafeMutablePointer<T>?,
                                               _ gw: UnsafeMutablePointer<T>?, _ gb: UnsafeMutablePointer<T>?) throws {
+        if let gx = gx, let gt = inputGradAsConv(g) {
+            // flipped, transposed weight: wf[c, o, i, j] = w[o, c, kh-1-i, kw-1-j]
+            let wf = UnsafeMutablePointer<T>.allocate(capacity: max(1, g.o * g.ckk))
+            defer { wf.deallocate() }
+            let kk = g.kh * g.kw
+            for o in 0..<g.o {
+                for c in 0..<g.c {
+                    let src = w + (o * g.c + c) * kk, dst = wf + (c * g.o + o) * kk
+                    for i in 0..<kk { dst[kk - 1 - i] = src[i] }
+                }
+            }
+            try convForward(gt, gout, wf, nil, gx)
+            try convBackward(g, x, w, gout, nil, gw, gb)
+            return
+        }
         if let gb = gb {
             Parallel.forRange(g.o, grain: max(1, 16384 / max(g.n * g.ohw, 1))) { lo, hi in
                 for o in lo..<hi {
