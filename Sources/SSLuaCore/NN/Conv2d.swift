@@ -43,8 +43,13 @@ extension Tensor {
         try require(hp >= w.shape[2] && wp >= w.shape[3],
                     "kernel size \(w.shape[2])x\(w.shape[3]) is larger than the padded input \(hp)x\(wp)")
         let oh = (hp - w.shape[2]) / stride.0 + 1, ow = (wp - w.shape[3]) / stride.1 + 1
-        let (_, o1) = (w.shape[1] * w.shape[2]).multipliedReportingOverflow(by: w.shape[3])
-        try require(!o1, "weight too large")
+        // column buffers hold ckk * oh * ow elements per sample: keep every product in range
+        var acc = 1
+        for f in [w.shape[1], w.shape[2], w.shape[3], oh, ow] {
+            let (m, o) = acc.multipliedReportingOverflow(by: f)
+            try require(!o && m < (1 << 40), "convolution too large: output \(oh)x\(ow), kernel \(shapeString(w.shape))")
+            acc = m
+        }
         return Conv2dGeometry(n: x.shape[0], c: x.shape[1], h: h, w: wd, o: w.shape[0],
                               kh: w.shape[2], kw: w.shape[3], sh: stride.0, sw: stride.1,
                               ph: padding.0, pw: padding.1, oh: oh, ow: ow)
