@@ -459,7 +459,10 @@ function Conv2d:extra_repr()
 end
 
 --- Batch norm; nn.BatchNorm1d(n) on (N, C) or (N, C, L), nn.BatchNorm2d(n) on (N, C, H, W).
---- Options: {eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true}.
+--- Options: {eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true};
+--- momentum = false gives the cumulative average (PyTorch's momentum=None). Training mode
+--- normalises with the batch statistics (biased variance) and updates the running ones with
+--- the unbiased variance; eval mode uses the running statistics.
 local BatchNorm = class("BatchNorm", Module)
 
 local function make_bn(name, dims)
