@@ -95,6 +95,34 @@ extension Tensor {
     static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
                                         _ col: UnsafeMutablePointer<T>) {
         let ld = nb * g.ohw
+        if g.ow < 16 && g.ohw <= 4096 {
+            // small planes (the deep ResNet stages): row loops of a few elements cost more in
+            // bookkeeping than in copying, so gather each output plane through an offset map
+            // per kernel tap (-1 marks padding)
+            let kk = g.kh * g.kw
+            var map = [Int32](repeating: -1, count: kk * g.ohw)
+            for ki in 0..<g.kh { for kj in 0..<g.kw {
+                for oh in 0..<g.oh { for ow in 0..<g.ow {
+                    let ih = oh * g.sh - g.ph + ki, iw = ow * g.sw - g.pw + kj
+                    if ih >= 0 && ih < g.h && iw >= 0 && iw < g.w {
+                        map[(ki * g.kw + kj) * g.ohw + oh * g.ow + ow] = Int32(ih * g.w + iw)
+                    }
+                } }
+            } }
+            map.withUnsafeBufferPointer { mb in
+                let mp = mb.baseAddress!
+                let plane = g.h * g.w
+                for r in 0..<g.ckk {
+                    let c = r / kk, m = mp + (r % kk) * g.ohw
+                    for j in 0..<nb {
+                        let src = x + ((n0 + j) * g.c + c) * plane
+                        let d = col + r * ld + j * g.ohw
+                        for p in 0..<g.ohw { let o = Int(m[p]); d[p] = o >= 0 ? src[o] : 0 }
+                    }
+                }
+            }
+            return
+        }
         for r in 0..<g.ckk {
             let c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw
             // valid ow range: 0 <= ow*sw - pw + kj < W
