@@ -33,7 +33,7 @@ for _, name in ipairs(cfg.policy) do
       on_epoch = function(epoch)
         local h1, h2 = paper.features(encoder, v1), paper.features(encoder, v2)
         local W = paper.weight(projector)
-        local hstar = sslua.cat({ h1, h2 }, 1):index(1, geom.nearest_negative(h1, h2, W))
+        local _, hstar = geom.nearest_negative(h1, h2, W)
         local D = h2 - hstar
         run:log { policy = name, seed = seed, epoch = epoch, fvu = geom.fvu(D, W),
           delta_norm = D:norm():item() / math.sqrt(D:size(1)) }

@@ -39,8 +39,7 @@ for _, name in ipairs(cfg.policy) do
     on_epoch = function(epoch)
       local h1, h2 = paper.features(encoder, v1), paper.features(encoder, v2)
       local W = paper.weight(projector)
-      local idx = geom.nearest_negative(h1, h2, W)
-      local hstar = sslua.cat({ h1, h2 }, 1):index(1, idx)
+      local idx, hstar = geom.nearest_negative(h1, h2, W)
       local dist = geom.normalized_distance(h1, hstar)
       local row = { policy = name, epoch = epoch, agreement_fine = geom.label_agreement(idx, pool_fine, fine),
         distance_mean = dist:mean():item(), distance_std = dist:std():item() }

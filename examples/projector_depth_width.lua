@@ -37,7 +37,7 @@ for _, spec in ipairs(cfg.projectors) do
   paper.simclr(cfg, { encoder = encoder, projector = projector, data = train, policy = aug.policy(cfg.policy), rng = rng,
     on_epoch = function(epoch)
       local regions = 1
-      if #dims > 2 then regions = geom.linear_regions(projector, paper.features(encoder, eval_images)) end
+      if #dims > 2 then regions = geom.linear_regions(paper.mlp_layers(projector), paper.features(encoder, eval_images)) end
       run:log { projector = tostring(spec), depth = #dims - 1, width = hidden, epoch = epoch,
         knn_encoder = paper.knn(encoder, train, test, cfg), knn_projector = paper.knn({ encoder, projector }, train, test, cfg),
         linear_regions = regions }

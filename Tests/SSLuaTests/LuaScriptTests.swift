@@ -53,11 +53,12 @@ func runProcess(_ executable: URL, _ args: [String], stdin: String? = nil,
     try? inp.fileHandleForWriting.close()
     // read both pipes concurrently so neither fills up
     var errData = Data()
-    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let done = DispatchSemaphore(value: 0)
+    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }
     t.start()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    while t.isExecuting { usleep(1000) }
+    done.wait()  // (polling isExecuting raced with the thread's start and lost stderr)
     return RunResult(status: p.terminationStatus,
                      stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))

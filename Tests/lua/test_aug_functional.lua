@@ -67,7 +67,7 @@ local bad = {
   { function() F.hflip("x") end, "sslua.aug.functional.hflip" },
   { function() F.resized_crop(img8, 0, 1, 4, 4, 4) end, "sslua.aug.functional.resized_crop" },
   { function() F.resized_crop(img8, 5, 5, 8, 8, 4) end, "does not fit" },
-  { function() F.resized_crop(img8, 1, 1, 4, 4, 0) end, "size must be positive" },
+  { function() F.resized_crop(img8, 1, 1, 4, 4, 0) end, "size must be in 1...16384" },
   { function() F.resized_crop(img8, 1, 1, 4, 4, { 3 }) end, "sslua.aug.functional.resized_crop" },
   { function() F.adjust_brightness(img8, -1) end, "sslua.aug.functional.adjust_brightness" },
   { function() F.adjust_brightness(sslua.zeros(2, 4, 4), 1) end, "1 or 3 channels" },
@@ -81,6 +81,10 @@ local bad = {
   { function() F.rotate(img8, 0 / 0) end, "sslua.aug.functional.rotate" },
   { function() F.rotate(img8, 10, { interpolation = "cubic" }) end, "sslua.aug.functional.rotate" },
   { function() F.hflip(sslua.zeros(3, 0, 4)) end, "empty image" },
+  { function() F.resized_crop(img8, 1, 1, 4, 4, 1 << 62) end, "sslua.aug.functional.resized_crop" },
+  { function() F.resized_crop(img8, 1, 1, 4, 4, { 1 << 62, 1 << 62 }) end, "sslua.aug.functional.resized_crop" },
+  { function() F.resized_crop(img8, math.maxinteger, 1, math.maxinteger, 4, 4) end, "does not fit" },
+  { function() F.resized_crop(img8, 2, math.mininteger, 4, 4, 4) end, "does not fit" },
 }
 for i, b in ipairs(bad) do check.errors(b[1], b[2], "bad call " .. i) end
 print("test_aug_functional: ok")

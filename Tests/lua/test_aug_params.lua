@@ -165,6 +165,24 @@ do
   end
 end
 
+-- Rotate and GaussianBlur: sampled ranges, and records that rebuild the images
+do
+  local imgs = sslua.rand(400, 3, 8, 8, { rng = sslua.rng(21) })
+  local t = aug.Compose { aug.Rotate { degrees = 30, interpolation = "bilinear" }, aug.GaussianBlur { kernel_size = 3, sigma = { 0.2, 1.5 } } }
+  local y, rs = t:apply(imgs, { rng = sslua.rng(22), record = true })
+  local pos = 0
+  for i, r in ipairs(rs) do
+    check.truthy(r.angle >= -30 and r.angle <= 30, "angle range")
+    check.truthy(r.sigma >= 0.2 and r.sigma <= 1.5, "sigma range")
+    if r.angle > 0 then pos = pos + 1 end
+    if i <= 10 then
+      local want = F.gaussian_blur(F.rotate(imgs[i], r.angle, { interpolation = "bilinear" }), 3, r.sigma)
+      check.near(y[i], want, 1e-6, "rotated+blurred image " .. i .. " rebuilt from its record")
+    end
+  end
+  binomial_ok(pos, 400, 0.5, "angle sign")
+end
+
 -- ColorJitter with an operation left out: only the others are applied and recorded
 do
   local _, rs = aug.ColorJitter { brightness = 0.3, hue = 0.2 }:apply(sslua.rand(50, 3, 4, 4), { rng = sslua.rng(8), record = true })
@@ -256,6 +274,8 @@ local bad = {
   { function() aug.RandomResizedCrop { size = 8 }:get_params(0, 8) end, "get_params" },
   { function() aug.RandomGrayscale().apply(3, imgs) end, "sslua.aug.apply" },
   { function() aug.policy("large"):pair(sslua.zeros(3)) end, "sslua.aug.apply" },
+  { function() aug.Rotate { degrees = 1e300 }:apply(imgs) end, "sslua.aug.apply" },
+  { function() aug.RandomResizedCrop { size = 1 << 40 }:apply(imgs) end, "sslua.aug.apply" },
 }
 for i, b in ipairs(bad) do check.errors(b[1], b[2], "bad call " .. i) end
 print("test_aug_params: ok")

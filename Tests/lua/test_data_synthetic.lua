@@ -109,6 +109,7 @@ do
 end
 
 check.errors(function() data.synthetic { n = -1 } end, "sslua.data.synthetic", "negative n")
+check.errors(function() data.synthetic { n = 1 << 62 } end, "too large", "huge n")
 check.errors(function() data.synthetic { n = 4, size = 4 } end, "sslua.data.synthetic", "size too small")
 check.errors(function() data.synthetic { n = 4, seed = 0.5 } end, "sslua.data.synthetic", "seed not an integer")
 check.errors(function() data.synthetic("x") end, "sslua.data.synthetic", "options type")

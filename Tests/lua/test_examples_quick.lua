@@ -13,9 +13,9 @@ local examples = {
   nearest_negative = { "policy", "epoch", "agreement_fine", "distance_mean" },
   fvu = { "policy", "seed", "epoch", "fvu" },
   lie_rotation_rank = { "theta_max", "run", "rank" },
-  lie_kernel = { "spread", "generators", "rank", "alignment" },
+  lie_kernel = { "spread", "generators", "rank", "kernel_alignment" },
   projector_depth_width = { "projector", "epoch", "knn_encoder", "knn_projector", "linear_regions" },
-  infonce_decomposition = { "noise", "beta", "infonce", "alignment", "repulsion", "entropy", "identity_error" },
+  infonce_decomposition = { "noise", "beta", "infonce", "invariance", "repulsion", "entropy", "identity_error" },
 }
 local only = os.getenv("SSLUA_EXAMPLES") -- e.g. "fvu,lie_kernel" to run a few
 local exe = experiment.interpreter()

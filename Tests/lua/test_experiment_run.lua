@@ -94,9 +94,9 @@ local function runp(env)
 end
 local plain = runp("SSLUA_PROGRESS=0")
 check.truthy(not plain:find("\r", 1, true), "plain mode has no carriage returns")
-check.truthy(plain:find("train 20/20 (100%)", 1, true), "plain final line: " .. plain)
+check.truthy(plain:find("train done in", 1, true), "plain final line: " .. plain)
 local nlines = select(2, plain:gsub("\n", ""))
-check.truthy(nlines <= 12, "plain mode prints at most ~10 lines, got " .. nlines)
+check.eq(nlines, 1, "a fast loop prints only its final line when not on a terminal")
 local bar = runp("SSLUA_PROGRESS=1")
 check.truthy(bar:find("\r", 1, true) and bar:find("[====", 1, true), "terminal mode draws a bar: " .. bar)
 check.truthy(bar:find("train done", 1, true), "terminal mode finishes")
@@ -104,7 +104,7 @@ check.errors(function() experiment.progress(-1) end, "experiment.progress")
 
 -- format_table aligns columns.
 local t = experiment.format_table({ { policy = "small", acc = 0.5 }, { policy = "large", acc = 0.123456 } }, { "policy", "acc" })
-check.eq(t, "policy  acc   \n------  ------\n small     0.5\n large  0.1235", "table")
+check.eq(t, "policy     acc\n------  ------\n small     0.5\n large  0.1235", "table")
 
 os.execute("rm -rf " .. q(root))
 print("ok")

@@ -42,6 +42,26 @@ check.eq(geom.linear_regions({ { S.tensor(m.W1) } }, S.tensor(m.H)), 1)     -- o
 -- hand: y = relu(x) then identity: 1-d input, pattern = sign of x
 check.eq(geom.linear_regions({ { S.tensor { { 1 } } }, { S.tensor { { 1 } } } }, S.tensor { { -1 }, { 2 }, { 3 } }), 2)
 
+-- an sslua.nn projector (Linear-BatchNorm1d-ReLU-...-Linear): BatchNorm1d enters through its
+-- eval-mode affine map; fresh statistics (mean 0, var 1) leave the pattern of the bare MLP
+do
+  local nn = S.nn
+  local proj = nn.projector { dims = { 3, 6, 5, 2 }, bias = true, rng = S.rng(1) }
+  local Hm = S.tensor(m.H)
+  local list = { { proj[1].weight, proj[1].bias }, { proj[4].weight, proj[4].bias }, { proj[7].weight, proj[7].bias } }
+  local c1, i1 = geom.linear_regions(proj, Hm)
+  local c2, i2 = geom.linear_regions(list, Hm)
+  check.eq(c1, c2); check.near(i1, i2, 0)
+  check.truthy(c1 > 1, "several regions")
+  -- shifting BatchNorm's running mean moves the partition: computed by hand as a bias change
+  proj[2].running_mean:copy_(S.ones(6))
+  local b1 = proj[1].bias - 1
+  local c3 = geom.linear_regions(proj, Hm)
+  check.eq(c3, geom.linear_regions({ { proj[1].weight, b1 }, { proj[4].weight, proj[4].bias }, { proj[7].weight } }, Hm))
+  check.eq(geom.linear_regions(nn.Linear(3, 2), Hm), 1)
+  check.errors(function() return geom.linear_regions(nn.Sequential(nn.Conv2d(1, 1, 3)), Hm) end, "unsupported module Conv2d")
+end
+
 local bad = {
   { function() return geom.alignment(S.randn(3, 2), S.randn(2, 2)) end, "sslua.geom.alignment" },
   { function() return geom.uniformity(S.randn(1, 2)) end, "sslua.geom.uniformity: uniformity needs at least 2 rows" },

@@ -34,11 +34,31 @@ end
 
 -- finite differences (float64) for both forms, symmetric and not
 local rng = S.rng(42)
+-- (beta > 30 with all anchors takes the per-row path instead of the shared-shift triangle)
 for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true }, { form = "ntxent", beta = 3 },
+                       { form = "ntxent", beta = 40 }, { form = "paper", symmetric = true, beta = 35 },
                        { form = "ntxent", symmetric = false, beta = 0.7 } } do
   G.gradcheck(function(x) return loss.infonce(x[1], x[2], opt) end,
     { S.randn(3, 4, { rng = rng, dtype = "float64" }), S.randn(3, 4, { rng = rng, dtype = "float64" }) },
     1e-6, 1e-6, "infonce " .. opt.form)
+end
+
+-- float32 (vector exp, triangle path) against float64 on a larger batch, every form
+do
+  local a64 = S.randn(96, 24, { rng = rng, dtype = "float64" })
+  local b64 = a64 + S.randn(96, 24, { rng = rng, dtype = "float64" }) * 0.7
+  for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true }, { form = "ntxent" },
+                         { form = "ntxent", symmetric = false }, { form = "ntxent", beta = 14.3 },
+                         { form = "ntxent", beta = 45 } } do
+    local x, y = a64:clone():requires_grad(), b64:clone():requires_grad()
+    local l = loss.infonce(x, y, opt); l:backward()
+    local x32, y32 = a64:float():requires_grad(), b64:float():requires_grad()
+    local l32 = loss.infonce(x32, y32, opt); l32:backward()
+    local what = opt.form .. " beta " .. tostring(opt.beta) .. " sym " .. tostring(opt.symmetric)
+    check.near(l32:item(), l:item(), 1e-5, what)
+    check.truthy((x32.grad:double() - x.grad):abs():max():item() < 1e-6, what .. " grad")
+    check.truthy((y32.grad:double() - y.grad):abs():max():item() < 1e-6, what .. " grad y")
+  end
 end
 
 -- Prop. C.1: l_i = invariance_i + repulsion_i + entropy_i exactly (float64), on many batches
@@ -136,6 +156,9 @@ local bad = {
   { function() return loss.upper_bound(z, z, S.randn(3, 3, 1)) end, "sslua.loss.upper_bound: W" },
   { function() return loss.upper_bound(z, z, S.randn(2, 3)) end, "pass weight:t()" },
   { function() return loss.upper_bound(z, z) end, "sslua.loss.upper_bound" },
+  { function() return loss.upper_bound(z, z, S.randn(3, 2), 5) end, "sslua.loss.upper_bound: bad argument #4" },
+  { function() return loss.infonce_terms(z, z, "x") end, "sslua.loss.infonce_terms: bad argument #3" },
+  { function() return loss.infonce(z, z, 2) end, "sslua.loss.infonce: bad argument #3" },
   { function() return loss.upper_bound(z, S.randn(3, 3), S.randn(3, 2)) end, "same size" },
   { function() return loss.upper_bound(S.randn(1, 3), S.randn(1, 3), S.randn(3, 2)) end, "N >= 2" },
 }

@@ -179,3 +179,14 @@ local p = io.popen("ls -A " .. tmpdir); local listing = p:read("a"); p:close()
 check.truthy(not listing:find("tmp"), "no temporary files left: " .. listing)
 os.execute("rm -rf " .. tmpdir)
 print("ok")
+
+-- Integer x data (epochs) gets integer ticks only.
+do
+  local svg2 = plot.line { x = { 0, 1, 2 }, y = { 1, 2, 3 } }:svg()
+  local vals = {}
+  for v in svg2:match('<g class="xticks".-</g>'):gmatch('data%-value="([^"]+)"') do vals[#vals + 1] = v end
+  check.eq(table.concat(vals, " "), "0 1 2", "integer ticks for epochs")
+  local tk = plot.nice_ticks(0, 2, 7, true)
+  check.eq(#tk, 3, "integer step is at least 1")
+end
+print("ok (integer ticks)")

@@ -159,3 +159,8 @@ S.threads(2); local two = run()
 S.threads(saved)
 check.eq(one[1], two[1], "sum with 1 and 2 threads"); check.eq(one[3], two[3]); check.eq(one[4], two[4])
 for i = 1, 300 do check.eq(one[2][i], two[2][i], "softmax rows with 1 and 2 threads") end
+
+-- products with an empty inner dimension are zeros; empty outer dimensions have the right shape
+check.near(S.ones(2, 0):mm(S.ones(0, 3)), {{0, 0, 0}, {0, 0, 0}}, 0, "mm with k = 0")
+check.near(S.ones(2, 2, 0):bmm(S.ones(2, 0, 1)), {{{0}, {0}}, {{0}, {0}}}, 0, "bmm with k = 0")
+check.eq(table.concat(S.ones(0, 4):mm(S.ones(4, 3)):shape(), "x"), "0x3")

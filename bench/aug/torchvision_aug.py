@@ -1,5 +1,5 @@
 """torchvision v2 counterpart of bench/aug/bench_aug.lua (run by it; PyTorch is not a project
-dependency). Prints `name images_per_second` lines.
+dependency). Prints `name images_per_second` lines (and `name_cpu_us` CPU microseconds per image).
 
     /tmp/bench/bin/python bench/aug/torchvision_aug.py [--batch 512] [--seconds 3]
 """
@@ -27,11 +27,11 @@ def per_image(batch, seconds):
     x = torch.rand(batch, 3, 32, 32)
     for i in range(batch):  # warm-up
         t(x[i])
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         torch.stack([t(x[i]) for i in range(batch)])
         n += batch
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), (time.process_time() - cpu) / n * 1e6
 
 
 class Uint8Images(Dataset):
@@ -68,7 +68,9 @@ def main():
     # load), so both settings are measured and the caller compares against the faster one
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        print("torchvision_per_image_t%d %.1f" % (threads, per_image(a.batch, a.seconds)), flush=True)
+        rate, cpu_us = per_image(a.batch, a.seconds)
+        print("torchvision_per_image_t%d %.1f" % (threads, rate), flush=True)
+        print("torchvision_per_image_t%d_cpu_us %.2f" % (threads, cpu_us), flush=True)
     torch.set_num_threads(1)
     print("torchvision_dataloader2 %.1f" % dataloader(a.batch, a.seconds), flush=True)
 

@@ -2,6 +2,7 @@
 -- InfoNCE forward+backward N=512 d=128; singular values of 10000x512; kNN 50k x 10k x 512.
 local S = sslua
 local which = (arg and arg[1]) or os.getenv("SSLUA_BENCH") or "all"   -- arg once the program sets it
+if os.getenv("THREADS") then S.threads(tonumber(os.getenv("THREADS"))) end
 local function best(fn, reps)
   fn()                                         -- warm up
   local t = math.huge

@@ -1,7 +1,7 @@
 -- sslua side of bench/ops: best wall time (ms) of each op, one "name ms" line each.
 -- Usage: sslua bench/ops/bench.lua [threads]
 local S = sslua
-S.threads(tonumber(arg and arg[1] or os.getenv("SSLUA_BENCH_THREADS")) or 2)
+S.threads(tonumber(arg and arg[1]) or 2)
 local N = 2048  -- 2048 x 2048 = 4M floats
 local a, b = S.randn(N, N, {rng = S.rng(1)}), S.randn(N, N, {rng = S.rng(2)})
 
@@ -16,6 +16,10 @@ local function median(fn, reps)
   table.sort(t)
   return t[1] * 1000  -- the minimum: robust to other processes on a shared machine
 end
+
+-- warm up the allocator and the worker threads once
+for _ = 1, 5 do local _ = (a + b):exp():relu():softmax(2):sum() end
+collectgarbage()
 
 local cases = {
   {"add", function() return a + b end},

@@ -10,7 +10,7 @@ OUT=$(mktemp -d)
 swift build -c release >/dev/null
 cc -O2 bench/ops/sgemm_ref.c -o "$OUT/sgemm_ref" $(pkg-config --cflags --libs openblas 2>/dev/null || echo -lopenblas)
 OPENBLAS_NUM_THREADS=$THREADS "$OUT/sgemm_ref" "$THREADS" > "$OUT/ref.txt"
-SSLUA_BENCH_THREADS=$THREADS .build/release/sslua bench/ops/bench.lua "$THREADS" > "$OUT/sslua.txt"
+.build/release/sslua bench/ops/bench.lua "$THREADS" > "$OUT/sslua.txt"
 "$PY" bench/ops/bench_torch.py "$THREADS" > "$OUT/torch.txt"
 awk -v threads="$THREADS" '
   FILENAME ~ /ref/ { ref[$1] = $2; next }

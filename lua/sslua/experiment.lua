@@ -464,7 +464,7 @@ function Run:finish(summary)
   return self
 end
 
--- Progress: a redrawn bar on a terminal, a plain line every ~10% (or 10 s) otherwise.
+-- Progress: a redrawn bar on a terminal; otherwise a plain line at most every 10 s and at the end.
 local tty_cache
 function experiment.interactive()
   local env = os.getenv("SSLUA_PROGRESS")
@@ -489,7 +489,7 @@ function experiment.progress(total, opts)
   end
   opts = opts or {}
   return setmetatable({ total = total, label = opts.label or "", width = opts.width or 30,
-    tty = experiment.interactive(), start = clock(), last = -1, last_step = -1, out = opts.out or io.stdout }, Progress)
+    tty = experiment.interactive(), start = clock(), last = clock(), out = opts.out or io.stdout }, Progress)
 end
 
 local function info_text(info)
@@ -527,14 +527,12 @@ function Progress:update(done, info)
       string.rep(" ", self.width - fill), done, self.total, hms(elapsed), hms(eta), text))
     self.out:flush()
     self.drawn = true
-  else
-    local step = math.floor(frac * 10)
-    if step > self.last_step or now - self.last >= 10 then
-      self.last_step, self.last = step, now
-      self.out:write(string.format("%s %d/%d (%d%%) %s elapsed, %s left %s\n", self.label, done, self.total,
-        math.floor(frac * 100), hms(elapsed), hms(eta), text))
-      self.out:flush()
-    end
+  elseif now - self.last >= 10 then
+    -- Plain lines (a log file or a pipe): at most one every 10 s, then the final line.
+    self.last = now
+    self.out:write(string.format("%s %d/%d (%d%%) %s elapsed, %s left %s\n", self.label, done, self.total,
+      math.floor(frac * 100), hms(elapsed), hms(eta), text))
+    self.out:flush()
   end
 end
 
@@ -570,7 +568,7 @@ function experiment.format_table(rows, columns, opts)
   end
   local lines = {}
   local head, rule = {}, {}
-  for j, c in ipairs(columns) do head[j] = string.format("%-" .. widths[j] .. "s", c); rule[j] = string.rep("-", widths[j]) end
+  for j, c in ipairs(columns) do head[j] = string.format("%" .. widths[j] .. "s", c); rule[j] = string.rep("-", widths[j]) end
   lines[1] = table.concat(head, "  ")
   lines[2] = table.concat(rule, "  ")
   for i = 1, #rows do

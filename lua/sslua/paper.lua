@@ -37,7 +37,7 @@ function paper.encoder(cfg, channels, rng)
   local blocks = cfg.blocks or { 1, 1, 1 }
   local width = cfg.width or 32
   return nn.resnet { blocks = blocks, width = width, in_channels = channels, cifar = true, rng = rng },
-    width * 2 ^ (#blocks - 1) // 1
+    width * (1 << (#blocks - 1))
 end
 
 --- paper.weight(projector) -> W (d_enc x d_proj) of a linear projector g(h) = W^T h.
@@ -99,6 +99,39 @@ function paper.labels(ds, n, coarse)
     return S().tensor(t)
   end
   return l:narrow(1, 1, n)
+end
+
+--- paper.mlp_layers(projector) -> {{W, b}, ...} for geom.linear_regions: the projector's Linear
+--- layers (PyTorch layout, out x in), with each eval-mode BatchNorm1d folded into the Linear
+--- before it (BN in eval mode is affine per channel, so the activation pattern is unchanged).
+function paper.mlp_layers(projector)
+  local s = S()
+  local mods = {}
+  if projector._type == "Sequential" then
+    for i = 1, #projector do mods[i] = projector[i] end
+  else
+    mods[1] = projector
+  end
+  local layers = {}
+  for _, m in ipairs(mods) do
+    if m._type == "Linear" then
+      local W = m.weight:detach():double()
+      local b = m.bias and m.bias:detach():double() or s.zeros(W:size(1), { dtype = "float64" })
+      layers[#layers + 1] = { W, b }
+    elseif m._type == "BatchNorm1d" then
+      local last = layers[#layers]
+      if not last then error("paper.mlp_layers: BatchNorm1d before any Linear", 2) end
+      local rm, rv = m.running_mean:double(), m.running_var:double()
+      local scale = (rv + m.eps):sqrt():pow(-1)
+      local shift = -rm * scale
+      if m.weight then scale = scale * m.weight:detach():double(); shift = shift * m.weight:detach():double() + m.bias:detach():double() end
+      last[1] = last[1] * scale:reshape(scale:size(1), 1)
+      last[2] = last[2] * scale + shift
+    elseif m._type ~= "ReLU" then
+      error("paper.mlp_layers: unsupported layer " .. tostring(m._type), 2)
+    end
+  end
+  return layers
 end
 
 --- paper.optimizer(cfg) -> the optimizer name and options for experiment.simclr.

@@ -32,10 +32,11 @@ end
 
 local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge end
 
---- plot.nice_ticks(lo, hi [, n=6]) -> ticks, axis_lo, axis_hi, step: round tick values covering
---- [lo, hi]. The step is 1, 2 or 5 times a power of ten, the one whose tick count is closest to n
---- (ties go to the finer step), and the axis runs from the tick below lo to the tick above hi.
-function plot.nice_ticks(lo, hi, n)
+--- plot.nice_ticks(lo, hi [, n=6 [, integer]]) -> ticks, axis_lo, axis_hi, step: round tick values
+--- covering [lo, hi]. The step is 1, 2 or 5 times a power of ten (at least 1 when `integer`), the
+--- one whose tick count is closest to n (ties go to the finer step), and the axis runs from the
+--- tick below lo to the tick above hi.
+function plot.nice_ticks(lo, hi, n, integer)
   n = n or 6
   if not (finite(lo) and finite(hi)) then lo, hi = 0, 1 end
   if hi < lo then lo, hi = hi, lo end
@@ -48,6 +49,7 @@ function plot.nice_ticks(lo, hi, n)
   for e = e0 - 2, e0 + 1 do
     for _, m in ipairs({ 1, 2, 5 }) do
       local step = m * 10.0 ^ e
+      if integer and step < 1 then step = 1.0 end
       local count = math.ceil(hi / step - 1e-9) - math.floor(lo / step + 1e-9) + 1
       local score = math.abs(count - n)
       if best_score == nil or score < best_score then best, best_score = step, score end
@@ -268,7 +270,12 @@ function Figure:svg()
   local ml, mr, mt, mb = 72, 24, self.title and 40 or 18, self.xlabel and 56 or 36
   local pw, ph = W - ml - mr, H - mt - mb
   local xlo, xhi, ylo, yhi = data_range(self)
-  local xt, xa, xb, xstep = plot.nice_ticks(xlo, xhi, 7)
+  -- Integer x data (epochs, indices, counts) gets integer ticks.
+  local integer_x = #self.series > 0
+  for _, s in ipairs(self.series) do
+    for _, v in ipairs(s.x) do if finite(v) and v ~= math.floor(v) then integer_x = false end end
+  end
+  local xt, xa, xb, xstep = plot.nice_ticks(xlo, xhi, 7, integer_x)
   if self.xlim then xa, xb = xlo, xhi end
   local yt, ya, yb, ystep, ylabels
   if self.logy then

@@ -41,11 +41,12 @@ enum AugBindings {
     static func size(_ a: LuaArgs, _ i: Int32) throws -> (Int, Int) {
         if a.isNumber(i) {
             let n = try a.integer(i)
-            try require(n >= 1, "bad argument #\(i) (size must be positive, got \(n))")
+            try require(n >= 1 && n <= 16384, "bad argument #\(i) (size must be in 1...16384, got \(n))")
             return (n, n)
         }
         let s = try a.intList(i)
-        try require(s.count == 2 && s[0] >= 1 && s[1] >= 1, "bad argument #\(i) (size must be a positive number or {height, width})")
+        try require(s.count == 2 && s[0] >= 1 && s[1] >= 1 && s[0] <= 16384 && s[1] <= 16384,
+                    "bad argument #\(i) (size must be a number or {height, width} in 1...16384)")
         return (s[0], s[1])
     }
 
@@ -85,8 +86,8 @@ enum AugBindings {
             return .randomApply(try spec(L, -1, depth: depth + 1), p: p)
         case "RandomResizedCrop":
             let size = try t.doubles("size") ?? []
-            try require(size.isEmpty || (size.count == 2 && size.allSatisfy { $0 >= 1 && $0 == $0.rounded() && $0 < 1e6 }),
-                        "RandomResizedCrop: size must be {height, width} of positive integers")
+            try require(size.isEmpty || (size.count == 2 && size.allSatisfy { $0 >= 1 && $0 == $0.rounded() && $0 <= 16384 }),
+                        "RandomResizedCrop: size must be {height, width} of integers in 1...16384")
             let scale = try pair(t, "scale", kind) ?? (0.08, 1)
             let ratio = try pair(t, "ratio", kind) ?? (3.0 / 4.0, 4.0 / 3.0)
             try require(scale.0 > 0 && scale.0 <= scale.1, "RandomResizedCrop: scale must satisfy 0 < lo <= hi")
@@ -113,7 +114,9 @@ enum AugBindings {
             try require(sigma.0 > 0 && sigma.0 <= sigma.1, "GaussianBlur: sigma must satisfy 0 < lo <= hi")
             return .gaussianBlur(kernel: k, sigma: sigma)
         case "Rotate":
-            guard let d = try pair(t, "degrees", kind), d.0 <= d.1 else { throw SSLuaError("Rotate: degrees must be {lo, hi} with lo <= hi") }
+            guard let d = try pair(t, "degrees", kind), d.0 <= d.1, Swift.abs(d.0) <= 1e6, Swift.abs(d.1) <= 1e6 else {
+                throw SSLuaError("Rotate: degrees must be {lo, hi} with lo <= hi, within +-1e6")
+            }
             let mode = try t.string("interpolation") ?? "nearest"
             try require(mode == "nearest" || mode == "bilinear", "Rotate: interpolation must be 'nearest' or 'bilinear', got '\(mode)'")
             return .rotate(degrees: d, bilinear: mode == "bilinear")
@@ -205,10 +208,10 @@ enum AugBindings {
             let img = try image(a, 1)
             let top = try a.integer(2), left = try a.integer(3), h = try a.integer(4), w = try a.integer(5)
             try require(h >= 1 && w >= 1, "crop height and width must be positive, got \(h)x\(w)")
-            try require(top >= 1 && left >= 1 && top - 1 + h <= img.height && left - 1 + w <= img.width,
+            try require(top >= 1 && left >= 1 && h <= img.height && w <= img.width
+                        && top <= img.height - h + 1 && left <= img.width - w + 1,
                         "crop box top=\(top) left=\(left) height=\(h) width=\(w) (1-based) does not fit in a \(img.height)x\(img.width) image")
             let (oh, ow) = try size(a, 6)
-            try require(oh * ow < 1 << 26, "output size \(oh)x\(ow) is too large")
             return a.push(try img.resizedCrop(top: top - 1, left: left - 1, height: h, width: w, outHeight: oh, outWidth: ow).tensor())
         }),
         ("adjust_brightness", named("sslua.aug.functional.adjust_brightness") { a in

@@ -49,7 +49,7 @@ enum DataBindings {
         ("synthetic", AugBindings.named("sslua.data.synthetic") { a in
             let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
             try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
-            try require(n * 3 * size * size <= 1 << 31, "n = \(n) images of \(size)x\(size) is too large")
+            try require(n <= (1 << 31) / (3 * size * size), "n = \(n) images of \(size)x\(size) is too large")
             return try push(a, Synthetic.make(n: n, seed: UInt64(bitPattern: Int64(seed)), size: size))
         }),
         ("synthetic_classes", { a in

@@ -4,6 +4,23 @@ import SSLuaCore
 
 /// `sslua.geom` (SPEC §4.4, §6): spectra, ranks, FVU, nearest negatives, kNN and linear
 /// evaluation, alignment/uniformity, histograms, linear regions. Scalars come back as numbers.
+///
+///     geom.singular_values(M)                     descending, M's dtype
+///     geom.rank(M[, {tau=} | {rtol=} | {variance=}])  integer; default NumPy's matrix_rank tolerance
+///     geom.effective_rank(M)                      RankMe
+///     geom.fvu(D, W)                              Eq. 10; D N x d_enc, W d_enc x d_proj
+///     geom.nearest_negative(h1, h2[, W])          idx (1-based into [h1; h2]), the h~* rows
+///     geom.normalized_distance(a, b)              per-row distance of the normalised rows
+///     geom.label_agreement(idx, labels_pool, labels)  fraction in [0, 1]
+///     geom.knn_accuracy{train=, train_labels=, test=, test_labels=, k = 200, temperature = 0.07}
+///     geom.linear_probe{train=, train_labels=, test=, test_labels=, epochs = 500, lr = 1,
+///                       weight_decay = 1e-4, tol = 1e-6} -> test_acc, train_acc, {loss, iterations}
+///         (L-BFGS, full batch; epochs = maximum iterations, lr = the first step's scale)
+///     geom.alignment(z1, z2), geom.uniformity(z)  Wang & Isola (t = 2)
+///     geom.histogram(x[, bins = 10[, {range = {lo, hi}}]]) -> counts, edges (float64)
+///     geom.linear_regions(mlp, H) -> count, region id per row (1-based)
+///         mlp: { {W1, b1}, {W2, b2}, ... } with W out x in (nn.Linear's layout), ReLU between
+///         layers, or an sslua.nn Linear/Sequential (BatchNorm1d counts as its eval-mode map).
 enum GeomBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.geom", functions)] }
 
@@ -71,22 +88,107 @@ enum GeomBindings {
             return 2
         }),
         ("linear_regions", { a in
-            let mlp = try a.table(1)
-            var layers: [(Tensor, Tensor?)] = []
-            for k in 1...max(mlp.length, 1) where mlp.length > 0 {
-                let t = lua_rawgeti(a.L, mlp.index, lua_Integer(k)); defer { sslua_pop(a.L, 1) }
-                guard t == LUA_TTABLE else { throw SSLuaError("layer \(k) must be a table {W, b}, got \(String(cString: lua_typename(a.L, t)))") }
-                let layer = LuaTable(L: a.L, index: lua_absindex(a.L, -1), owner: a.name)
-                let ts = try layer.tensorArray()
-                try require(ts.count == 1 || ts.count == 2, "layer \(k) must be {W} or {W, b}, got \(ts.count) entries")
-                layers.append((ts[0], ts.count == 2 ? ts[1] : nil))
-            }
-            let (count, ids) = try LinearRegions.count(layers, a.tensor(2))
+            let h = try a.tensor(2)
+            let (count, ids) = try LinearRegions.count(ops: try RegionArgs.ops(a, 1), h)
             a.push(count)
             a.push(try Tensor.from(ids.map { Double($0 + 1) }, shape: [ids.count]))
             return 2
         }),
     ]
+}
+
+/// The network argument of `linear_regions`: a list `{ {W1, b1}, {W2, b2}, ... }` (nn.Linear
+/// convention, ReLU between layers) or an `sslua.nn` module (Linear, Sequential of Linear,
+/// BatchNorm1d (its eval-mode affine map, from the running statistics), ReLU, LeakyReLU,
+/// Identity), read with raw accesses.
+enum RegionArgs {
+    static func ops(_ a: LuaArgs, _ i: Int32) throws -> [LinearRegions.Op] {
+        guard a.isTable(i) else { throw a.bad(i, "MLP (list of {W, b} or an nn module) expected, got \(a.typeName(i))") }
+        let idx = lua_absindex(a.L, i)
+        if let type = moduleType(a.L, idx) { return try module(a.L, idx, type, depth: 0) }
+        let mlp = try a.table(i)
+        try require(mlp.length > 0, "the MLP has no layers")
+        var layers: [(Tensor, Tensor?)] = []
+        for k in 1...mlp.length {
+            let t = lua_rawgeti(a.L, mlp.index, lua_Integer(k)); defer { sslua_pop(a.L, 1) }
+            guard t == LUA_TTABLE else { throw SSLuaError("layer \(k) must be a table {W, b}, got \(String(cString: lua_typename(a.L, t)))") }
+            let ts = try LuaTable(L: a.L, index: lua_absindex(a.L, -1), owner: a.name).tensorArray()
+            try require(ts.count == 1 || ts.count == 2, "layer \(k) must be {W} or {W, b}, got \(ts.count) entries")
+            layers.append((ts[0], ts.count == 2 ? ts[1] : nil))
+        }
+        return LinearRegions.mlp(layers)
+    }
+
+    /// The `_type` of an sslua.nn module (its class, the metatable), or nil for a plain table.
+    static func moduleType(_ L: OpaquePointer, _ idx: Int32) -> String? {
+        guard lua_getmetatable(L, idx) != 0 else { return nil }
+        defer { sslua_pop(L, 1) }
+        lua_pushstring(L, "_type")
+        defer { sslua_pop(L, 1) }
+        guard lua_rawget(L, -2) == LUA_TSTRING, let s = lua_tolstring(L, -1, nil) else { return nil }
+        return String(cString: s)
+    }
+
+    static func rawTensor(_ L: OpaquePointer, _ idx: Int32, _ key: String) throws -> Tensor? {
+        lua_pushstring(L, key)
+        _ = lua_rawget(L, idx)
+        defer { sslua_pop(L, 1) }
+        return try TensorBox.get(L, -1)
+    }
+
+    static func rawNumber(_ L: OpaquePointer, _ idx: Int32, _ key: String) -> Double? {
+        lua_pushstring(L, key)
+        defer { sslua_pop(L, 1) }
+        return lua_rawget(L, idx) == LUA_TNUMBER ? lua_tonumberx(L, -1, nil) : nil
+    }
+
+    static func module(_ L: OpaquePointer, _ idx: Int32, _ type: String, depth: Int) throws -> [LinearRegions.Op] {
+        try require(depth < 64, "modules nested too deeply")
+        switch type {
+        case "Linear":
+            guard let w = try rawTensor(L, idx, "weight") else { throw SSLuaError("Linear module without a weight") }
+            return [.linear(w, try rawTensor(L, idx, "bias"))]
+        case "ReLU", "LeakyReLU":
+            return [.relu]       // a leaky ReLU is affine on the same two half-spaces
+        case "Identity", "Dropout":
+            return []
+        case "BatchNorm1d":
+            guard let rm = try rawTensor(L, idx, "running_mean"), let rv = try rawTensor(L, idx, "running_var") else {
+                throw SSLuaError("BatchNorm1d without running statistics has no fixed affine map")
+            }
+            let eps = rawNumber(L, idx, "eps") ?? 1e-5
+            let m = try rm.toDoubles(), v = try rv.toDoubles()
+            let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](repeating: 1, count: m.count)
+            let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](repeating: 0, count: m.count)
+            try require(v.count == m.count && w.count == m.count && b.count == m.count, "BatchNorm1d statistics of different sizes")
+            var scale = [Double](repeating: 0, count: m.count), shift = scale
+            for k in 0..<m.count {
+                scale[k] = w[k] / (v[k] + eps).squareRoot()
+                shift[k] = b[k] - m[k] * scale[k]
+            }
+            return [.affine(scale: scale, shift: shift)]
+        case "Sequential":
+            lua_pushstring(L, "_children")
+            guard lua_rawget(L, idx) == LUA_TTABLE else { sslua_pop(L, 1); throw SSLuaError("Sequential without children") }
+            let children = lua_absindex(L, -1)
+            defer { sslua_pop(L, 1) }
+            var ops: [LinearRegions.Op] = []
+            let count = Int(lua_rawlen(L, children))
+            for k in 0..<count {
+                _ = lua_rawgeti(L, children, lua_Integer(k + 1))
+                _ = lua_rawget(L, idx)        // self[name]
+                defer { sslua_pop(L, 1) }
+                let child = lua_absindex(L, -1)
+                guard lua_type(L, child) == LUA_TTABLE, let t = moduleType(L, child) else {
+                    throw SSLuaError("child \(k + 1) of the Sequential is not a module")
+                }
+                ops += try module(L, child, t, depth: depth + 1)
+            }
+            return ops
+        default:
+            throw SSLuaError("unsupported module \(type) (Linear, BatchNorm1d, ReLU, LeakyReLU, Identity, Sequential)")
+        }
+    }
 }
 
 /// Argument readers shared by the math bindings (loss, geom, lie).

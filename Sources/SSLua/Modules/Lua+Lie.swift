@@ -3,6 +3,16 @@ import CShim
 import SSLuaCore
 
 /// `sslua.lie` (SPEC §4.4, paper Sec. 4): Lie-group models of augmentations.
+///
+///     lie.expm(A)                                 = sslua.linalg.expm
+///     lie.so2(theta[, {dtype=}])                  2 x 2 rotation
+///     lie.random_generator(d, {rank=, skew=false, rng=, dtype=})  entries N(0, 1/d)
+///     lie.orbit(x, G, eps)                        expm(eps_k G) x: [K, d] (x a vector) or [K, n, d]
+///     lie.one_hot_image(size, {rng=, dtype=})     [1, size, size], a single 1
+///     lie.rotate(images, degrees)                 torchvision rotate (bilinear, about the centre,
+///                                                 zeros outside); one angle or one per image
+///     lie.kernel_alignment(W, G)                  ||W^T G||_F / (||W||_F ||G||_F): 0 iff G's columns
+///                                                 lie in Ker(W^T), at most 1
 enum LieBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.lie", functions)] }
 

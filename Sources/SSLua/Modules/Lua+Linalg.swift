@@ -3,6 +3,13 @@ import CShim
 import SSLuaCore
 
 /// `sslua.linalg` (SPEC §4.1): LAPACK in float64; float32 in, float32 out.
+///
+///     linalg.svd(A[, {full = true}]) -> U, S, Vt  (thin by default)
+///     linalg.svdvals(A)      descending (float32: eigenvalues of the float64 Gram matrix)
+///     linalg.eigh(A)         -> w ascending, V (columns); reads the lower triangle
+///     linalg.qr(A)           -> Q (m x k), R (k x n)
+///     linalg.lstsq(A, B)     -> X (minimum norm), rank
+///     linalg.pinv(A[, {rtol=}]), linalg.det(A) (0-d tensor), linalg.expm(A)
 enum LinalgBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.linalg", functions)] }
 

@@ -537,21 +537,19 @@ extension TensorBindings {
 
     /// `sslua.cat(list, d)` and `sslua.stack(list, d)` (d defaults to 1).
     static let joins: [(String, LuaFunction)] = [
-        ("cat", { a in
-            let list = try a.table(1).tensorArray()
-            try require(!list.isEmpty, "expected a non-empty list of tensors")
-            let d = try a.optInteger(2, 1)
-            try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
-            return a.push(try Tensor.cat(list, dim: d > 0 ? d - 1 : d))
-        }),
-        ("stack", { a in
-            let list = try a.table(1).tensorArray()
-            try require(!list.isEmpty, "expected a non-empty list of tensors")
-            let d = try a.optInteger(2, 1)
-            try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
-            return a.push(try Tensor.stack(list, dim: d > 0 ? d - 1 : d))
-        }),
+        ("cat", join { try Tensor.cat($0, dim: $1) }),
+        ("stack", join { try Tensor.stack($0, dim: $1) }),
     ]
+
+    static func join(_ f: @escaping ([Tensor], Int) throws -> Tensor) -> LuaFunction {
+        { a in
+            let list = try a.table(1).tensorArray()
+            try require(!list.isEmpty, "expected a non-empty list of tensors")
+            let d = try a.optInteger(2, 1)
+            try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+            return a.push(try f(list, d > 0 ? d - 1 : d))
+        }
+    }
 }
 
 extension OpaquePointer {

@@ -35,7 +35,7 @@ extension AugImage {
             }
             return o
         }
-        if a == 0 { return self }
+        if a == 0 || !a.isFinite { return self }
         if a == 180 { return permute { y, x in (H - 1 - y, W - 1 - x) } }
         if H == W && a == 90 { return permute { y, x in (x, W - 1 - y) } }
         if H == W && a == 270 { return permute { y, x in (H - 1 - x, y) } }
@@ -54,6 +54,7 @@ extension AugImage {
                 // grid_sample, align_corners = false
                 let ix = ((gx + 1) * Float(W) - 1) / 2
                 let iy = ((gy + 1) * Float(H) - 1) / 2
+                guard ix.isFinite && iy.isFinite && Swift.abs(ix) < 1e9 && Swift.abs(iy) < 1e9 else { continue }
                 if bilinear {
                     let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
                     let fx = ix - Float(x0), fy = iy - Float(y0)

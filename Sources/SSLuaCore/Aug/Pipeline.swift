@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The four colour operations of `ColorJitter`, in torchvision's index order.
 public enum JitterOp: Int, CaseIterable {
     case brightness = 0, contrast, saturation, hue
@@ -137,6 +139,21 @@ public indirect enum AugTransform {
         }
     }
 
+    /// Runs `body(i)` for every image on sslua's threads in small chunks handed out on demand, so a
+    /// thread slowed down by other load does not hold the batch back; each image has its own
+    /// generator and output slot, so the result does not depend on the scheduling.
+    static func forEachImage(_ n: Int, _ body: (Int) -> Void) {
+        let threads = Parallel.threads
+        if threads <= 1 || n < 2 { for i in 0..<n { body(i) }; return }
+        let chunk = Swift.max(1, Swift.min(16, n / (threads * 4)))
+        let chunks = (n + chunk - 1) / chunk
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            var i = c * chunk
+            let hi = Swift.min(n, i + chunk)
+            while i < hi { body(i); i += 1 }
+        }
+    }
+
     /// Augments a batch `N x C x H x W` (or one `C x H x W` image): one generator per image is
     /// split from `rng` in order, then the images run in parallel, so the result for a seed does
     /// not depend on the thread count.
@@ -154,7 +171,7 @@ public indirect enum AugTransform {
         let per = oc * oh * ow
         recs.withUnsafeMutableBufferPointer { rp in
             let rbase = rp.baseAddress
-            Parallel.forEach(n) { i in
+            AugTransform.forEachImage(n) { i in
                 var img = AugImage(batch: src, index: i, channels: c, height: h, width: w)
                 var rec = AugRecord(height: h, width: w)
                 self.run(&img, gens[i], &rec)

@@ -3,7 +3,7 @@
 /// the right, values outside the range ignored, NaNs ignored.
 public enum Histogram {
     public static func histogram(_ x: Tensor, bins: Int, range: (Double, Double)? = nil) throws -> ([Double], [Double]) {
-        try require(bins >= 1 && bins <= 1 << 26, "bins must be a positive integer, got \(bins)")
+        try require(bins >= 1 && bins <= 1 << 24, "bins must be a positive integer, got \(bins)")
         let v = try x.toDoubles().filter { !$0.isNaN }
         var lo: Double, hi: Double
         if let r = range {
@@ -22,8 +22,8 @@ public enum Histogram {
         var counts = [Double](repeating: 0, count: bins)
         let norm = Double(bins) / (hi - lo)
         for a in v where a >= lo && a <= hi {
-            var i = Int((a - lo) * norm)
-            if i >= bins { i = bins - 1 }
+            let f = (a - lo) * norm
+            var i = f.isFinite ? Int(Swift.min(Swift.max(f, 0), Double(bins - 1))) : bins - 1
             if i > 0 && a < edges[i] { i -= 1 }
             if i < bins - 1 && a >= edges[i + 1] { i += 1 }
             counts[i] += 1

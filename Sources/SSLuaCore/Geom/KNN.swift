@@ -14,16 +14,10 @@ public enum KNN {
     /// Accuracy in [0, 1]. Labels are 0-based here. `k` is capped at the number of training rows.
     public static func accuracy(train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int],
                                 k kIn: Int = 200, temperature: Double = 0.07) throws -> Double {
-        try require(train.dim == 2 && test.dim == 2, "train and test must be 2-d feature matrices, got \(shapeString(train.shape)) and \(shapeString(test.shape))")
-        let nTrain = train.shape[0], nTest = test.shape[0], d = train.shape[1]
-        try require(test.shape[1] == d, "train features have dimension \(d) but test features \(test.shape[1])")
-        try require(nTrain > 0 && nTest > 0 && d > 0, "empty features")
-        try require(trainLabels.count == nTrain, "\(trainLabels.count) train labels for \(nTrain) train rows")
-        try require(testLabels.count == nTest, "\(testLabels.count) test labels for \(nTest) test rows")
+        let split = try FeatureSplit(train: train, trainLabels: trainLabels, test: test, testLabels: testLabels)
+        let nTrain = split.nTrain, nTest = split.nTest, d = split.dim
         try require(kIn >= 1, "k must be at least 1, got \(kIn)")
         try require(temperature.isFinite && temperature > 0, "temperature must be positive, got \(temperature)")
-        try requireLapackSize(nTrain, nTest, d)
-        for y in trainLabels + testLabels { try require(y >= 0, "labels must be 1-based positive integers") }
         let classes = (trainLabels.max() ?? 0) + 1
         try require(classes <= 1 << 24, "too many classes")
         let k = Swift.min(kIn, nTrain)

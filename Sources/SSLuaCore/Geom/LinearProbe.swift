@@ -11,16 +11,11 @@ public enum LinearProbe {
     public static func fit(train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int],
                            maxIterations: Int = 500, step: Double = 1, weightDecay: Double = 1e-4,
                            tolerance: Double = 1e-6) throws -> Result {
-        try require(train.dim == 2 && test.dim == 2, "train and test must be 2-d feature matrices, got \(shapeString(train.shape)) and \(shapeString(test.shape))")
-        let n = train.shape[0], d = train.shape[1], nt = test.shape[0]
-        try require(test.shape[1] == d, "train features have dimension \(d) but test features \(test.shape[1])")
-        try require(n > 0 && nt > 0 && d > 0, "empty features")
-        try require(trainLabels.count == n, "\(trainLabels.count) train labels for \(n) train rows")
-        try require(testLabels.count == nt, "\(testLabels.count) test labels for \(nt) test rows")
+        let split = try FeatureSplit(train: train, trainLabels: trainLabels, test: test, testLabels: testLabels)
+        let n = split.nTrain, nt = split.nTest, d = split.dim
         try require(maxIterations >= 1, "epochs must be at least 1")
         try require(step > 0 && step.isFinite, "lr must be positive")
         try require(weightDecay >= 0 && weightDecay.isFinite, "weight_decay must be non-negative")
-        for y in trainLabels + testLabels { try require(y >= 0, "labels must be 1-based positive integers") }
         let classes = Swift.max(trainLabels.max() ?? 0, testLabels.max() ?? 0) + 1
         try require(classes >= 2, "a linear probe needs at least 2 classes")
         try requireLapackSize(n, nt, d, classes)
@@ -57,23 +52,41 @@ public enum LinearProbe {
             let wp = wT.base(T.self), zp = z.base(T.self)
             for i in 0..<(d * c) { wp[i] = T(th[i]) }
             BLAS.gemm(false, false, n, c, d, T(1), xp, d, wp, c, T(0), zp, c)
+            // softmax rows in fixed chunks (results depend on the thread count only)
+            let chunks = Swift.max(1, Swift.min(Parallel.threads, n / 64))
+            var partLoss = [Double](repeating: 0, count: chunks)
+            var partGb = [Double](repeating: 0, count: chunks * c)
+            let bias = (0..<c).map { T(th[d * c + $0]) }
+            let invN = 1 / Double(n)
+            partLoss.withUnsafeMutableBufferPointer { lb in partGb.withUnsafeMutableBufferPointer { gbb in
+                let lp = lb.baseAddress!, gbp = gbb.baseAddress!
+                Parallel.forEach(chunks) { ch in
+                    let lo = n * ch / chunks, hi = n * (ch + 1) / chunks
+                    let gbc = gbp + ch * c
+                    var acc = 0.0
+                    for i in lo..<hi {
+                        let row = zp + i * c
+                        for k in 0..<c { row[k] += bias[k] }
+                        let m = FastExp.rowMax(row, c)
+                        let zy = Double(row[ytr[i]])
+                        let s = FastExp.expShiftSum(row, c, scale: T(1), shift: m)
+                        acc += Double(m) + _logD(s) - zy
+                        let scale = 1 / s * invN
+                        for k in 0..<c {
+                            var p = Double(row[k]) * scale
+                            if k == ytr[i] { p -= invN }
+                            row[k] = T(p)
+                            gbc[k] += p
+                        }
+                    }
+                    lp[ch] = acc
+                }
+            } }
             var loss = 0.0
             var gb = [Double](repeating: 0, count: c)
-            for i in 0..<n {
-                let row = zp + i * c
-                var m = -Double.infinity
-                for k in 0..<c { row[k] += T(th[d * c + k]); m = Swift.max(m, Double(row[k])) }
-                var s = 0.0
-                for k in 0..<c { s += _expD(Double(row[k]) - m) }
-                let lse = m + _logD(s)
-                loss += lse - Double(row[ytr[i]])
-                for k in 0..<c {
-                    var p = _expD(Double(row[k]) - lse)
-                    if k == ytr[i] { p -= 1 }
-                    p /= Double(n)
-                    row[k] = T(p)
-                    gb[k] += p
-                }
+            for ch in 0..<chunks {
+                loss += partLoss[ch]
+                for k in 0..<c { gb[k] += partGb[ch * c + k] }
             }
             BLAS.gemm(true, false, d, c, n, T(1), xp, d, zp, c, T(0), gT.base(T.self), c)
             let gp = gT.base(T.self)

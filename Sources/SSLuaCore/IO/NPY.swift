@@ -64,13 +64,7 @@ public enum NPY {
         case ("b", 1): kind = .bool
         default: throw bad("unsupported element type '\(descr)' (floats, integers and booleans only)")
         }
-        var count = 1
-        for s in shape {
-            guard s >= 0 else { throw bad("negative size in the shape") }
-            let (m, o) = count.multipliedReportingOverflow(by: s)
-            guard !o else { throw bad("shape too large") }
-            count = m
-        }
+        guard let count = try? checkedCount(shape) else { throw bad("shape \(shapeString(shape)) is too large") }
         let (need, o) = count.multipliedReportingOverflow(by: size)
         guard !o, start + hlen + need <= bytes.count else {
             throw bad("truncated data (\(count) elements of \(size) bytes expected, \(bytes.count - start - hlen) bytes present)")

@@ -106,12 +106,7 @@ public enum SafeTensors {
             case "BOOL": (kind, size, outType) = (.bool, 1, .float32)
             default: throw bad("entry '\(name)' has unsupported dtype \(dt)")
             }
-            var count = 1
-            for s in shape {
-                let (m, o) = count.multipliedReportingOverflow(by: s)
-                guard !o else { throw bad("entry '\(name)' is too large") }
-                count = m
-            }
+            guard let count = try? checkedCount(shape) else { throw bad("entry '\(name)' is too large") }
             guard b <= e2, e2 <= dataLen else {
                 throw bad("entry '\(name)' has data_offsets [\(b), \(e2)] outside the \(dataLen) data bytes (truncated?)")
             }

@@ -53,22 +53,13 @@ extension BLAS {
     /// triangle (half a gemm's flops), then mirrored.
     public static func gramFull<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
                                                  into c: UnsafeMutablePointer<T>) {
-        if n == 0 { return }
-        if T.self == Float.self {
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(k, 1)), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
-        } else {
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
-                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(k, 1)), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
-        }
+        gramUpperNoMirror(a, rows: n, cols: k, into: c)
         mirrorUpper(c, n)
     }
 
     /// Copies the upper triangle of a row-major n x n matrix to its lower one, in tiles.
     public static func mirrorUpper<T: TensorScalar>(_ c: UnsafeMutablePointer<T>, _ n: Int) {
-        let tile = 16   // small tiles: rows of a power-of-two width alias in L1 (4 KB stride)
+        let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
         let tiles = (n + tile - 1) / tile
         Parallel.forRange(tiles, grain: 1) { lo, hi in
             for bi in lo..<hi {
@@ -85,7 +76,7 @@ extension BLAS {
 
     /// out = g + g^T for a row-major n x n g, in tiles.
     public static func symmetrize<T: TensorScalar>(_ g: UnsafePointer<T>, _ n: Int, into out: UnsafeMutablePointer<T>) {
-        let tile = 16   // small tiles: rows of a power-of-two width alias in L1 (4 KB stride)
+        let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
         let tiles = (n + tile - 1) / tile
         Parallel.forRange(tiles, grain: 1) { lo, hi in
             for bi in lo..<hi {
@@ -97,6 +88,44 @@ extension BLAS {
                     j0 += tile
                 }
             }
+        }
+    }
+}
+
+extension BLAS {
+    /// C = alpha A B for a symmetric n x n A of which only the upper triangle is read
+    /// (row-major), B n x k.
+    public static func symmUpper<T: TensorScalar>(_ n: Int, _ k: Int, _ alpha: T, _ a: UnsafePointer<T>,
+                                                  _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
+        if n == 0 || k == 0 { return }
+        if T.self == Float.self {
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(k), Float(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(n),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(k), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(k))
+        } else {
+            cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(k), Double(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(n),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(k), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(k))
+        }
+    }
+}
+
+extension BLAS {
+    /// The upper triangle of A A^T (row-major n x n) for a row-major n x k A; the lower part
+    /// is left as it was.
+    public static func gramUpperNoMirror<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
+                                                          into c: UnsafeMutablePointer<T>) {
+        if n == 0 { return }
+        if T.self == Float.self {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
+        } else {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
         }
     }
 }

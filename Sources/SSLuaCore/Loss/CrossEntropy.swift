@@ -25,14 +25,10 @@ public enum CrossEntropy {
             Parallel.forRange(n, grain: max(1, 16384 / c)) { lo, hi in
                 for i in lo..<hi {
                     let xr = xp + i * c, pr = pp + i * c
-                    var m = xr[0]
-                    for k in 1..<max(c, 1) { m = Swift.max(m, xr[k]) }
-                    for k in 0..<c { pr[k] = xr[k] - m }
-                    FastExp.expInPlace(pr, c)
-                    var s = 0.0
-                    for k in 0..<c { s += Double(pr[k]) }
-                    let inv = T(1 / s)
-                    for k in 0..<c { pr[k] *= inv }
+                    for k in 0..<c { pr[k] = xr[k] }
+                    let m = FastExp.rowMax(UnsafePointer(pr), c)
+                    let s = FastExp.expShiftSum(pr, c, scale: T(1), shift: m)
+                    FastExp.scale(pr, c, T(1 / s))
                     lp[i] = Double(m) + _logD(s) - Double(xr[labels[i]])
                 }
             }

@@ -1,95 +1,43 @@
-/// A vectorised exp for the softmax rows of the fused losses: the Cephes single-precision
-/// polynomial (about 1 ulp) on SIMD8 lanes, so a 1024-wide row costs a few hundred cycles
-/// instead of a libm call per element. float64 rows use libm's exp.
+/// Generic (float32/float64) front of the tensor core's vector kernels (`FastMath`) for the
+/// softmax rows of the fused losses: float32 rows take FastMath's SIMD exp and max, float64
+/// rows (gradient checks, analysis) libm's exp. Every shifted argument here is <= 0.
 public enum FastExp {
-    @inline(__always) static func exp8(_ xin: SIMD8<Float>) -> SIMD8<Float> {
-        let lo = SIMD8<Float>(repeating: -87.33), hi = SIMD8<Float>(repeating: 88.37)
-        var x = xin.replacing(with: lo, where: xin .< lo).replacing(with: hi, where: xin .> hi)
-        // n = round(x log2 e) by the 1.5 * 2^23 trick: the integer lands in the low mantissa bits
-        let magic = SIMD8<Float>(repeating: 0x1.8p23)
-        let t = x * 1.44269504088896341 + magic
-        let fx = t - magic
-        let n = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        x = x - fx * 0.693359375
-        x = x + fx * 2.12194440e-4
-        let z = x * x
-        var y = SIMD8<Float>(repeating: 1.9875691500e-4)
-        y = y * x + 1.3981999507e-3
-        y = y * x + 8.3334519073e-3
-        y = y * x + 4.1665795894e-2
-        y = y * x + 1.6666665459e-1
-        y = y * x + 5.0000001201e-1
-        y = y * z + x + 1
-        let pow2 = unsafeBitCast((n &+ 127) &<< 23, to: SIMD8<Float>.self)
-        return (y * pow2).replacing(with: 0, where: xin .< lo)
-    }
-
-    /// p[i] = exp(p[i]) for i in 0..<n.
-    @inline(__always) public static func expInPlace<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) {
-        if T.self == Float.self {
-            let q = UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-            var i = 0
-            while i + 8 <= n {
-                let v = UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(q + i).storeBytes(of: exp8(v), as: SIMD8<Float>.self)
-                i += 8
-            }
-            if i < n {
-                var v = SIMD8<Float>(repeating: -100)
-                for k in 0..<(n - i) { v[k] = q[i + k] }
-                let e = exp8(v)
-                for k in 0..<(n - i) { q[i + k] = e[k] }
-            }
-        } else {
-            for i in 0..<n { p[i] = T.exp(p[i]) }
-        }
-    }
-}
-
-extension FastExp {
-    /// max of p[0..<n] (n >= 1); -inf entries are allowed and NaNs are not looked for.
+    /// max of p[0..<n] (n >= 1); -inf entries are allowed.
     @inline(__always) public static func rowMax<T: TensorScalar>(_ p: UnsafePointer<T>, _ n: Int) -> T {
         if T.self == Float.self {
-            let q = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-            var acc = SIMD8<Float>(repeating: -.infinity)
-            var i = 0
-            while i + 8 <= n {
-                let v = UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
-                acc = acc.replacing(with: v, where: v .> acc)
-                i += 8
-            }
-            var m = acc.max()
-            while i < n { if q[i] > m { m = q[i] }; i += 1 }
-            return T(m)
+            return T(FastMath.max(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), n))
         }
         var m = -T.infinity
         for i in 0..<n where p[i] > m { m = p[i] }
         return m
     }
 
-    /// p[i] = exp(scale (p[i] - shift)) in place (-inf entries give 0); returns the sum.
+    /// p[i] = exp(scale (p[i] - shift)) in place, for scale > 0 and shift >= max p (so every
+    /// argument is <= 0; -inf entries give 0); returns the sum in float64.
     @inline(__always) public static func expShiftSum<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int,
                                                                       scale: T, shift: T) -> Double {
         if T.self == Float.self {
             let q = UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-            let sc = SIMD8<Float>(repeating: Float(scale)), sh = SIMD8<Float>(repeating: Float(shift))
-            var acc = SIMD8<Float>(repeating: 0)
+            if scale == 1 { return FastMath.expShifted(q, q, n, shift: Float(shift)) }
+            let sc = FastMath.V(repeating: Float(scale)), sh = FastMath.V(repeating: Float(shift))
+            var acc = FastMath.V(repeating: 0)
+            var total = 0.0
             var i = 0
             while i + 8 <= n {
-                let v = UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
-                let e = exp8(sc * (v - sh))
-                UnsafeMutableRawPointer(q + i).storeBytes(of: e, as: SIMD8<Float>.self)
+                let v = UnsafeRawPointer(q + i).loadUnaligned(as: FastMath.V.self)
+                let e = FastMath.expNonPositive(sc * (v - sh))
+                UnsafeMutableRawPointer(q + i).storeBytes(of: e, as: FastMath.V.self)
                 acc += e
                 i += 8
+                if i & 255 == 0 { total += Double(acc.sum()); acc = FastMath.V(repeating: 0) }
             }
-            var s = Double(acc.sum())
             if i < n {
-                var v = SIMD8<Float>(repeating: -.infinity)
+                var v = FastMath.V(repeating: -.infinity)
                 for k in 0..<(n - i) { v[k] = q[i + k] }
-                let e = exp8(sc * (v - sh))
-                for k in 0..<(n - i) { q[i + k] = e[k]; s += Double(e[k]) }
+                let e = FastMath.expNonPositive(sc * (v - sh))
+                for k in 0..<(n - i) { q[i + k] = e[k]; total += Double(e[k]) }
             }
-            return s
+            return total + Double(acc.sum())
         }
         var s = 0.0
         for i in 0..<n { let e = T.exp(scale * (p[i] - shift)); p[i] = e; s += Double(e) }

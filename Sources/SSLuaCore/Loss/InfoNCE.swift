@@ -26,6 +26,7 @@ public enum InfoNCE {
     static func run<T: TensorScalar>(_: T.Type, _ z1: Tensor, _ z2: Tensor, _ n: Int, _ d: Int,
                                      _ beta: Double, _ form: Form, _ sym: Bool) throws -> Tensor {
         let rows = 2 * n, anchors = sym ? rows : n
+        if sym && beta <= symmetricMaxBeta { return try runSymmetric(T.self, z1, z2, n, d, beta, form == .paper) }
         let f = try Contrastive.pool(z1, z2, T.dtype)
         let norms = try Tensor(shape: [rows], dtype: T.dtype, zeroed: false)
         let fp = f.base(T.self), np = norms.base(T.self)

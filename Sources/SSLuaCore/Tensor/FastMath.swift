@@ -12,24 +12,32 @@ public enum FastMath {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// Range reduction x = n ln 2 + r, |r| <= ln 2 / 2: n = round(x / ln 2) by the 1.5 * 2^23
+    /// trick, so `t`'s low mantissa bits hold n as an integer; ln 2 in two parts (Cephes).
+    @inline(__always) static func reduce(_ x: V) -> (t: V, r: V) {
+        let magic = V(repeating: 12582912)
+        let t = x * 1.44269504088896341 + magic
+        let n = t - magic
+        return (t, x - n * 0.693359375 + n * 2.12194440e-4)
+    }
+
+    /// e^r on the reduced range by Cephes' expf polynomial, from its top coefficients `p`.
+    @inline(__always) static func poly(_ r: V, _ top: V) -> V {
+        var p = top * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        return p * (r * r) + r + 1
+    }
+
     /// e^x for 8 lanes.
     @inline(__always) public static func exp(_ x0: V) -> V {
         // Clamp to the range where the result is representable (NaN stays NaN: comparisons fail).
         var x = x0
         x.replace(with: V(repeating: 89), where: x .> 89)
         x.replace(with: V(repeating: -104), where: x .< -104)
-        // n = round(x / ln 2) with the 1.5 * 2^23 trick; its integer is in the low mantissa bits.
-        let magic = V(repeating: 12582912)
-        let t = x * 1.44269504088896341 + magic
-        let n = t - magic
-        let r = x - n * 0.693359375 + n * 2.12194440e-4
-        var p = V(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let y = p * (r * r) + r + 1
+        let (t, r) = reduce(x)
+        let y = poly(r, V(repeating: 1.9875691500e-4) * r + 1.3981999507e-3)
         // 2^n as two factors 2^(n/2) 2^(n - n/2): both normal for n in [-150, 128], so the
         // product rounds correctly into the denormal range and overflows to inf only when due.
         let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
@@ -47,20 +55,41 @@ public enum FastMath {
         var x = x0
         let low = x .< -87.3
         x.replace(with: V(repeating: -87.3), where: low)
-        let magic = V(repeating: 12582912)
-        let t = x * 1.44269504088896341 + magic
-        let n = t - magic
-        let r = x - n * 0.693359375 + n * 2.12194440e-4
-        var p = V(repeating: 1.3981999507e-3)
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let y = p * (r * r) + r + 1
+        let (t, r) = reduce(x)
+        let y = poly(r, V(repeating: 1.3981999507e-3))
         let bits = unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23)
         var e = unsafeBitCast(bits, to: V.self)
         e.replace(with: V(repeating: 0), where: low)
         return e
+    }
+
+    /// dst[i] = f(src[i] - shift) over 8-lane blocks (the tail padded with `pad`); with
+    /// `summing`, also returns the sum of the results, accumulated in float64 every 256.
+    @inline(__always)
+    static func map(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, shift: Float,
+                    pad: Float, summing: Bool, _ f: (V) -> V) -> Double {
+        let sh = V(repeating: shift)
+        var acc = V(repeating: 0)
+        var total = 0.0
+        var i = 0
+        var inBlock = 0
+        while i + 8 <= n {
+            let e = f(load(src + i) - sh)
+            store(e, dst + i)
+            if summing {
+                acc += e
+                inBlock += 1
+                if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
+            }
+            i += 8
+        }
+        if i < n {
+            var v = V(repeating: pad)
+            for k in 0..<(n - i) { v[k] = src[i + k] }
+            let e = f(v - sh)
+            for k in 0..<(n - i) { dst[i + k] = e[k]; if summing { total += Double(e[k]) } }
+        }
+        return total + Double(acc.sum())
     }
 
     /// The softmax numerator: dst[i] = e^(src[i] - shift) with shift >= max(src) finite, and
@@ -68,52 +97,28 @@ public enum FastMath {
     @inline(__always) @discardableResult
     public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
                                   shift: Float) -> Double {
-        let sh = V(repeating: shift)
-        var acc = V(repeating: 0)
-        var total = 0.0
-        var i = 0
-        var inBlock = 0
-        while i + 8 <= n {
-            let e = expNonPositive(load(src + i) - sh)
-            store(e, dst + i)
-            acc += e
-            i += 8
-            inBlock += 1
-            if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
-        }
-        if i < n {
-            var v = V(repeating: -.infinity)
-            for k in 0..<(n - i) { v[k] = src[i + k] }
-            let e = expNonPositive(v - sh)
-            for k in 0..<(n - i) { dst[i + k] = e[k]; total += Double(e[k]) }
-        }
-        return total + Double(acc.sum())
+        map(src, dst, n, shift: shift, pad: -.infinity, summing: true) { expNonPositive($0) }
     }
 
-    /// dst[i] = e^(src[i] - shift) for i in 0..<n; returns the sum of the results (float64).
+    /// e^(src - shift) for a softmax row with maximum `max`: the fast non-positive exp, or
+    /// the full one when the row holds +inf (which makes the row NaN, as in PyTorch).
+    @inline(__always)
+    public static func softmaxNumerators(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                                         max: Float, shift: Float) -> Double {
+        max == .infinity ? exp(src, dst, n, shift: shift) : expShifted(src, dst, n, shift: shift)
+    }
+
+    /// dst[i] = e^(src[i] - shift); returns the sum of the results (float64).
     @inline(__always) @discardableResult
     public static func exp(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                           shift: Float = 0) -> Double {
-        let sh = V(repeating: shift)
-        var acc = V(repeating: 0)
-        var total = 0.0
-        var i = 0
-        var inBlock = 0
-        while i + 8 <= n {
-            let e = exp(load(src + i) - sh)
-            store(e, dst + i)
-            acc += e
-            i += 8
-            inBlock += 1
-            if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
-        }
-        if i < n {
-            var v = V(repeating: 0)
-            for k in 0..<(n - i) { v[k] = src[i + k] }
-            let e = exp(v - sh)
-            for k in 0..<(n - i) { dst[i + k] = e[k]; total += Double(e[k]) }
-        }
-        return total + Double(acc.sum())
+                           shift: Float) -> Double {
+        map(src, dst, n, shift: shift, pad: 0, summing: true) { exp($0) }
+    }
+
+    /// dst[i] = e^(src[i]) (the `exp` op).
+    @inline(__always)
+    public static func exp(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        _ = map(src, dst, n, shift: 0, pad: 0, summing: false) { exp($0) }
     }
 
     /// Sum of n floats: 8 float lanes over blocks of 256, blocks accumulated in float64.

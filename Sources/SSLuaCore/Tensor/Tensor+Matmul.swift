@@ -16,7 +16,8 @@ extension Tensor {
         try require(a.dim == 2 && b.dim == 2, "mm expects 2-d tensors, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
         try require(a.shape[1] == b.shape[0], "size mismatch, \(shapeString(a.shape)) times \(shapeString(b.shape))")
         let dt = DType.promote(a.dtype, b.dtype)
-        let out = try Tensor(shape: [a.shape[0], b.shape[1]], dtype: dt, zeroed: true)
+        // gemm with beta = 0 overwrites the output; only an empty inner dimension leaves it zero
+        let out = try Tensor(shape: [a.shape[0], b.shape[1]], dtype: dt, zeroed: a.shape[1] == 0)
         try gemm(a.to(dt), b.to(dt), into: out, offset: 0)
         return out
     }
@@ -65,7 +66,7 @@ extension Tensor {
         try require(a.shape[2] == b.shape[1], "size mismatch, \(shapeString(a.shape)) times \(shapeString(b.shape))")
         let dt = DType.promote(a.dtype, b.dtype)
         let a = try a.to(dt), b = try b.to(dt)
-        let out = try Tensor(shape: [a.shape[0], a.shape[1], b.shape[2]], dtype: dt, zeroed: true)
+        let out = try Tensor(shape: [a.shape[0], a.shape[1], b.shape[2]], dtype: dt, zeroed: a.shape[2] == 0)
         for i in 0..<a.shape[0] {
             let ai = a.view(shape: [a.shape[1], a.shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.offset + i * a.strides[0])
             let bi = b.view(shape: [b.shape[1], b.shape[2]], strides: [b.strides[1], b.strides[2]], offset: b.offset + i * b.strides[0])

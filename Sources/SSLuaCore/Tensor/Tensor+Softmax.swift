@@ -61,15 +61,15 @@ extension Tensor {
                         switch mode {
                         case .softmax:
                             let q = o + r * n
-                            let acc = (m == .infinity ? FastMath.exp(p, q, n, shift: shift) : FastMath.expShifted(p, q, n, shift: shift))
+                            let acc = FastMath.softmaxNumerators(p, q, n, max: m, shift: shift)
                             FastMath.scale(q, q, n, Float(1 / acc))
                         case .logSoftmax:
                             let q = o + r * n
-                            let acc = (m == .infinity ? FastMath.exp(p, q, n, shift: shift) : FastMath.expShifted(p, q, n, shift: shift))
+                            let acc = FastMath.softmaxNumerators(p, q, n, max: m, shift: shift)
                             let lse = Float(Double.log(acc)) + shift
                             FastMath.sub(p, q, n, lse)
                         case .logsumexp:
-                            let acc = (m == .infinity ? FastMath.exp(p, buf!, n, shift: shift) : FastMath.expShifted(p, buf!, n, shift: shift))
+                            let acc = FastMath.softmaxNumerators(p, buf!, n, max: m, shift: shift)
                             o[r] = m.isInfinite && m > 0 ? m : (m.isNaN ? .nan : Float(Double.log(acc)) + shift)
                         }
                     }
