@@ -10,15 +10,15 @@ local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
 
 local cfg = experiment.args({
   projectors = { "64", "256-64", "256-256-64", "1024-64" }, policy = "large", epochs = 6, batch = 128, beta = 2.0,
-  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 32, knn_k = 200, eval_n = 512,
+  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 16, knn_k = 200, eval_n = 512,
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16,
-  optimizer = "adam", lr = 1e-3, momentum = 0.9, weight_decay = 0.0,
+  optimizer = "adam", lr = 2e-3, momentum = 0.9, weight_decay = 0.0, schedule = "constant",
 }, { description = "Sec. 5: encoder vs projector kNN accuracy and linear regions for deeper/wider projectors.",
   help = { projectors = "projector layer sizes after the encoder, '-' between layers (64 = linear)" } })
 experiment.preset(cfg, {
   quick = { projectors = { "16", "32-16" }, n = 192, n_test = 64, size = 16, width = 8, epochs = 1, batch = 64, knn_k = 20, eval_n = 64 },
-  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, epochs = 100, eval_n = 2048,
-    projectors = { "128", "2048-128", "2048-2048-128" }, optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9 },
+  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, epochs = 100, eval_n = 2048,
+    projectors = { "128", "2048-128", "2048-2048-128" }, optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9, schedule = "cosine" },
 })
 
 local train, test = paper.datasets(cfg)
