@@ -9,7 +9,7 @@ local plot = require "sslua.plot"
 local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
 
 local cfg = experiment.args({
-  policy = { "small", "large" }, epochs = 15, batch = 128, beta = 2.0,
+  policy = { "small", "large" }, epochs = 20, batch = 128, beta = 2.0,
   data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 16, knn_k = 200,
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_proj = 64,
   optimizer = "adam", lr = 2e-3, momentum = 0.9, weight_decay = 0.0, schedule = "constant",
