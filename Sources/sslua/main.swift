@@ -1,14 +1,74 @@
 import CLua
 import CShim
-import SSLua
 import Foundation
+import SSLua
 
-let L = luaL_newstate()!
-if let err = Toolkit.open(L) { FileHandle.standardError.write("sslua: \(err)\n".data(using: .utf8)!); exit(1) }
-let args = CommandLine.arguments
-if args.count > 1 {
-    if luaL_loadfilex(L, args[1], nil) != LUA_OK || sslua_docall(L, 0, 0) != LUA_OK {
-        FileHandle.standardError.write("sslua: \(String(cString: lua_tolstring(L, -1, nil)))\n".data(using: .utf8)!)
-        exit(1)
+/// `sslua`: Lua 5.4's `lua` program with the toolkit preloaded (SPEC §2). The steps follow
+/// `lua.c`'s `pmain`: read the options, print the version, open the libraries (after `-E`
+/// told them to ignore `LUA_PATH`), build `arg`, run the init variable, `-e`/`-l`/`-W` in
+/// order, the script, then the REPL. `sslua sweep ...` hands over to `sslua.sweep`.
+
+/// Runs the program and returns its exit status.
+func sslua(_ argv: [String]) -> Int32 {
+    guard let L = luaL_newstate() else {
+        writeError("sslua: cannot create state: not enough memory\n")
+        return 1
     }
+    defer { lua_close(L) }
+    let run = Runner(L)
+
+    if argv.count > 1 && argv[1] == "sweep" {
+        if let err = Toolkit.open(L) { run.message(err); return 1 }
+        run.createArgTable(argv, script: argv.count > 2 ? 2 : 1)
+        if run.handleInit() != LUA_OK { return 1 }
+        return run.sweep(Array(argv.dropFirst(2)))
+    }
+
+    let options = Options(argv)
+    if let bad = options.badOption {
+        writeError(Options.usage(badOption: bad))
+        return 1
+    }
+    if options.version { printVersion() }
+    if options.ignoreEnvironment {
+        lua_pushboolean(L, 1)      // tells the package library to ignore LUA_PATH / LUA_CPATH
+        lua_setfield(L, sslua_registryindex(), "LUA_NOENV")
+    }
+    if let err = Toolkit.open(L) { run.message(err); return 1 }
+    run.createArgTable(argv, script: options.script)
+    if !options.ignoreEnvironment && run.handleInit() != LUA_OK { return 1 }
+    if !run.runOptions(argv, limit: options.optionLimit(argc: argv.count)) { return 1 }
+    if options.script > 0 && run.handleScript(argv, script: options.script) != LUA_OK { return 1 }
+
+    if options.interactive {
+        startREPL(run)
+    } else if options.script == 0 && !options.hasExecute && !options.version {
+        if isatty(0) != 0 {
+            printVersion()
+            startREPL(run)
+        } else if run.dofile(nil) != LUA_OK {
+            return 1
+        }
+    }
+    return 0
 }
+
+/// `sslua 0.1.0  Lua 5.4.4` (the Lua release sslua was built against).
+func printVersion() {
+    print("sslua \(Toolkit.version)  Lua \(LUA_VERSION_MAJOR).\(LUA_VERSION_MINOR).\(LUA_VERSION_RELEASE)")
+    fflush(stdout)
+}
+
+/// libedit when standard input is a terminal, plain lines otherwise.
+func startREPL(_ run: Runner) {
+    let reader: LineReader
+    if isatty(0) != 0 {
+        Completion.state = run.L
+        reader = EditLineReader()
+    } else {
+        reader = PlainLineReader()
+    }
+    REPL(run: run, reader: reader).loop()
+}
+
+exit(sslua(CommandLine.arguments))

@@ -30,8 +30,15 @@ struct RunResult { let status: Int32; let stdout: String; let stderr: String }
 
 /// Runs sslua with `args` (and optional stdin) from the repository root.
 func runSSLua(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> RunResult {
+    try runProcess(Paths.binary, args, stdin: stdin, env: env)
+}
+
+/// Runs `executable` with `args` (and optional stdin) from the repository root; `env` is
+/// added to this process's environment.
+func runProcess(_ executable: URL, _ args: [String], stdin: String? = nil,
+                env: [String: String] = [:]) throws -> RunResult {
     let p = Process()
-    p.executableURL = Paths.binary
+    p.executableURL = executable
     p.arguments = args
     p.currentDirectoryURL = Paths.root
     var e = ProcessInfo.processInfo.environment
@@ -46,11 +53,12 @@ func runSSLua(_ args: [String], stdin: String? = nil, env: [String: String] = [:
     try? inp.fileHandleForWriting.close()
     // read both pipes concurrently so neither fills up
     var errData = Data()
-    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let done = DispatchSemaphore(value: 0)
+    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }
     t.start()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    while t.isExecuting { usleep(1000) }
+    done.wait()  // (polling isExecuting raced with the thread's start and lost stderr)
     return RunResult(status: p.terminationStatus,
                      stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))

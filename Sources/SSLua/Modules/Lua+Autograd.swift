@@ -38,5 +38,35 @@ enum AutogradBindings {
             if status != LUA_OK { throw passThroughError(a.L.string(at: -1)) }
             return lua_gettop(a.L) - base
         }),
+        ("grad_check", { a in
+            guard lua_type(a.L, 1) == LUA_TFUNCTION else { throw a.bad(1, "function expected, got \(a.typeName(1))") }
+            let inputs: [Tensor]
+            if let t = try TensorBox.get(a.L, 2) { inputs = [t] }
+            else if a.isTable(2) && !a.isOptionsTable(2) { inputs = try a.table(2).tensorArray() }
+            else { throw a.bad(2, "tensor or list of tensors expected, got \(a.typeName(2))") }
+            let o = a.isTable(3) ? try a.table(3) : nil
+            if !a.isNone(3) && o == nil { throw a.bad(3, "options table expected, got \(a.typeName(3))") }
+            let L = a.L
+            let r = try GradCheck.run(inputs, eps: try o?.number("eps") ?? 1e-6, atol: try o?.number("atol") ?? 1e-5,
+                                      rtol: try o?.number("rtol") ?? 1e-3) { xs in
+                lua_pushvalue(L, 1)
+                for x in xs { TensorBox.push(L, x) }
+                guard lua_pcallk(L, Int32(xs.count), 1, 0, 0, nil) == LUA_OK else {
+                    let msg = L.string(at: -1)
+                    sslua_pop(L, 1)
+                    throw passThroughError(msg)
+                }
+                defer { sslua_pop(L, 1) }
+                if lua_type(L, -1) == LUA_TNUMBER { return try Tensor.scalar(lua_tonumberx(L, -1, nil), dtype: .float64) }
+                guard let y = try TensorBox.get(L, -1) else {
+                    throw SSLuaError("the function must return a scalar tensor, got \(String(cString: lua_typename(L, lua_type(L, -1))))")
+                }
+                return y
+            }
+            a.push(r.ok)
+            a.push(r.maxError)
+            if let m = r.message { a.push(m) } else { a.pushNil() }
+            return 3
+        }),
     ]
 }

@@ -8,7 +8,9 @@ import Foundation
 enum TensorBindings {
     static let generatorMeta = "sslua.Generator"
 
-    static var libraries: [LuaLibrary] { [LuaLibrary("sslua", constructors), LuaLibrary("Tensor", methods)] }
+    static var libraries: [LuaLibrary] {
+        [LuaLibrary("sslua", constructors + joins), LuaLibrary("Tensor", methods + opMethods)]
+    }
 
     // MARK: helpers
 
@@ -63,7 +65,7 @@ enum TensorBindings {
 
     static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) -> Int {
         if shape.isEmpty { lua_pushnumber(L, v[off]); return off + 1 }
-        lua_createtable(L, Int32(shape[0]), 0)
+        lua_createtable(L, Int32(clamping: shape[0]), 0)
         var o = off
         for k in 0..<shape[0] {
             if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = totable(L, v, Array(shape.dropFirst()), o) }
@@ -168,9 +170,10 @@ enum TensorBindings {
             var lo = 1.0, hi: Double, step = 1.0
             if a.isNumber(2) { lo = try a.number(1); hi = try a.number(2); step = try a.isNumber(3) ? a.number(3) : 1 }
             else { hi = try a.number(1) }
-            try require(step != 0, "step must be nonzero")
-            let n = max(0, Int(Foundation.floor((hi - lo) / step + 1e-9)) + 1)
-            try require(n < 1 << 40, "range too large")
+            try require(step != 0 && step.isFinite, "step must be finite and nonzero")
+            let span = Foundation.floor((hi - lo) / step + 1e-9)
+            try require(span.isFinite && span < Double(1 << 40), "range too large (or not finite)")
+            let n = span < 0 ? 0 : Int(span) + 1
             var k = 0
             return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
         }),
@@ -382,6 +385,170 @@ enum TensorBindings {
     static func signedSizes(_ a: LuaArgs, _ i: Int32) throws -> [Int] {
         if a.isTable(i) { return try a.intList(i) }
         return try (i...max(i, a.count)).filter { !a.isNone(Int32($0)) }.map { try a.integer(Int32($0)) }
+    }
+}
+
+// MARK: - the rest of §4.1: statistics, softmax family, products, sorting, indexing, joins
+
+extension TensorBindings {
+    /// Arguments `(x, [dim], [keepdim], [{options}])` of a reduction that also takes options.
+    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32) throws -> (Int?, Bool, LuaTable?) {
+        let opts = a.options()
+        let last = opts == nil ? a.count : a.count - 1
+        var dim: Int? = nil, keep = false
+        if i <= last && !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL { dim = try a.dim(i, of: t) }
+        if i + 1 <= last { keep = a.boolean(i + 1) }
+        if i + 2 <= last { throw a.bad(i + 2, "unexpected argument (\(a.typeName(i + 2)))") }
+        return (dim, keep, opts)
+    }
+
+    /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
+    static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
+        if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
+        if let o = a.options(), let v = try o.bool(key) { return v }
+        if !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL && !a.isOptionsTable(i) {
+            throw a.bad(i, "boolean expected, got \(a.typeName(i))")
+        }
+        return def
+    }
+
+    /// `correction` for var/std: `{unbiased=false}` or `{correction=c}` (default 1).
+    static func correction(_ o: LuaTable?) throws -> Double {
+        guard let o = o else { return 1 }
+        if let c = try o.number("correction") { return c }
+        if let u = try o.bool("unbiased") { return u ? 1 : 0 }
+        return 1
+    }
+
+    /// An index argument: a tensor of 1-based values, or a Lua list of them.
+    static func indexTensor(_ a: LuaArgs, _ i: Int32) throws -> Tensor {
+        if let t = try TensorBox.get(a.L, i) { return t }
+        if a.isTable(i) {
+            let (v, s) = try nested(a.L, lua_absindex(a.L, i))
+            return try Tensor.from(v, shape: s, dtype: .float64)
+        }
+        throw a.bad(i, "index tensor or table expected, got \(a.typeName(i))")
+    }
+
+    /// A 1-based dimension argument that defaults to `def` (0-based) when absent.
+    static func optDim(_ a: LuaArgs, _ i: Int32, of t: Tensor, _ def: Int) throws -> Int {
+        if a.isNone(i) || lua_type(a.L, i) == LUA_TNIL || a.isOptionsTable(i) { return def }
+        return try a.dim(i, of: t)
+    }
+
+    static func push(_ a: LuaArgs, values v: Tensor, indices i: Tensor) throws -> Int32 {
+        a.push(v)
+        a.push(try i.add(scalar: 1))
+        return 2
+    }
+
+    static let opMethods: [(String, LuaFunction)] = [
+        ("var", { a in
+            let t = try a.tensor(1)
+            let (d, k, o) = try dimArgs(a, t, from: 2)
+            return a.push(try t.variance(dim: d, keepdim: k, correction: correction(o)))
+        }),
+        ("std", { a in
+            let t = try a.tensor(1)
+            let (d, k, o) = try dimArgs(a, t, from: 2)
+            return a.push(try t.std(dim: d, keepdim: k, correction: correction(o)))
+        }),
+        ("norm", { a in
+            let t = try a.tensor(1)
+            let (d, k, o) = try dimArgs(a, t, from: 2)
+            var p = 2.0
+            if let o = o {
+                if let s = try? o.string("p"), s == "inf" || s == "fro" { p = s == "inf" ? .infinity : 2 }
+                else if let v = try o.number("p") { p = v }
+            }
+            return a.push(try t.norm(p: p, dim: d, keepdim: k))
+        }),
+        ("softmax", { a in let t = try a.tensor(1); return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1))) }),
+        ("log_softmax", { a in let t = try a.tensor(1); return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1))) }),
+        ("logsumexp", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.logsumexp(dim: optDim(a, 2, of: t, -1), keepdim: a.optBool(3, false)))
+        }),
+        ("normalize", { a in
+            let t = try a.tensor(1)
+            let eps = try a.options()?.number("eps") ?? 1e-12
+            return a.push(try t.normalize(dim: optDim(a, 2, of: t, t.dim >= 2 ? 1 : 0), eps: eps))
+        }),
+        ("matmul", { a in a.push(try a.tensor(1).matmul(a.tensor(2))) }),
+        ("bmm", { a in a.push(try a.tensor(1).bmm(a.tensor(2))) }),
+        ("outer", { a in a.push(try a.tensor(1).outer(a.tensor(2))) }),
+        ("dot", { a in a.push(try a.tensor(1).dot(a.tensor(2))) }),
+        ("sort", { a in
+            let t = try a.tensor(1)
+            let d = try optDim(a, 2, of: t, -1)
+            let (v, i) = try t.sort(dim: d, descending: flag(a, 3, "descending", false))
+            return try push(a, values: v, indices: i)
+        }),
+        ("topk", { a in
+            let t = try a.tensor(1)
+            let k = try a.integer(2)
+            let d = try optDim(a, 3, of: t, -1)
+            let (v, i) = try t.topk(k, dim: d, largest: flag(a, 4, "largest", true))
+            return try push(a, values: v, indices: i)
+        }),
+        ("gather", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.gather(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
+        }),
+        ("scatter", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3),
+                                        source: a.tensorOrNumber(4, dtype: t.dtype), base: 1))
+        }),
+        ("scatter_add", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3),
+                                        source: a.tensor(4), accumulate: true, base: 1))
+        }),
+        ("index", { a in
+            let t = try a.tensor(1)
+            return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
+        }),
+        ("masked_fill", { a in a.push(try a.tensor(1).maskedFill(a.tensor(2), a.number(3))) }),
+        ("where", { a in
+            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
+            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
+        }),
+        ("masked_fill_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("masked_fill")
+            let r = try GradMode.withoutGrad { try t.maskedFill(a.tensor(2), a.number(3)) }
+            try t.copyIn(r); a.L.pushValue(1); return 1
+        }),
+        ("scatter_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("scatter")
+            let r = try GradMode.withoutGrad {
+                try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3), source: a.tensorOrNumber(4, dtype: t.dtype), base: 1)
+            }
+            try t.copyIn(r); a.L.pushValue(1); return 1
+        }),
+        ("scatter_add_", { a in
+            let t = try a.tensor(1); try t.checkInPlace("scatter_add")
+            let r = try GradMode.withoutGrad {
+                try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3), source: a.tensor(4), accumulate: true, base: 1)
+            }
+            try t.copyIn(r); a.L.pushValue(1); return 1
+        }),
+    ]
+
+    /// `sslua.cat(list, d)` and `sslua.stack(list, d)` (d defaults to 1).
+    static let joins: [(String, LuaFunction)] = [
+        ("cat", join { try Tensor.cat($0, dim: $1) }),
+        ("stack", join { try Tensor.stack($0, dim: $1) }),
+    ]
+
+    static func join(_ f: @escaping ([Tensor], Int) throws -> Tensor) -> LuaFunction {
+        { a in
+            let list = try a.table(1).tensorArray()
+            try require(!list.isEmpty, "expected a non-empty list of tensors")
+            let d = try a.optInteger(2, 1)
+            try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+            return a.push(try f(list, d > 0 ? d - 1 : d))
+        }
     }
 }
 

@@ -21,7 +21,17 @@ public enum Toolkit {
 
     /// Every library, in load order. Binding files add theirs here.
     static var libraries: [LuaLibrary] {
-        TensorBindings.libraries + AutogradBindings.libraries
+        [TensorBindings.libraries,
+         AutogradBindings.libraries,
+         IOBindings.libraries,
+         LinalgBindings.libraries,
+         LossBindings.libraries,
+         GeomBindings.libraries,
+         LieBindings.libraries,
+         NNBindings.libraries,
+         DataBindings.libraries,
+         AugBindings.libraries,
+        ].flatMap { $0 }
     }
 
     /// Directories searched for the pure-Lua half of the toolkit (`lua/sslua/*.lua`).

@@ -42,6 +42,18 @@ extension Tensor {
         return self
     }
 
+    /// `recorded` for backward functions that need the op's output (exp, sqrt, sigmoid, ...).
+    /// The closure receives a detached alias of the output (same storage): capturing `out`
+    /// itself would make a retain cycle out -> node -> closure -> out, and every such result
+    /// would leak its storage.
+    @discardableResult
+    public func recordedUsingOutput(_ name: String, _ inputs: [Tensor],
+                                    _ backward: @escaping (Tensor, Tensor) throws -> [Tensor?]) -> Tensor {
+        guard Tensor.needsGrad(inputs) else { return self }
+        let value = detach()
+        return recorded(name, inputs) { g in try backward(g, value) }
+    }
+
     /// Reverse-mode differentiation from this tensor. `gradient` defaults to 1 for a scalar.
     public func backward(_ gradient: Tensor? = nil) throws {
         guard requiresGrad else {

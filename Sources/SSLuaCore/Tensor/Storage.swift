@@ -19,9 +19,18 @@ public enum DType: String {
 /// dtype switch happens once per op, never per element.
 public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
     static var dtype: DType { get }
+    /// C's `pow`: unlike `Real.pow`, a negative base with an integral exponent is defined
+    /// ((-2)^3 = -8), as in PyTorch and NumPy.
+    static func cpow(_ a: Self, _ b: Self) -> Self
 }
-extension Float: TensorScalar { @inlinable public static var dtype: DType { .float32 } }
-extension Double: TensorScalar { @inlinable public static var dtype: DType { .float64 } }
+extension Float: TensorScalar {
+    @inlinable public static var dtype: DType { .float32 }
+    @inlinable public static func cpow(_ a: Float, _ b: Float) -> Float { powf(a, b) }
+}
+extension Double: TensorScalar {
+    @inlinable public static var dtype: DType { .float64 }
+    @inlinable public static func cpow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+}
 
 /// Raw, contiguous, owned memory: the storage under one or more tensor views.
 /// Frees itself on deinit and reports its bytes to `sslua.memory()` and to Lua's collector.

@@ -10,7 +10,7 @@ public enum BinaryOp: String {
         case .sub: return a - b
         case .mul: return a * b
         case .div: return a / b
-        case .pow: return T.pow(a, b)
+        case .pow: return T.cpow(a, b)
         case .maximum: return a.isNaN || a > b ? a : b
         case .minimum: return a.isNaN || a < b ? a : b
         case .eq: return a == b ? 1 : 0
@@ -128,9 +128,22 @@ extension Tensor {
         return out
     }
 
+    /// float32 `exp` and `relu` on a contiguous tensor: SIMD loops over parallel chunks.
+    func fastUnaryKernel(_ op: UnaryOp) throws -> Tensor? {
+        guard dtype == .float32, op == .exp || op == .relu else { return nil }
+        let x = try contiguous()
+        let out = try Tensor(shape: shape, dtype: dtype, zeroed: false)
+        let s = x.base(Float.self), d = out.base(Float.self)
+        Parallel.forRange(numel, grain: 65536) { lo, hi in
+            if op == .exp { FastMath.exp(s + lo, d + lo, hi - lo) } else { FastMath.relu(s + lo, d + lo, hi - lo) }
+        }
+        return out
+    }
+
     public func unaryKernel(_ op: UnaryOp) throws -> Tensor {
+        if let r = try fastUnaryKernel(op) { return r }
         switch op {
-        case .relu: return try mapKernel({ $0 > 0 ? $0 : 0 }, { $0 > 0 ? $0 : 0 })
+        case .relu: return try mapKernel({ $0 < 0 ? 0 : $0 }, { $0 < 0 ? 0 : $0 })
         case .neg: return try mapKernel({ -$0 }, { -$0 })
         case .exp: return try mapKernel({ Float.exp($0) }, { Double.exp($0) })
         default: return try mapKernel({ op.apply($0) }, { op.apply($0) })
@@ -152,12 +165,12 @@ extension Tensor {
                 [a.requiresGrad ? try g.mul(b) : nil, b.requiresGrad ? try g.mul(a) : nil]
             }
         case .div:
-            return out.recorded("div", [a, b]) { g in
+            return out.recordedUsingOutput("div", [a, b]) { g, out in
                 [a.requiresGrad ? try g.div(b) : nil,
                  b.requiresGrad ? try g.mul(out).div(b).neg() : nil]
             }
         case .pow:
-            return out.recorded("pow", [a, b]) { g in
+            return out.recordedUsingOutput("pow", [a, b]) { g, out in
                 // d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a = 0)
                 let ga: Tensor? = a.requiresGrad
                     ? try g.mul(b).mul(try Tensor.binaryKernel(.pow, a, b.sub(scalar: 1))) : nil
@@ -169,7 +182,7 @@ extension Tensor {
                 return [ga, gb]
             }
         case .maximum, .minimum:
-            return out.recorded(op.rawValue, [a, b]) { g in
+            return out.recordedUsingOutput(op.rawValue, [a, b]) { g, out in
                 // gradient to the selected operand (ties: split evenly, as PyTorch)
                 let ma = try Tensor.binaryKernel(.eq, out, a), mb = try Tensor.binaryKernel(.eq, out, b)
                 let both = try ma.mul(mb)
@@ -186,21 +199,21 @@ extension Tensor {
         let out = try unaryKernel(op)
         switch op {
         case .neg: return out.recorded("neg", [x]) { g in [try g.neg()] }
-        case .exp: return out.recorded("exp", [x]) { g in [try g.mul(out)] }
+        case .exp: return out.recordedUsingOutput("exp", [x]) { g, out in [try g.mul(out)] }
         case .log: return out.recorded("log", [x]) { g in [try g.div(x)] }
-        case .sqrt: return out.recorded("sqrt", [x]) { g in [try g.div(out.mul(scalar: 2))] }
+        case .sqrt: return out.recordedUsingOutput("sqrt", [x]) { g, out in [try g.div(out.mul(scalar: 2))] }
         case .abs: return out.recorded("abs", [x]) { g in [try g.mul(x.unaryKernel(.sign))] }
         case .relu: return out.recorded("relu", [x]) { g in [try g.mul(Tensor.binaryKernel(.gt, x, Tensor.scalar(0, dtype: x.dtype)))] }
-        case .sigmoid: return out.recorded("sigmoid", [x]) { g in
+        case .sigmoid: return out.recordedUsingOutput("sigmoid", [x]) { g, out in
             [try g.mul(out.mul(out.rsub(scalar: 1)))] }
-        case .tanh: return out.recorded("tanh", [x]) { g in
+        case .tanh: return out.recordedUsingOutput("tanh", [x]) { g, out in
             [try g.mul(out.mul(out).rsub(scalar: 1))] }
         case .square: return out.recorded("square", [x]) { g in [try g.mul(x).mul(scalar: 2)] }
-        case .reciprocal: return out.recorded("reciprocal", [x]) { g in [try g.mul(out).mul(out).neg()] }
+        case .reciprocal: return out.recordedUsingOutput("reciprocal", [x]) { g, out in [try g.mul(out).mul(out).neg()] }
         case .sin: return out.recorded("sin", [x]) { g in [try g.mul(x.unaryKernel(.cos))] }
         case .cos: return out.recorded("cos", [x]) { g in [try g.mul(x.unaryKernel(.sin)).neg()] }
         case .log1p: return out.recorded("log1p", [x]) { g in [try g.div(x.add(scalar: 1))] }
-        case .expm1: return out.recorded("expm1", [x]) { g in [try g.mul(out.add(scalar: 1))] }
+        case .expm1: return out.recordedUsingOutput("expm1", [x]) { g, out in [try g.mul(out.add(scalar: 1))] }
         case .floor, .sign: return out.recorded(op.rawValue, [x]) { g in [try Tensor.zerosLike(g)] }
         }
     }

@@ -18,6 +18,9 @@ extension Tensor {
     /// Sums, maxima, minima and arg-extrema over dimension `d` (0-based). Arg results are
     /// 0-based indices stored as floats; the Lua layer adds 1.
     public func reduceKernel(_ op: ReduceOp, dim d: Int, keepdim: Bool) throws -> Tensor {
+        if dim == 0 {  // a 0-d tensor reduces like a 1-element vector
+            return try view(shape: [1], strides: [1], offset: offset).reduceKernel(op, dim: 0, keepdim: false)
+        }
         let x = try contiguous()
         let (outer, n, inner) = x.splitAround(d)
         if (op != .sum && op != .mean && op != .prod) && n == 0 {
@@ -65,6 +68,14 @@ extension Tensor {
         var partial = [Double](repeating: 0, count: nb)
         partial.withUnsafeMutableBufferPointer { pp in
             let pb = pp.baseAddress!
+            if dtype == .float32 {
+                let s = x.base(Float.self)
+                Parallel.forEach(nb) { b in
+                    let lo = b * block, hi = Swift.min(n, lo + block)
+                    pb[b] = FastMath.sum(s + lo, hi - lo)
+                }
+                return
+            }
             func run<T: TensorScalar>(_: T.Type) {
                 let s = x.base(T.self)
                 Parallel.forEach(nb) { b in
@@ -103,6 +114,7 @@ extension Tensor {
 
     public func sum(dim: Int, keepdim: Bool = false) throws -> Tensor {
         let d = try axis(dim), x = self
+        if self.dim == 0 { return try clone() }
         let out = try reduceKernel(.sum, dim: d, keepdim: keepdim)
         return out.recorded("sum", [x]) { g in
             [try (keepdim ? g : g.unsqueeze(d)).expand(x.shape)]
@@ -111,6 +123,7 @@ extension Tensor {
 
     public func mean(dim: Int, keepdim: Bool = false) throws -> Tensor {
         let d = try axis(dim), x = self
+        if self.dim == 0 { return try clone() }
         let n = Double(shape[d])
         let out = try reduceKernel(.mean, dim: d, keepdim: keepdim)
         return out.recorded("mean", [x]) { g in
@@ -121,6 +134,7 @@ extension Tensor {
     /// Max or min over `dim`, with 0-based indices; the gradient flows to the selected element.
     public func extremum(max isMax: Bool, dim: Int, keepdim: Bool = false) throws -> (Tensor, Tensor) {
         let d = try axis(dim), x = self
+        if self.dim == 0 { return (try clone(), try Tensor.scalar(0, dtype: dtype)) }
         let vals = try reduceKernel(isMax ? .max : .min, dim: d, keepdim: keepdim)
         let idx = try reduceKernel(isMax ? .argmax : .argmin, dim: d, keepdim: keepdim)
         vals.recorded(isMax ? "max" : "min", [x]) { g in
@@ -145,39 +159,5 @@ extension Tensor {
         }
         try require(t.shape == target, "cannot reduce \(shapeString(shape)) to \(shapeString(target))")
         return t
-    }
-
-    /// Adds `source` into this contiguous tensor at `index` along `dim` (all 0-based);
-    /// index and source have the same shape (PyTorch's scatter_add_).
-    public func scatterAddKernel(dim d: Int, index: Tensor, source: Tensor) throws {
-        try require(index.shape == source.shape, "index \(shapeString(index.shape)) and source \(shapeString(source.shape)) differ in size")
-        try require(index.dim == dim, "index must have \(dim) dimensions")
-        let idx = try index.toDoubles()
-        let src = try source.to(dtype).contiguous()
-        let istr = Tensor.contiguousStrides(index.shape)
-        let n = index.numel
-        for flat in 0..<n {
-            var rem = flat, off = offset
-            for k in 0..<dim {
-                let c = (rem / istr[k]) % index.shape[k]
-                let pos: Int
-                if k == d {
-                    let v = idx[flat]
-                    guard v >= 0, v < Double(shape[d]), v == v.rounded() else {
-                        throw SSLuaError("index \(Int(v) + 1) out of range for dimension \(d + 1) of size \(shape[d])")
-                    }
-                    pos = Int(v)
-                } else {
-                    guard c < shape[k] else { throw SSLuaError("index tensor larger than the target in dimension \(k + 1)") }
-                    pos = c
-                }
-                off += pos * strides[k]
-                rem = flat
-            }
-            switch dtype {
-            case .float32: storage.pointer(Float.self)[off] += src.base(Float.self)[flat]
-            case .float64: storage.pointer(Double.self)[off] += src.base(Double.self)[flat]
-            }
-        }
     }
 }

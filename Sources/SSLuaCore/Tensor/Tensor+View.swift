@@ -11,11 +11,14 @@ extension Tensor {
         try require(neg.count <= 1, "only one dimension can be inferred")
         try require(s.allSatisfy { $0 >= -1 }, "invalid shape \(shapeString(s))")
         if let i = neg.first {
-            let rest = s.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-            try require(rest > 0 && numel % rest == 0, "shape \(shapeString(s)) is invalid for input of size \(numel)")
-            s[i] = numel / rest
+            var rest = s
+            rest.remove(at: i)
+            let r = try checkedCount(rest)
+            try require(r > 0 && numel % r == 0, "shape \(shapeString(s)) is invalid for input of size \(numel)")
+            s[i] = numel / r
         }
-        try require(s.reduce(1, *) == numel, "shape \(shapeString(s)) is invalid for input of size \(numel)")
+        let total = try checkedCount(s)
+        try require(total == numel, "shape \(shapeString(s)) is invalid for input of size \(numel)")
         return s
     }
 
@@ -56,8 +59,8 @@ extension Tensor {
     /// `narrow(d, start, len)` with a 0-based start.
     public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
         let d = try axis(d), x = self
-        try require(start >= 0 && length >= 0 && start + length <= shape[d],
-                    "narrow: range \(start + 1)..\(start + length) out of bounds for dimension \(d + 1) of size \(shape[d])")
+        try require(start >= 0 && length >= 0 && length <= shape[d] && start <= shape[d] - length,
+                    "narrow: start \(start &+ 1) and length \(length) out of bounds for dimension \(d + 1) of size \(shape[d])")
         var sh = shape
         sh[d] = length
         return view(shape: sh, strides: strides, offset: offset + start * strides[d])
@@ -110,9 +113,22 @@ extension Tensor {
     public func expand(_ target: [Int]) throws -> Tensor {
         let b = try broadcastShapes(shape, target)
         try require(b == target, "cannot expand \(shapeString(shape)) to \(shapeString(target))")
+        _ = try checkedCount(target)
         if target == shape { return self }
         let x = self
         return view(shape: target, strides: broadcastStrides(to: target), offset: offset)
             .recorded("expand", [x]) { g in [try g.sumTo(x.shape)] }
     }
+}
+
+/// The element count of `shape`, throwing (instead of trapping) on negative sizes or overflow.
+public func checkedCount(_ shape: [Int]) throws -> Int {
+    var n = 1
+    for s in shape {
+        guard s >= 0 else { throw SSLuaError("invalid size \(s) in \(shapeString(shape))") }
+        let (m, o) = n.multipliedReportingOverflow(by: s)
+        guard !o else { throw SSLuaError("size \(shapeString(shape)) is too large") }
+        n = m
+    }
+    return n
 }

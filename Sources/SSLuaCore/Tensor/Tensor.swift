@@ -25,14 +25,7 @@ public final class Tensor {
 
     /// A new zero-filled (or uninitialised) contiguous tensor.
     public convenience init(shape: [Int], dtype: DType = .float32, zeroed: Bool = true) throws {
-        var n = 1
-        for s in shape {
-            guard s >= 0 else { throw SSLuaError("invalid size \(s) in \(shapeString(shape))") }
-            let (m, o) = n.multipliedReportingOverflow(by: s)
-            guard !o else { throw SSLuaError("size \(shapeString(shape)) is too large") }
-            n = m
-        }
-        let st = try Storage(count: n, dtype: dtype, zeroed: zeroed)
+        let st = try Storage(count: checkedCount(shape), dtype: dtype, zeroed: zeroed)
         self.init(storage: st, shape: shape, strides: Tensor.contiguousStrides(shape))
     }
 

@@ -1,0 +1,76 @@
+import CLua
+import CShim
+import SSLuaCore
+
+/// Natives of `sslua.data` (SPEC §4.3): file readers, the synthetic generator and row
+/// gathering. `lua/sslua/data.lua` builds the dataset objects on top of them through the private
+/// table `sslua._data`; errors name the public function (`sslua.data.cifar10: ...`).
+enum DataBindings {
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua._data", functions)] }
+
+    static func labels(_ v: [Int]) throws -> Tensor {
+        try Tensor.from(v.map { Double($0 + 1) }, shape: [v.count])
+    }
+
+    /// Pushes images, 1-based labels and (if any) coarse labels.
+    static func push(_ a: LuaArgs, _ d: LabelledImages) throws -> Int32 {
+        a.push(d.images)
+        a.push(try labels(d.labels))
+        if let c = d.coarse { a.push(try labels(c)) } else { a.pushNil() }
+        return 3
+    }
+
+    static func stringList(_ a: LuaArgs, _ i: Int32) throws -> [String] {
+        let t = try a.table(i)
+        var out: [String] = []
+        for k in 1...max(1, t.length) where t.length > 0 {
+            let ty = lua_rawgeti(a.L, t.index, lua_Integer(k)); defer { sslua_pop(a.L, 1) }
+            guard ty == LUA_TSTRING else { throw a.bad(i, "list of file names expected") }
+            out.append(a.L.string(at: -1))
+        }
+        return out
+    }
+
+    static func idx(_ name: String) -> LuaFunction {
+        AugBindings.named(name) { a in
+            try push(a, try IDX.labelledImages(images: a.string(1), labels: a.string(2)))
+        }
+    }
+
+    static let functions: [(String, LuaFunction)] = [
+        ("cifar10", AugBindings.named("sslua.data.cifar10") { a in
+            try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 1, classes: 10))
+        }),
+        ("cifar100", AugBindings.named("sslua.data.cifar100") { a in
+            try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 2, classes: 100))
+        }),
+        ("fashion_mnist", idx("sslua.data.fashion_mnist")),
+        ("mnist", idx("sslua.data.mnist")),
+        ("synthetic", AugBindings.named("sslua.data.synthetic") { a in
+            let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
+            try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
+            try require(n <= (1 << 31) / (3 * size * size), "n = \(n) images of \(size)x\(size) is too large")
+            return try push(a, Synthetic.make(n: n, seed: UInt64(bitPattern: Int64(seed)), size: size))
+        }),
+        ("synthetic_classes", { a in
+            lua_createtable(a.L, Int32(Synthetic.classCount), 0)
+            for k in 0..<Synthetic.classCount {
+                lua_pushstring(a.L, Synthetic.className(k)); lua_rawseti(a.L, -2, lua_Integer(k + 1))
+            }
+            lua_createtable(a.L, Int32(Synthetic.families.count), 0)
+            for (k, f) in Synthetic.families.enumerated() { lua_pushstring(a.L, f); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
+            return 2
+        }),
+        ("gather", AugBindings.named("sslua.data.gather") { a in
+            let t = try a.tensor(1)
+            let idx: [Int]
+            if a.isTable(2) { idx = try a.intList(2) } else {
+                idx = try a.tensor(2).toDoubles().map { v in
+                    guard v.isFinite, Swift.abs(v) < 9e15, v == v.rounded() else { throw SSLuaError("indices must be integers, got \(v)") }
+                    return Int(v)
+                }
+            }
+            return a.push(try t.gatherRows(idx.map { $0 - 1 }))
+        }),
+    ]
+}

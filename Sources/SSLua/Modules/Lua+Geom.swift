@@ -1,0 +1,248 @@
+import CLua
+import CShim
+import SSLuaCore
+
+/// `sslua.geom` (SPEC §4.4, §6): spectra, ranks, FVU, nearest negatives, kNN and linear
+/// evaluation, alignment/uniformity, histograms, linear regions. Scalars come back as numbers.
+///
+///     geom.singular_values(M)                     descending, M's dtype
+///     geom.rank(M[, {tau=} | {rtol=} | {variance=}])  integer; default NumPy's matrix_rank tolerance
+///     geom.effective_rank(M)                      RankMe
+///     geom.fvu(D, W)                              Eq. 10; D N x d_enc, W d_enc x d_proj
+///     geom.nearest_negative(h1, h2[, W])          idx (1-based into [h1; h2]), the h~* rows
+///     geom.normalized_distance(a, b)              per-row distance of the normalised rows
+///     geom.label_agreement(idx, labels_pool, labels)  fraction in [0, 1]
+///     geom.knn_accuracy{train=, train_labels=, test=, test_labels=, k = 200, temperature = 0.07}
+///     geom.linear_probe{train=, train_labels=, test=, test_labels=, epochs = 500, lr = 1,
+///                       weight_decay = 1e-4, tol = 1e-6} -> test_acc, train_acc, {loss, iterations}
+///         (L-BFGS, full batch; epochs = maximum iterations, lr = the first step's scale)
+///     geom.alignment(z1, z2), geom.uniformity(z)  Wang & Isola (t = 2)
+///     geom.histogram(x[, bins = 10[, {range = {lo, hi}}]]) -> counts, edges (float64)
+///     geom.linear_regions(mlp, H) -> count, region id per row (1-based)
+///         mlp: { {W1, b1}, {W2, b2}, ... } with W out x in (nn.Linear's layout), ReLU between
+///         layers, or an sslua.nn Linear/Sequential (BatchNorm1d counts as its eval-mode map).
+enum GeomBindings {
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua.geom", functions)] }
+
+    static let functions: [(String, LuaFunction)] = [
+        ("singular_values", { a in a.push(try Spectrum.singularValues(a.tensor(1))) }),
+        ("rank", { a in
+            let m = try a.tensor(1)
+            var crit = Spectrum.Criterion.numpyDefault
+            if let o = a.options(at: 2) {
+                let given = ["tau", "rtol", "variance"].filter { o.has($0) }
+                try require(given.count <= 1, "give only one of tau, rtol, variance (got \(given.joined(separator: ", ")))")
+                if let t = try o.number("tau") { crit = .absolute(t) }
+                if let r = try o.number("rtol") { crit = .relative(r) }
+                if let v = try o.number("variance") { crit = .variance(v) }
+            } else if !a.isNone(2) { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            return a.push(try Spectrum.rank(m, crit))
+        }),
+        ("effective_rank", { a in a.push(try Spectrum.effectiveRank(a.tensor(1))) }),
+        ("fvu", { a in a.push(try FVU.fvu(a.tensor(1), a.tensor(2))) }),
+        ("nearest_negative", { a in
+            let w: Tensor? = a.isNone(3) || lua_type(a.L, 3) == LUA_TNIL ? nil : try a.tensor(3)
+            let (idx, rows) = try NearestNegative.find(a.tensor(1), a.tensor(2), w)
+            a.push(try Tensor.from(idx.map { Double($0 + 1) }, shape: [idx.count]))
+            a.push(rows)
+            return 2
+        }),
+        ("normalized_distance", { a in a.push(try NearestNegative.normalizedDistance(a.tensor(1), a.tensor(2))) }),
+        ("label_agreement", { a in
+            a.push(try NearestNegative.labelAgreement(MathArgs.labels(a, 1, "idx"), MathArgs.labels(a, 2, "labels_pool"),
+                                                       MathArgs.labels(a, 3)))
+        }),
+        ("knn_accuracy", { a in
+            let o = try a.table(1)
+            let acc = try KNN.accuracy(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
+                                       test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
+                                       k: o.integer("k") ?? 200, temperature: o.number("temperature") ?? 0.07)
+            return a.push(acc)
+        }),
+        ("linear_probe", { a in
+            let o = try a.table(1)
+            let r = try LinearProbe.fit(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
+                                        test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
+                                        maxIterations: o.integer("epochs") ?? 500, step: o.number("lr") ?? 1,
+                                        weightDecay: o.number("weight_decay") ?? 1e-4,
+                                        tolerance: o.number("tol") ?? 1e-6)
+            a.push(r.testAccuracy); a.push(r.trainAccuracy)
+            lua_createtable(a.L, 0, 2)
+            lua_pushnumber(a.L, r.loss); lua_setfield(a.L, -2, "loss")
+            lua_pushinteger(a.L, lua_Integer(r.iterations)); lua_setfield(a.L, -2, "iterations")
+            return 3
+        }),
+        ("alignment", { a in a.push(try Alignment.alignment(a.tensor(1), a.tensor(2))) }),
+        ("uniformity", { a in a.push(try Alignment.uniformity(a.tensor(1))) }),
+        ("histogram", { a in
+            let x = try a.tensor(1)
+            let bins = try a.optInteger(2, 10)
+            var range: (Double, Double)? = nil
+            if let r = try a.options(at: 3)?.doubles("range") {
+                try require(r.count == 2, "range must be {min, max}")
+                range = (r[0], r[1])
+            }
+            let (counts, edges) = try Histogram.histogram(x, bins: bins, range: range)
+            a.push(try Tensor.from(counts, shape: [counts.count], dtype: .float64))
+            a.push(try Tensor.from(edges, shape: [edges.count], dtype: .float64))
+            return 2
+        }),
+        ("linear_regions", { a in
+            let h = try a.tensor(2)
+            let (count, ids) = try LinearRegions.count(ops: try RegionArgs.ops(a, 1), h)
+            a.push(count)
+            a.push(try Tensor.from(ids.map { Double($0 + 1) }, shape: [ids.count]))
+            return 2
+        }),
+    ]
+}
+
+/// The network argument of `linear_regions`: a list `{ {W1, b1}, {W2, b2}, ... }` (nn.Linear
+/// convention, ReLU between layers) or an `sslua.nn` module (Linear, Sequential of Linear,
+/// BatchNorm1d (its eval-mode affine map, from the running statistics), ReLU, LeakyReLU,
+/// Identity), read with raw accesses.
+enum RegionArgs {
+    static func ops(_ a: LuaArgs, _ i: Int32) throws -> [LinearRegions.Op] {
+        guard a.isTable(i) else { throw a.bad(i, "MLP (list of {W, b} or an nn module) expected, got \(a.typeName(i))") }
+        let idx = lua_absindex(a.L, i)
+        if let type = moduleType(a.L, idx) { return try module(a.L, idx, type, depth: 0) }
+        let mlp = try a.table(i)
+        try require(mlp.length > 0, "the MLP has no layers")
+        var layers: [(Tensor, Tensor?)] = []
+        for k in 1...mlp.length {
+            let t = lua_rawgeti(a.L, mlp.index, lua_Integer(k)); defer { sslua_pop(a.L, 1) }
+            guard t == LUA_TTABLE else { throw SSLuaError("layer \(k) must be a table {W, b}, got \(String(cString: lua_typename(a.L, t)))") }
+            let ts = try LuaTable(L: a.L, index: lua_absindex(a.L, -1), owner: a.name).tensorArray()
+            try require(ts.count == 1 || ts.count == 2, "layer \(k) must be {W} or {W, b}, got \(ts.count) entries")
+            layers.append((ts[0], ts.count == 2 ? ts[1] : nil))
+        }
+        return LinearRegions.mlp(layers)
+    }
+
+    /// The `_type` of an sslua.nn module (its class, the metatable), or nil for a plain table.
+    static func moduleType(_ L: OpaquePointer, _ idx: Int32) -> String? {
+        guard lua_getmetatable(L, idx) != 0 else { return nil }
+        defer { sslua_pop(L, 1) }
+        lua_pushstring(L, "_type")
+        defer { sslua_pop(L, 1) }
+        guard lua_rawget(L, -2) == LUA_TSTRING, let s = lua_tolstring(L, -1, nil) else { return nil }
+        return String(cString: s)
+    }
+
+    static func rawTensor(_ L: OpaquePointer, _ idx: Int32, _ key: String) throws -> Tensor? {
+        lua_pushstring(L, key)
+        _ = lua_rawget(L, idx)
+        defer { sslua_pop(L, 1) }
+        return try TensorBox.get(L, -1)
+    }
+
+    static func rawNumber(_ L: OpaquePointer, _ idx: Int32, _ key: String) -> Double? {
+        lua_pushstring(L, key)
+        defer { sslua_pop(L, 1) }
+        return lua_rawget(L, idx) == LUA_TNUMBER ? lua_tonumberx(L, -1, nil) : nil
+    }
+
+    static func module(_ L: OpaquePointer, _ idx: Int32, _ type: String, depth: Int) throws -> [LinearRegions.Op] {
+        try require(depth < 64, "modules nested too deeply")
+        switch type {
+        case "Linear":
+            guard let w = try rawTensor(L, idx, "weight") else { throw SSLuaError("Linear module without a weight") }
+            return [.linear(w, try rawTensor(L, idx, "bias"))]
+        case "ReLU", "LeakyReLU":
+            return [.relu]       // a leaky ReLU is affine on the same two half-spaces
+        case "Identity", "Dropout":
+            return []
+        case "BatchNorm1d":
+            guard let rm = try rawTensor(L, idx, "running_mean"), let rv = try rawTensor(L, idx, "running_var") else {
+                throw SSLuaError("BatchNorm1d without running statistics has no fixed affine map")
+            }
+            let eps = rawNumber(L, idx, "eps") ?? 1e-5
+            let m = try rm.toDoubles(), v = try rv.toDoubles()
+            let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](repeating: 1, count: m.count)
+            let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](repeating: 0, count: m.count)
+            try require(v.count == m.count && w.count == m.count && b.count == m.count, "BatchNorm1d statistics of different sizes")
+            var scale = [Double](repeating: 0, count: m.count), shift = scale
+            for k in 0..<m.count {
+                scale[k] = w[k] / (v[k] + eps).squareRoot()
+                shift[k] = b[k] - m[k] * scale[k]
+            }
+            return [.affine(scale: scale, shift: shift)]
+        case "Sequential":
+            lua_pushstring(L, "_children")
+            guard lua_rawget(L, idx) == LUA_TTABLE else { sslua_pop(L, 1); throw SSLuaError("Sequential without children") }
+            let children = lua_absindex(L, -1)
+            defer { sslua_pop(L, 1) }
+            var ops: [LinearRegions.Op] = []
+            let count = Int(lua_rawlen(L, children))
+            for k in 0..<count {
+                _ = lua_rawgeti(L, children, lua_Integer(k + 1))
+                _ = lua_rawget(L, idx)        // self[name]
+                defer { sslua_pop(L, 1) }
+                let child = lua_absindex(L, -1)
+                guard lua_type(L, child) == LUA_TTABLE, let t = moduleType(L, child) else {
+                    throw SSLuaError("child \(k + 1) of the Sequential is not a module")
+                }
+                ops += try module(L, child, t, depth: depth + 1)
+            }
+            return ops
+        default:
+            throw SSLuaError("unsupported module \(type) (Linear, BatchNorm1d, ReLU, LeakyReLU, Identity, Sequential)")
+        }
+    }
+}
+
+/// Argument readers shared by the math bindings (loss, geom, lie).
+enum MathArgs {
+    /// 1-based integer labels from a tensor or a Lua list, returned 0-based.
+    static func labels(_ a: LuaArgs, _ i: Int32, _ what: String = "labels") throws -> [Int] {
+        if a.isTensor(i) { return try labels(a.tensor(i), what) }
+        guard a.isTable(i) else { throw a.bad(i, "\(what) (tensor or list of integers) expected, got \(a.typeName(i))") }
+        return try oneBased(a.intList(i), what)
+    }
+
+    static func labels(_ o: LuaTable, _ key: String) throws -> [Int] {
+        let t = o.pushField(key); defer { sslua_pop(o.L, 1) }
+        if let x = try TensorBox.get(o.L, -1) { return try labels(x, key) }
+        guard t == LUA_TTABLE else { throw SSLuaError("field '\(key)' must be a tensor or a list of integer labels") }
+        return try oneBased(LuaTable(L: o.L, index: lua_absindex(o.L, -1), owner: o.owner).intArray(), key)
+    }
+
+    static func labels(_ t: Tensor, _ what: String) throws -> [Int] {
+        try require(t.dim <= 1, "\(what) must be a 1-d tensor, got size \(shapeString(t.shape))")
+        return try oneBased(t.toDoubles().map { v in
+            guard v == v.rounded(), Swift.abs(v) < 1e15 else { throw SSLuaError("\(what) must hold integers, got \(v)") }
+            return Int(v)
+        }, what)
+    }
+
+    static func oneBased(_ v: [Int], _ what: String) throws -> [Int] {
+        try v.enumerated().map { k, x in
+            guard x >= 1 else { throw SSLuaError("\(what) are 1-based: got \(x) at position \(k + 1)") }
+            return x - 1
+        }
+    }
+
+    static func field(_ o: LuaTable, _ key: String) throws -> Tensor {
+        guard let t = try o.tensor(key) else { throw SSLuaError("missing tensor field '\(key)'") }
+        return t
+    }
+
+    /// A list of numbers from a number, a Lua list or a tensor.
+    static func numbers(_ a: LuaArgs, _ i: Int32, _ what: String) throws -> [Double] {
+        if a.isNumber(i) { return [try a.number(i)] }
+        if a.isTensor(i) { return try a.tensor(i).toDoubles() }
+        if a.isTable(i) { return try a.table(i).doubleArray() }
+        throw a.bad(i, "\(what) (number, list or tensor) expected, got \(a.typeName(i))")
+    }
+
+    static func dtype(_ o: LuaTable?) throws -> DType {
+        guard let s = try o?.string("dtype") else { return .float32 }
+        guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
+        return d
+    }
+
+    static func rng(_ a: LuaArgs, _ o: LuaTable?) throws -> RNG {
+        guard let o = o else { return RNG.global }
+        return try TensorBindings.rng(from: o, a) ?? RNG.global
+    }
+}

@@ -1,0 +1,90 @@
+import CLua
+import CShim
+import SSLuaCore
+
+/// `sslua.loss` (SPEC §4.4, §6): fused, differentiable losses.
+///
+///     loss.cross_entropy(logits N x C, labels)        labels 1-based (tensor or list); mean
+///     loss.mse(a, b)                                  mean of (a - b)^2, same sizes
+///     loss.infonce(z1, z2, {beta = 2, form = "paper" | "ntxent", symmetric = })
+///         paper: Eq. 1, positive not in the denominator, anchors view 1 (symmetric: both views);
+///         ntxent: SimCLR's NT-Xent, temperature 1/beta, mean over the 2N anchors
+///         (symmetric = false: the N anchors of view 1)
+///     loss.upper_bound(h1, h2, W, {beta = 2}) -> L_upper, {invariance, repulsion, constant, nearest}
+///         W is d_enc x d_proj (g(h) = W^T h); an nn.Linear(d_enc, d_proj) weight is its
+///         transpose: pass `linear.weight:t()`. nearest: 1-based into [h1; h2], never i or N+i.
+///     loss.infonce_terms(z1, z2, {beta = 2}) -> {invariance, repulsion, entropy, loss, mean = {...}}
+///         Prop. C.1 per sample (N-vectors) and their means; `alignment` aliases `invariance`.
+enum LossBindings {
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua.loss", functions)] }
+
+    static func beta(_ o: LuaTable?) throws -> Double { try o?.number("beta") ?? 2 }
+
+    /// The options table at `i`, nil when absent; anything else is a bad argument.
+    static func options(_ a: LuaArgs, _ i: Int32) throws -> LuaTable? {
+        if a.isNone(i) || lua_type(a.L, i) == LUA_TNIL { return nil }
+        guard let o = a.options(at: i) else { throw a.bad(i, "options table expected, got \(a.typeName(i))") }
+        return o
+    }
+
+    /// t[key] = tensor, for the table on top of the stack.
+    static func setField(_ a: LuaArgs, _ key: String, _ t: Tensor) {
+        TensorBox.push(a.L, t); lua_setfield(a.L, -2, key)
+    }
+
+    static let functions: [(String, LuaFunction)] = [
+        ("cross_entropy", { a in
+            let logits = try a.tensor(1)
+            return a.push(try CrossEntropy.loss(logits, MathArgs.labels(a, 2)))
+        }),
+        ("mse", { a in a.push(try MSE.loss(a.tensor(1), a.tensor(2))) }),
+        ("infonce", { a in
+            let o = try options(a, 3)
+            let formName = try o?.string("form") ?? "paper"
+            guard let form = InfoNCE.Form(rawValue: formName) else {
+                throw SSLuaError("unknown form '\(formName)' (expected \"paper\" or \"ntxent\")")
+            }
+            return a.push(try InfoNCE.loss(a.tensor(1), a.tensor(2), beta: beta(o), form: form,
+                                           symmetric: o?.bool("symmetric")))
+        }),
+        ("upper_bound", { a in
+            let h1 = try a.tensor(1), h2 = try a.tensor(2)
+            guard a.isTensor(3) else { throw a.bad(3, "W (d_enc x d_proj tensor) expected, got \(a.typeName(3))") }
+            let w = try a.tensor(3)
+            let b = try beta(options(a, 4))
+            try require(b.isFinite && b > 0, "beta must be a positive number, got \(b)")
+            let (inv, rep, pool) = try UpperBound.terms(h1, h2, w)
+            let constant = _logD(2 * Double(pool.n - 1))
+            let upper = try inv.mul(scalar: b).add(rep.mul(scalar: b)).add(scalar: constant)
+            a.push(upper)
+            lua_createtable(a.L, 0, 4)
+            setField(a, "invariance", inv)
+            setField(a, "repulsion", rep)
+            lua_pushnumber(a.L, constant); lua_setfield(a.L, -2, "constant")
+            setField(a, "nearest", try Tensor.from(pool.nearest.map { Double($0 + 1) }, shape: [pool.n]))
+            return 2
+        }),
+        ("infonce_terms", { a in
+            let (inv, rep, ent) = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3)))
+            let total = try inv.add(rep).add(ent)
+            lua_createtable(a.L, 0, 5)
+            setField(a, "invariance", inv)
+            setField(a, "alignment", inv)      // the same term under the name the examples use
+            setField(a, "repulsion", rep)
+            setField(a, "entropy", ent)
+            setField(a, "loss", total)
+            lua_createtable(a.L, 0, 4)
+            setField(a, "invariance", try inv.mean())
+            setField(a, "repulsion", try rep.mean())
+            setField(a, "entropy", try ent.mean())
+            setField(a, "loss", try total.mean())
+            lua_setfield(a.L, -2, "mean")
+            return 1
+        }),
+    ]
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
+#endif

@@ -1,0 +1,131 @@
+import COpenBLAS
+
+/// Typed gemm/syrk on raw row-major pointers, so the fused kernels of `Loss/` and `Geom/` are
+/// written once, generic over float32/float64, and still reach OpenBLAS's sgemm or dgemm.
+public enum BLAS {
+    /// C = alpha op(A) op(B) + beta C, row-major; `op` transposes when the flag is set.
+    @inlinable public static func gemm<T: TensorScalar>(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
+        _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        let tA = transA ? CblasTrans : CblasNoTrans, tB = transB ? CblasTrans : CblasNoTrans
+        if T.self == Float.self {
+            cblas_sgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), Float(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(lda, 1)),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(max(ldb, 1)), Float(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(max(ldc, 1)))
+        } else {
+            cblas_dgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), Double(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(lda, 1)),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(max(ldb, 1)), Double(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(max(ldc, 1)))
+        }
+    }
+
+    /// C (n x n, upper triangle) = A^T A for a row-major m x n A, in float64 (Gram matrices).
+    public static func gramUpper(_ a: UnsafePointer<Double>, rows m: Int, cols n: Int,
+                                 into c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(m), 1, a, Int32(max(n, 1)),
+                    0, c, Int32(max(n, 1)))
+    }
+}
+
+/// Checks that LAPACK/BLAS sizes fit their 32-bit integers.
+func requireLapackSize(_ sizes: Int...) throws {
+    for s in sizes {
+        try require(s >= 0 && s < Int(Int32.max), "matrix dimension \(s) is too large for LAPACK")
+    }
+}
+
+extension BLAS {
+    /// C (m x m, upper triangle) = A A^T for a row-major m x n A, in float64.
+    public static func gramUpperRows(_ a: UnsafePointer<Double>, rows m: Int, cols n: Int,
+                                     into c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(max(n, 1)),
+                    0, c, Int32(max(m, 1)))
+    }
+}
+
+extension BLAS {
+    /// C = A A^T (n x n, full, row-major) for a row-major n x k A: syrk on the upper
+    /// triangle (half a gemm's flops), then mirrored.
+    public static func gramFull<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
+                                                 into c: UnsafeMutablePointer<T>) {
+        gramUpperNoMirror(a, rows: n, cols: k, into: c)
+        mirrorUpper(c, n)
+    }
+
+    /// Copies the upper triangle of a row-major n x n matrix to its lower one, in tiles.
+    public static func mirrorUpper<T: TensorScalar>(_ c: UnsafeMutablePointer<T>, _ n: Int) {
+        let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
+        let tiles = (n + tile - 1) / tile
+        Parallel.forRange(tiles, grain: 1) { lo, hi in
+            for bi in lo..<hi {
+                let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
+                var j0 = 0
+                while j0 <= i0 {
+                    let j1 = Swift.min(n, j0 + tile)
+                    for i in i0..<i1 { for j in j0..<Swift.min(j1, i) { c[i * n + j] = c[j * n + i] } }
+                    j0 += tile
+                }
+            }
+        }
+    }
+
+    /// out = g + g^T for a row-major n x n g, in tiles.
+    public static func symmetrize<T: TensorScalar>(_ g: UnsafePointer<T>, _ n: Int, into out: UnsafeMutablePointer<T>) {
+        let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
+        let tiles = (n + tile - 1) / tile
+        Parallel.forRange(tiles, grain: 1) { lo, hi in
+            for bi in lo..<hi {
+                let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
+                var j0 = 0
+                while j0 < n {
+                    let j1 = Swift.min(n, j0 + tile)
+                    for i in i0..<i1 { for j in j0..<j1 { out[i * n + j] = g[i * n + j] + g[j * n + i] } }
+                    j0 += tile
+                }
+            }
+        }
+    }
+}
+
+extension BLAS {
+    /// C = alpha A B for a symmetric n x n A of which only the upper triangle is read
+    /// (row-major), B n x k.
+    public static func symmUpper<T: TensorScalar>(_ n: Int, _ k: Int, _ alpha: T, _ a: UnsafePointer<T>,
+                                                  _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
+        if n == 0 || k == 0 { return }
+        if T.self == Float.self {
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(k), Float(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(n),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(k), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(k))
+        } else {
+            cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(k), Double(alpha),
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(n),
+                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(k), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(k))
+        }
+    }
+}
+
+extension BLAS {
+    /// The upper triangle of A A^T (row-major n x n) for a row-major n x k A; the lower part
+    /// is left as it was.
+    public static func gramUpperNoMirror<T: TensorScalar>(_ a: UnsafePointer<T>, rows n: Int, cols k: Int,
+                                                          into c: UnsafeMutablePointer<T>) {
+        if n == 0 { return }
+        if T.self == Float.self {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(n))
+        } else {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1,
+                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(k, 1)), 0,
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(n))
+        }
+    }
+}

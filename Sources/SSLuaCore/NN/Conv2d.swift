@@ -1,0 +1,300 @@
+import COpenBLAS
+import Dispatch
+
+/// 2-d convolution (cross-correlation, as PyTorch's `conv2d`, groups = 1) by im2col + gemm.
+///
+/// Layout: the column matrix of a chunk of `nb` samples is `[C*kh*kw, nb*OH*OW]` (rows are
+/// `(c, ki, kj)`, columns `(sample, oh, ow)`), so the forward product is
+/// `W[O, CKK] * col` with no transposes, and a chunk of samples feeds one large gemm even when
+/// the spatial size is small (the last ResNet stage is 4x4). Columns are rebuilt in backward
+/// rather than kept, so memory stays at one chunk's worth of columns.
+public struct Conv2dGeometry {
+    public let n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow: Int
+    var ckk: Int { c * kh * kw }
+    var ohw: Int { oh * ow }
+}
+
+/// Elements of column matrix a chunk may use (16 MB of float32): large enough for efficient
+/// gemm shapes, small enough to stay far below PyTorch's activation memory.
+let convColumnBudget = 1 << 22
+
+/// From this output plane size on, per-sample gemms are efficient and write the NCHW output
+/// (and read its gradient) in place; below it a chunk of samples shares one gemm.
+let convDirectSpatial = 256
+
+extension Tensor {
+    /// Checks shapes and returns the geometry of `conv2d(x, w)`.
+    static func convGeometry(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int),
+                             padding: (Int, Int)) throws -> Conv2dGeometry {
+        try require(x.dim == 4, "expected a 4-d input (N, C, H, W), got size \(shapeString(x.shape))")
+        try require(w.dim == 4, "expected a 4-d weight (out, in, kh, kw), got size \(shapeString(w.shape))")
+        try require(x.dtype == w.dtype, "input is \(x.dtype.rawValue) but weight is \(w.dtype.rawValue)")
+        try require(x.shape[1] == w.shape[1],
+                    "expected input with \(w.shape[1]) channels (weight \(shapeString(w.shape))), got \(x.shape[1]) channels (input \(shapeString(x.shape)))")
+        if let b = b {
+            try require(b.dim == 1 && b.shape[0] == w.shape[0], "bias of size \(shapeString(b.shape)) for \(w.shape[0]) output channels")
+            try require(b.dtype == x.dtype, "bias is \(b.dtype.rawValue) but input is \(x.dtype.rawValue)")
+        }
+        try require(stride.0 >= 1 && stride.1 >= 1, "stride must be positive, got \(stride.0)x\(stride.1)")
+        try require(padding.0 >= 0 && padding.1 >= 0, "padding must be non-negative, got \(padding.0)x\(padding.1)")
+        try require(w.shape[2] >= 1 && w.shape[3] >= 1, "empty kernel \(shapeString(w.shape))")
+        let (h, wd) = (x.shape[2], x.shape[3])
+        let hp = h + 2 * padding.0, wp = wd + 2 * padding.1
+        try require(hp >= w.shape[2] && wp >= w.shape[3],
+                    "kernel size \(w.shape[2])x\(w.shape[3]) is larger than the padded input \(hp)x\(wp)")
+        let oh = (hp - w.shape[2]) / stride.0 + 1, ow = (wp - w.shape[3]) / stride.1 + 1
+        let (_, o1) = (w.shape[1] * w.shape[2]).multipliedReportingOverflow(by: w.shape[3])
+        try require(!o1, "weight too large")
+        return Conv2dGeometry(n: x.shape[0], c: x.shape[1], h: h, w: wd, o: w.shape[0],
+                              kh: w.shape[2], kw: w.shape[3], sh: stride.0, sw: stride.1,
+                              ph: padding.0, pw: padding.1, oh: oh, ow: ow)
+    }
+
+    /// `conv2d(x, w, b)` with autograd to x, w and b.
+    public static func conv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int) = (1, 1),
+                              padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        let g = try convGeometry(x, w, b, stride: stride, padding: padding)
+        let xc = try x.contiguous(), wc = try w.contiguous(), bc = try b?.contiguous()
+        let out = try Tensor(shape: [g.n, g.o, g.oh, g.ow], dtype: x.dtype, zeroed: false)
+        switch x.dtype {
+        case .float32: try convForward(g, xc.base(Float.self), wc.base(Float.self), bc?.base(Float.self), out.base(Float.self))
+        case .float64: try convForward(g, xc.base(Double.self), wc.base(Double.self), bc?.base(Double.self), out.base(Double.self))
+        }
+        var inputs = [x, w]
+        if let b = b { inputs.append(b) }
+        return out.recorded("conv2d", inputs) { gout in
+            let gc = try gout.contiguous()
+            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true) : nil
+            let gw = w.requiresGrad ? try Tensor(shape: w.shape, dtype: w.dtype, zeroed: false) : nil
+            let gb = (b?.requiresGrad ?? false) ? try Tensor(shape: [g.o], dtype: x.dtype, zeroed: false) : nil
+            switch x.dtype {
+            case .float32:
+                try convBackward(g, xc.base(Float.self), wc.base(Float.self), gc.base(Float.self),
+                                 gx?.base(Float.self), gw?.base(Float.self), gb?.base(Float.self))
+            case .float64:
+                try convBackward(g, xc.base(Double.self), wc.base(Double.self), gc.base(Double.self),
+                                 gx?.base(Double.self), gw?.base(Double.self), gb?.base(Double.self))
+            }
+            var r: [Tensor?] = [gx, gw]
+            if b != nil { r.append(gb) }
+            return r
+        }
+    }
+
+    /// Samples per chunk so that the chunk's columns fit the budget.
+    static func convChunk(_ g: Conv2dGeometry) -> Int {
+        max(1, Swift.min(g.n, convColumnBudget / max(1, g.ckk * g.ohw)))
+    }
+
+    /// Fills `col[CKK, nb*OHW]` for samples `n0 ..< n0+nb` (serial: each worker owns its samples).
+    static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
+                                        _ col: UnsafeMutablePointer<T>) {
+        let ld = nb * g.ohw
+        for r in 0..<g.ckk {
+            let c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw
+            // valid ow range: 0 <= ow*sw - pw + kj < W
+            let owLo = Swift.min(g.ow, Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw))
+            let owHi = Swift.max(owLo, Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1)))
+            for j in 0..<nb {
+                let src = x + ((n0 + j) * g.c + c) * g.h * g.w
+                let dstRow = col + r * ld + j * g.ohw
+                for oh in 0..<g.oh {
+                    let ih = oh * g.sh - g.ph + ki
+                    let d = dstRow + oh * g.ow
+                    if ih < 0 || ih >= g.h {
+                        for ow in 0..<g.ow { d[ow] = 0 }
+                        continue
+                    }
+                    for ow in 0..<owLo { d[ow] = 0 }
+                    let s = src + ih * g.w - g.pw + kj
+                    if g.sw == 1 {
+                        for ow in owLo..<owHi { d[ow] = s[ow] }
+                    } else {
+                        for ow in owLo..<owHi { d[ow] = s[ow * g.sw] }
+                    }
+                    for ow in owHi..<g.ow { d[ow] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Adds `col[CKK, nb*OHW]` back into `dx` for samples `n0 ..< n0+nb` (serial).
+    static func col2im<T: TensorScalar>(_ g: Conv2dGeometry, _ col: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
+                                        _ dx: UnsafeMutablePointer<T>) {
+        let ld = nb * g.ohw
+        for j in 0..<nb {
+            for c in 0..<g.c {
+                let dst = dx + ((n0 + j) * g.c + c) * g.h * g.w
+                for ki in 0..<g.kh {
+                    for kj in 0..<g.kw {
+                        let r = (c * g.kh + ki) * g.kw + kj
+                        let srcRow = col + r * ld + j * g.ohw
+                        let owLo = Swift.min(g.ow, Swift.max(0, (g.pw - kj + g.sw - 1) / g.sw))
+                        let owHi = Swift.max(owLo, Swift.min(g.ow, Swift.max(0, (g.w - 1 + g.pw - kj) / g.sw + 1)))
+                        if owLo >= owHi { continue }
+                        for oh in 0..<g.oh {
+                            let ih = oh * g.sh - g.ph + ki
+                            if ih < 0 || ih >= g.h { continue }
+                            let s = srcRow + oh * g.ow
+                            let d = dst + ih * g.w - g.pw + kj
+                            if g.sw == 1 {
+                                for ow in owLo..<owHi { d[ow] += s[ow] }
+                            } else {
+                                for ow in owLo..<owHi { d[ow * g.sw] += s[ow] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
+    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
+    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
+    /// depends only on the thread count (deterministic results).
+    static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
+
+    /// Runs `body(worker)` on every worker with BLAS single-threaded inside when there are several.
+    static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
+        if workers == 1 { body(0); return }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(Parallel.threads)) }
+        DispatchQueue.concurrentPerform(iterations: workers) { t in body(t) }
+    }
+
+    struct ConvBuffers<T: TensorScalar> {
+        let col: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>
+        let dw: UnsafeMutablePointer<T>
+    }
+
+    /// Scratch for each worker, taken from the workspace before the parallel region.
+    static func convBuffers<T: TensorScalar>(_ g: Conv2dGeometry, _ workers: Int, _ per: Int, backward: Bool,
+                                             _: T.Type) throws -> [ConvBuffers<T>] {
+        try (0..<workers).map { t in
+            let col = try NNWorkspace.buffer(4 * t, g.ckk * per * g.ohw, T.self)
+            let tmp = try NNWorkspace.buffer(4 * t + 1, g.o * per * g.ohw, T.self)
+            let dcol = backward ? try NNWorkspace.buffer(4 * t + 2, g.ckk * per * g.ohw, T.self) : col
+            let dw = backward && t > 0 ? try NNWorkspace.buffer(4 * t + 3, g.o * g.ckk, T.self) : col
+            return ConvBuffers(col: col, tmp: tmp, dcol: dcol, dw: dw)
+        }
+    }
+
+    static func convForward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
+                                             _ b: UnsafeMutablePointer<T>?, _ out: UnsafeMutablePointer<T>) throws {
+        let workers = convWorkers(g)
+        let per = convChunk(g)
+        let bufs = try convBuffers(g, workers, per, backward: false, T.self)
+        try Parallel.checkInterrupt()
+        runWorkers(workers) { t in
+            let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
+            let col = bufs[t].col, tmp = bufs[t].tmp
+            var n0 = lo
+            while n0 < hi {
+                let nb = Swift.min(per, hi - n0)
+                im2col(g, x, n0, nb, col)
+                let ld = nb * g.ohw
+                if nb == 1 || g.ohw >= convDirectSpatial {
+                    for j in 0..<nb {
+                        nnGemm(false, false, g.o, g.ohw, g.ckk, T(1), w, g.ckk, col + j * g.ohw, ld, T(0),
+                               out + (n0 + j) * g.o * g.ohw, g.ohw)
+                    }
+                    if let b = b {
+                        for q in 0..<(nb * g.o) {
+                            let bv = b[q % g.o], d = out + (n0 * g.o + q) * g.ohw
+                            for i in 0..<g.ohw { d[i] += bv }
+                        }
+                    }
+                } else {
+                    nnGemm(false, false, g.o, ld, g.ckk, T(1), w, g.ckk, col, ld, T(0), tmp, ld)
+                    // scatter [O, nb, OHW] -> out[n0+j, O, OHW], adding the bias
+                    for j in 0..<nb {
+                        for o in 0..<g.o {
+                            let s = tmp + o * ld + j * g.ohw, d = out + ((n0 + j) * g.o + o) * g.ohw
+                            let bv = b.map { $0[o] } ?? 0
+                            for i in 0..<g.ohw { d[i] = s[i] + bv }
+                        }
+                    }
+                }
+                n0 += nb
+            }
+        }
+        try Parallel.checkInterrupt()
+    }
+
+    static func convBackward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
+                                              _ gout: UnsafeMutablePointer<T>, _ gx: UnsafeMutablePointer<T>?,
+                                              _ gw: UnsafeMutablePointer<T>?, _ gb: UnsafeMutablePointer<T>?) throws {
+        if let gb = gb {
+            Parallel.forRange(g.o, grain: max(1, 16384 / max(g.n * g.ohw, 1))) { lo, hi in
+                for o in lo..<hi {
+                    var acc = 0.0
+                    for n in 0..<g.n { acc += Double(rowSum(UnsafePointer(gout + (n * g.o + o) * g.ohw), g.ohw)) }
+                    gb[o] = T(acc)
+                }
+            }
+        }
+        if gx == nil && gw == nil { return }
+        let workers = convWorkers(g)
+        let per = convChunk(g)
+        let bufs = try convBuffers(g, workers, per, backward: true, T.self)
+        let direct = g.ohw >= convDirectSpatial
+        try Parallel.checkInterrupt()
+        runWorkers(workers) { t in
+            let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
+            let col = bufs[t].col, gT = bufs[t].tmp, dcol = bufs[t].dcol
+            // worker 0 accumulates into gw itself, the others into their own partial sums
+            let dw = t == 0 ? gw : (gw == nil ? nil : bufs[t].dw)
+            var first = true
+            var n0 = lo
+            while n0 < hi {
+                let nb = Swift.min(per, hi - n0)
+                let ld = nb * g.ohw
+                if direct || nb == 1 {
+                    // per-sample products on the output gradient in place (no gather)
+                    if let dw = dw {
+                        im2col(g, x, n0, nb, col)
+                        for j in 0..<nb {
+                            nnGemm(false, true, g.o, g.ckk, g.ohw, T(1), gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                                   col + j * g.ohw, ld, first && j == 0 ? T(0) : T(1), dw, g.ckk)
+                        }
+                    }
+                    if let gx = gx {
+                        for j in 0..<nb {
+                            nnGemm(true, false, g.ckk, g.ohw, g.o, T(1), w, g.ckk, gout + (n0 + j) * g.o * g.ohw, g.ohw,
+                                   T(0), dcol + j * g.ohw, ld)
+                        }
+                        col2im(g, dcol, n0, nb, gx)
+                    }
+                } else {
+                    // the chunk's output gradient gathered as [O, nb*OHW]
+                    for j in 0..<nb {
+                        for o in 0..<g.o {
+                            let s = gout + ((n0 + j) * g.o + o) * g.ohw, d = gT + o * ld + j * g.ohw
+                            for i in 0..<g.ohw { d[i] = s[i] }
+                        }
+                    }
+                    if let dw = dw {
+                        im2col(g, x, n0, nb, col)
+                        nnGemm(false, true, g.o, g.ckk, ld, T(1), gT, ld, col, ld, first ? T(0) : T(1), dw, g.ckk)
+                    }
+                    if let gx = gx {
+                        nnGemm(true, false, g.ckk, ld, g.o, T(1), w, g.ckk, gT, ld, T(0), dcol, ld)
+                        col2im(g, dcol, n0, nb, gx)
+                    }
+                }
+                first = false
+                n0 += nb
+            }
+            if first, let dw = dw { for i in 0..<(g.o * g.ckk) { dw[i] = 0 } }   // no samples
+        }
+        // weight gradient: worker partial sums added in worker order
+        if let gw = gw, workers > 1 {
+            let count = g.o * g.ckk
+            Parallel.forRange(count) { lo, hi in
+                for t in 1..<workers { let p = bufs[t].dw; for i in lo..<hi { gw[i] += p[i] } }
+            }
+        }
+        try Parallel.checkInterrupt()
+    }
+}

@@ -1,0 +1,68 @@
+/// `sort` and `topk` along one dimension. Sorting is stable (ties keep their original order)
+/// and puts NaN after every number, as PyTorch does (first when descending).
+extension Tensor {
+    /// Values and 0-based indices (as floats) sorted along `dim` (no autograd).
+    public func sortKernel(dim d: Int, descending: Bool) throws -> (Tensor, Tensor) {
+        let x = try contiguous()
+        let (outer, n, inner) = x.splitAround(d)
+        let vals = try Tensor(shape: shape, dtype: dtype, zeroed: false)
+        let idx = try Tensor(shape: shape, dtype: dtype, zeroed: false)
+        func run<T: TensorScalar>(_: T.Type) {
+            let s = x.base(T.self), ov = vals.base(T.self), oi = idx.base(T.self)
+            // a total order: NaN is the largest value; equal keys compare by position
+            @inline(__always) func before(_ a: (T, Int), _ b: (T, Int)) -> Bool {
+                let (va, ia) = a, (vb, ib) = b
+                if va.isNaN || vb.isNaN {
+                    if va.isNaN && vb.isNaN { return ia < ib }
+                    return descending ? va.isNaN : vb.isNaN
+                }
+                if va == vb { return ia < ib }
+                return descending ? va > vb : va < vb
+            }
+            Parallel.forRange(outer * inner, grain: Swift.max(1, 4096 / Swift.max(n, 1))) { lo, hi in
+                var buf = [(T, Int)](repeating: (0, 0), count: n)
+                for r in lo..<hi {
+                    let a = r / inner, b = r % inner
+                    let base = a * n * inner + b
+                    for k in 0..<n { buf[k] = (s[base + k * inner], k) }
+                    buf.sort(by: before)
+                    for k in 0..<n { ov[base + k * inner] = buf[k].0; oi[base + k * inner] = T(buf[k].1) }
+                }
+            }
+        }
+        switch dtype { case .float32: run(Float.self); case .float64: run(Double.self) }
+        return (vals, idx)
+    }
+
+    /// Sorted values and 0-based indices; the values' gradient flows back to the source
+    /// positions.
+    public func sort(dim: Int, descending: Bool = false) throws -> (Tensor, Tensor) {
+        let x = self
+        if self.dim == 0 { return (try clone(), try Tensor.scalar(0, dtype: dtype)) }
+        let d = try axis(dim)
+        let (v, i) = try sortKernel(dim: d, descending: descending)
+        v.recorded("sort", [x]) { g in
+            let z = try Tensor.zerosLike(x)
+            try z.scatterAddKernel(dim: d, index: i, source: g)
+            return [z]
+        }
+        return (v, i)
+    }
+
+    /// The k largest (or smallest) entries along `dim`, sorted, with 0-based indices.
+    public func topk(_ k: Int, dim: Int, largest: Bool = true) throws -> (Tensor, Tensor) {
+        let x = self
+        let d = try axis(dim)
+        let n = self.dim == 0 ? 1 : shape[d]
+        try require(k >= 0 && k <= n, "k = \(k) out of range for a dimension of size \(n)")
+        if self.dim == 0 { return (try clone(), try Tensor.scalar(0, dtype: dtype)) }
+        let (sv, si) = try sortKernel(dim: d, descending: largest)
+        let v = try sv.narrow(d, 0, k).contiguous(), i = try si.narrow(d, 0, k).contiguous()
+        v.recorded("topk", [x]) { g in
+            let z = try Tensor.zerosLike(x)
+            try z.scatterAddKernel(dim: d, index: i, source: g)
+            return [z]
+        }
+        return (v, i)
+    }
+}

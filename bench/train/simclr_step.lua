@@ -1,0 +1,54 @@
+-- One SimCLR training step, timed: two views of a batch of 128 RGB 32x32 images (one batch of
+-- 256 through the encoder), a linear projector to 128, InfoNCE (the paper's Eq. 1, beta = 2),
+-- backward, SGD step. Counterpart: simclr_step.py. Usage:
+--   sslua bench/train/simclr_step.lua resnet18|resnet3 [timed steps] [threads]
+local nn = require "sslua.nn"
+local optim = require "sslua.optim"
+
+local argv = arg or { ... }
+local arch = argv[1] or os.getenv("BENCH_ARCH") or "resnet18"
+local steps = tonumber(argv[2] or os.getenv("BENCH_STEPS") or "3")
+sslua.threads(tonumber(argv[3] or os.getenv("BENCH_THREADS") or "2"))
+sslua.manual_seed(0)
+
+local enc
+if arch == "resnet18" then enc = nn.resnet18 { cifar = true }
+elseif arch == "resnet3" then enc = nn.resnet { blocks = { 1, 1, 1 }, width = 32 }
+else error("unknown arch " .. arch) end
+local proj = nn.projector { dims = { enc.out_features, 128 }, bias = false }
+local params = enc:parameters()
+for _, p in ipairs(proj:parameters()) do params[#params + 1] = p end
+local opt = optim.SGD(params, { lr = 0.1, momentum = 0.9, weight_decay = 1e-6 })
+
+local N, beta = 128, 2.0
+local x = sslua.randn(2 * N, 3, 32, 32)
+
+-- Eq. 1 (paper form, beta = 2): sslua.loss's fused InfoNCE on the two halves of the batch.
+local infonce_loss = sslua.loss.infonce
+local function infonce(z)
+  return infonce_loss(z:narrow(1, 1, N), z:narrow(1, N + 1, N), { beta = beta })
+end
+
+local function step()
+  opt:zero_grad()
+  local loss = infonce(proj(enc(x)))
+  loss:backward()
+  opt:step()
+  local l = loss:item()
+  -- the step's graph is garbage now; collect it as PyTorch's refcounting would
+  loss = nil
+  collectgarbage()
+  return l
+end
+
+step()   -- warm-up (workspace allocation, first touches)
+collectgarbage()
+local times, cpu = {}, {}
+for i = 1, steps do
+  local t0, c0 = sslua.clock(), os.clock()
+  local l = step()
+  times[i], cpu[i] = sslua.clock() - t0, os.clock() - c0
+  io.stderr:write(string.format("  step %d: %.3f s, cpu %.3f s (loss %.4f)\n", i, times[i], cpu[i], l))
+end
+table.sort(times); table.sort(cpu)
+print(string.format("RESULT %s median %.4f cpu %.4f", arch, times[(#times + 1) // 2], cpu[(#cpu + 1) // 2]))

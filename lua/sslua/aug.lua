@@ -1,0 +1,306 @@
+-- sslua.aug: augmentations with torchvision's semantics (SPEC §4.3, §5).
+--
+-- Transforms are plain Lua objects (their fields are the resolved parameters, readable by a
+-- researcher) with :apply, :pair and tostring; the per-image kernels and the parameter sampling
+-- are native (sslua._aug) and run the batch on all of sslua's threads.
+local sslua = require "sslua"
+local C = sslua._aug
+
+local aug = {}
+
+local Transform = {}
+Transform.__index = Transform
+aug.Transform = Transform
+
+local function fail(fn, msg, level)
+  error("sslua.aug." .. fn .. ": " .. msg, (level or 1) + 2)
+end
+
+local function new(kind, fields)
+  fields.kind = kind
+  return setmetatable(fields, Transform)
+end
+
+local function is_transform(t) return getmetatable(t) == Transform end
+
+-- options: a table argument (or nil); positional first element allowed for the main parameter.
+local function opts_of(fn, o)
+  if o == nil then return {} end
+  if type(o) ~= "table" then fail(fn, "expected an options table, got " .. type(o), 2) end
+  return o
+end
+
+local function number_pair(fn, name, v, default)
+  if v == nil then return default end
+  if type(v) == "number" then return v end
+  if type(v) ~= "table" or #v ~= 2 or type(v[1]) ~= "number" or type(v[2]) ~= "number" then
+    fail(fn, name .. " must be a number or a pair {lo, hi}", 2)
+  end
+  return { v[1], v[2] }
+end
+
+local function size_of(fn, v)
+  if v == nil then return nil end
+  if math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) then
+    if v < 1 then fail(fn, "size must be positive, got " .. v, 2) end
+    return { math.tointeger(v), math.tointeger(v) }
+  end
+  if type(v) == "table" and #v == 2 and math.type(v[1]) and math.type(v[2])
+     and v[1] >= 1 and v[2] >= 1 and v[1] == math.floor(v[1]) and v[2] == math.floor(v[2]) then
+    return { math.tointeger(v[1]), math.tointeger(v[2]) }
+  end
+  fail(fn, "size must be a positive integer or {height, width}", 2)
+end
+
+local function probability(fn, p, default)
+  if p == nil then return default end
+  if type(p) ~= "number" or p < 0 or p > 1 then fail(fn, "p must be a number in [0, 1], got " .. tostring(p), 2) end
+  return p
+end
+
+-- RandomResizedCrop{size, scale = {0.08, 1}, ratio = {3/4, 4/3}}; without a size the crop is
+-- resized back to the size of the image it was taken from.
+function aug.RandomResizedCrop(o, more)
+  local fn = "RandomResizedCrop"
+  if type(o) == "number" then o = setmetatable({ size = o }, { __index = more or {} }) end
+  o = opts_of(fn, o)
+  local size = size_of(fn, o.size or o[1])
+  local scale = number_pair(fn, "scale", o.scale, { 0.08, 1.0 })
+  local ratio = number_pair(fn, "ratio", o.ratio, { 3 / 4, 4 / 3 })
+  if type(scale) ~= "table" or not (scale[1] > 0 and scale[1] <= scale[2]) then
+    fail(fn, "scale must be {lo, hi} with 0 < lo <= hi")
+  end
+  if type(ratio) ~= "table" or not (ratio[1] > 0 and ratio[1] <= ratio[2]) then
+    fail(fn, "ratio must be {lo, hi} with 0 < lo <= hi")
+  end
+  return new(fn, { size = size, scale = scale, ratio = ratio })
+end
+
+-- torchvision's RandomResizedCrop.get_params for an H x W image: top, left, height, width
+-- (1-based) and whether the central fallback was used.
+function Transform:get_params(height, width, opts)
+  if self.kind ~= "RandomResizedCrop" then
+    error("sslua.aug.get_params: only RandomResizedCrop has get_params", 2)
+  end
+  local o = { scale = self.scale, ratio = self.ratio, rng = opts and opts.rng }
+  return C.crop_params(height, width, o)
+end
+
+-- A transform whose only parameter is its probability: `T{p = ...}` or `T(p)`.
+local function with_probability(fn, default)
+  return function(o)
+    if type(o) == "number" then o = { p = o } end
+    o = opts_of(fn, o)
+    return new(fn, { p = probability(fn, o.p or o[1], default) })
+  end
+end
+
+aug.RandomHorizontalFlip = with_probability("RandomHorizontalFlip", 0.5)  -- torchvision's default p
+aug.RandomGrayscale = with_probability("RandomGrayscale", 0.1)
+
+-- torchvision's ColorJitter._check_input: a number v gives {max(0, 1 - v), 1 + v} (hue: {-v, v});
+-- a range equal to the identity turns the operation off (nil).
+local function jitter_range(name, v, center, lo_bound, hi_bound)
+  local fn = "ColorJitter"
+  if v == nil then return nil end
+  local r
+  if type(v) == "number" then
+    if v < 0 then fail(fn, name .. " must be non-negative, got " .. v, 2) end
+    r = { center - v, center + v }
+    if center == 1 then r[1] = math.max(r[1], 0) end
+  elseif type(v) == "table" and #v == 2 and type(v[1]) == "number" and type(v[2]) == "number" then
+    r = { v[1], v[2] }
+  else
+    fail(fn, name .. " must be a number or a pair {lo, hi}", 2)
+  end
+  if not (lo_bound <= r[1] and r[1] <= r[2] and r[2] <= hi_bound) then
+    fail(fn, string.format("%s values should be between %g and %g and increasing, got {%g, %g}",
+      name, lo_bound, hi_bound, r[1], r[2]), 2)
+  end
+  if r[1] == center and r[2] == center then return nil end
+  return r
+end
+
+function aug.ColorJitter(o)
+  local fn = "ColorJitter"
+  o = opts_of(fn, o)
+  local b = o.brightness or o[1]
+  return new(fn, {
+    brightness = jitter_range("brightness", b, 1, 0, math.huge),
+    contrast = jitter_range("contrast", o.contrast or o[2], 1, 0, math.huge),
+    saturation = jitter_range("saturation", o.saturation or o[3], 1, 0, math.huge),
+    hue = jitter_range("hue", o.hue or o[4], 0, -0.5, 0.5),
+  })
+end
+
+-- RandomApply(t, p) or RandomApply({t1, t2, ...}, p) (applied together, as torchvision).
+function aug.RandomApply(t, p)
+  local fn = "RandomApply"
+  if type(t) == "table" and not is_transform(t) then t = aug.Compose(t) end
+  if not is_transform(t) then fail(fn, "expected a transform or a list of transforms, got " .. type(t)) end
+  return new(fn, { transform = t, p = probability(fn, p, 0.5) })
+end
+
+function aug.Compose(list)
+  local fn = "Compose"
+  if type(list) ~= "table" then fail(fn, "expected a list of transforms, got " .. type(list)) end
+  local ts = {}
+  for i, t in ipairs(list) do
+    if not is_transform(t) then fail(fn, "element " .. i .. " is not a transform") end
+    ts[i] = t
+  end
+  return new(fn, { transforms = ts })
+end
+
+-- GaussianBlur{kernel_size, sigma = {0.1, 2}}: sigma drawn uniformly per image.
+function aug.GaussianBlur(o)
+  local fn = "GaussianBlur"
+  if type(o) == "number" then o = { kernel_size = o } end
+  o = opts_of(fn, o)
+  local k = o.kernel_size or o[1]
+  if math.type(k) ~= "integer" or k < 1 or k % 2 == 0 then
+    fail(fn, "kernel_size must be an odd positive integer, got " .. tostring(k))
+  end
+  local s = number_pair(fn, "sigma", o.sigma or o[2], { 0.1, 2.0 })
+  if type(s) == "number" then s = { s, s } end
+  if not (s[1] > 0 and s[1] <= s[2]) then fail(fn, "sigma must be positive and {lo, hi} increasing") end
+  return new(fn, { kernel_size = k, sigma = s })
+end
+
+-- Rotate{degrees, interpolation = "nearest"|"bilinear"}: torchvision's RandomRotation (angle
+-- uniform in {-d, d} or {lo, hi}, counter-clockwise, about the centre, fill 0).
+function aug.Rotate(o)
+  local fn = "Rotate"
+  if type(o) == "number" then o = { degrees = o } end
+  o = opts_of(fn, o)
+  local d = number_pair(fn, "degrees", o.degrees or o[1], nil)
+  if d == nil then fail(fn, "degrees is required") end
+  if type(d) == "number" then
+    if d < 0 then fail(fn, "degrees must be non-negative, got " .. d) end
+    d = { -d, d }
+  end
+  if d[1] > d[2] then fail(fn, "degrees must be {lo, hi} with lo <= hi") end
+  local mode = o.interpolation or "nearest"
+  if mode ~= "nearest" and mode ~= "bilinear" then
+    fail(fn, "interpolation must be 'nearest' or 'bilinear', got " .. tostring(mode))
+  end
+  return new(fn, { degrees = d, interpolation = mode })
+end
+
+-- Table 2 of the paper: crop scale, flip, colour-jitter strength s (brightness = contrast =
+-- saturation = 0.8 s, hue = 0.2 s, applied with p = 0.8), grayscale p = 0.2.
+local policies = {
+  large = { crop = { 0.08, 1 }, flip = true, jitter = 0.5 },
+  moderate = { crop = { 0.5, 1 }, flip = true, jitter = 0.25 },
+  small = { crop = { 0.9, 1 }, flip = false, jitter = 0.05 },
+}
+
+function aug.policy(p, extra)
+  local fn = "policy"
+  local name
+  if type(p) == "string" then
+    name = p
+    local base = policies[p]
+    if not base then fail(fn, "unknown policy '" .. p .. "' (small, moderate or large)") end
+    local o = {}
+    for k, v in pairs(base) do o[k] = v end
+    for k, v in pairs(opts_of(fn, extra)) do o[k] = v end
+    p = o
+  elseif type(p) ~= "table" then
+    fail(fn, "expected a policy name or an options table, got " .. type(p))
+  end
+  local ts = {}
+  if p.crop ~= false and p.crop ~= nil then
+    local c = p.crop
+    if type(c) ~= "table" or #c ~= 2 then fail(fn, "crop must be {lo, hi}") end
+    ts[#ts + 1] = aug.RandomResizedCrop { size = p.size, scale = c, ratio = p.ratio }
+  end
+  if p.flip then ts[#ts + 1] = aug.RandomHorizontalFlip { p = 0.5 } end
+  local s = p.jitter or 0
+  if type(s) ~= "number" or s < 0 then fail(fn, "jitter must be a non-negative strength s") end
+  if s > 0 then
+    local jp = p.jitter_p or 0.8
+    ts[#ts + 1] = aug.RandomApply(aug.ColorJitter { brightness = 0.8 * s, contrast = 0.8 * s,
+      saturation = 0.8 * s, hue = math.min(0.2 * s, 0.5) }, jp)
+  end
+  local g = p.grayscale
+  if g == nil then g = 0.2 end
+  if g then ts[#ts + 1] = aug.RandomGrayscale { p = g } end
+  local t = aug.Compose(ts)
+  t.name = name or "custom"
+  t.strength = s
+  return t
+end
+
+-- t:apply(images, {rng=, record=true}) -> augmented batch [, per-image parameter tables]
+function Transform:apply(images, opts)
+  if not is_transform(self) then error("sslua.aug.apply: call as t:apply(images, opts)", 2) end
+  return C.apply(self, images, opts)
+end
+
+Transform.__call = function(self, images, opts) return C.apply(self, images, opts) end
+
+-- Two independent views of the same images: v1, v2 [, rec1, rec2].
+function Transform:pair(images, opts)
+  if not is_transform(self) then error("sslua.aug.pair: call as t:pair(images, opts)", 2) end
+  local v1, r1 = C.apply(self, images, opts)
+  local v2, r2 = C.apply(self, images, opts)
+  if opts and opts.record then return v1, v2, r1, r2 end
+  return v1, v2
+end
+
+local function fmt(v)
+  if type(v) == "table" then
+    if #v == 2 then return string.format("(%g, %g)", v[1], v[2]) end
+  end
+  return string.format("%g", v)
+end
+
+local function describe(t, indent)
+  indent = indent or ""
+  local k = t.kind
+  if k == "Compose" then
+    local lines = { (t.name and ("policy '" .. t.name .. "': ") or "") .. "Compose(" }
+    for _, c in ipairs(t.transforms) do lines[#lines + 1] = indent .. "  " .. describe(c, indent .. "  ") end
+    lines[#lines + 1] = indent .. ")"
+    return table.concat(lines, "\n")
+  elseif k == "RandomResizedCrop" then
+    local size = t.size and string.format("%dx%d", t.size[1], t.size[2]) or "input"
+    return string.format("RandomResizedCrop(size=%s, scale=%s, ratio=%s, bilinear, antialias)",
+      size, fmt(t.scale), fmt({ t.ratio[1], t.ratio[2] }))
+  elseif k == "RandomHorizontalFlip" or k == "RandomGrayscale" then
+    return string.format("%s(p=%g)", k, t.p)
+  elseif k == "ColorJitter" then
+    local parts = {}
+    for _, n in ipairs { "brightness", "contrast", "saturation", "hue" } do
+      if t[n] then parts[#parts + 1] = n .. "=" .. fmt(t[n]) end
+    end
+    return "ColorJitter(" .. table.concat(parts, ", ") .. ")"
+  elseif k == "RandomApply" then
+    return string.format("RandomApply(p=%g, %s)", t.p, describe(t.transform, indent))
+  elseif k == "GaussianBlur" then
+    return string.format("GaussianBlur(kernel_size=%d, sigma=%s)", t.kernel_size, fmt(t.sigma))
+  elseif k == "Rotate" then
+    return string.format("Rotate(degrees=%s, interpolation=%s)", fmt(t.degrees), t.interpolation)
+  end
+  return k
+end
+Transform.__tostring = function(t) return describe(t) end
+Transform.__name = "sslua.aug.Transform"
+
+aug.functional = {
+  hflip = C.hflip,
+  resized_crop = C.resized_crop,
+  adjust_brightness = C.adjust_brightness,
+  adjust_contrast = C.adjust_contrast,
+  adjust_saturation = C.adjust_saturation,
+  adjust_hue = C.adjust_hue,
+  rgb_to_grayscale = C.rgb_to_grayscale,
+  gaussian_blur = C.gaussian_blur,
+  rotate = C.rotate,
+}
+
+aug.save_grid = C.save_grid
+aug.load_png = C.load_png
+
+return aug

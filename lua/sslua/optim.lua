@@ -1,0 +1,195 @@
+-- sslua.optim: optimizers with PyTorch's semantics (SGD, Adam, AdamW) and SimCLR's LARS.
+--
+--   local optim = require "sslua.optim"
+--   local opt = optim.SGD(model:parameters(), {lr = 0.1, momentum = 0.9, weight_decay = 5e-4})
+--   loss:backward(); opt:step(); opt:zero_grad()
+--   opt.lr = schedule(step)                      -- readable and writable
+--
+-- `params` is a list of tensors, or a module (its parameters are taken). Each update is one
+-- fused native pass per parameter (sslua._nn), run outside the autograd graph.
+local sslua = require "sslua"
+local C = sslua._nn
+
+local optim = {}
+
+local function fail(where, msg) error("sslua.optim." .. where .. ": " .. msg, 3) end
+
+local function param_list(params, where)
+  if type(params) == "table" and type(params.parameters) == "function" and params._params then
+    params = params:parameters()
+  end
+  if type(params) ~= "table" then fail(where, "expected a list of tensors or a module, got " .. type(params)) end
+  local out = {}
+  for i, p in ipairs(params) do
+    if getmetatable(p) ~= "sslua.Tensor" then fail(where, "parameter #" .. i .. " is not a tensor") end
+    out[i] = p
+  end
+  if #out == 0 then fail(where, "optimizer got an empty parameter list") end
+  return out
+end
+
+local function number(o, key, default, where, lo)
+  local v = o[key]
+  if v == nil then v = default end
+  if type(v) ~= "number" then fail(where, "option '" .. key .. "' must be a number, got " .. type(v)) end
+  if lo and v < lo then fail(where, "invalid " .. key .. ": " .. v) end
+  return v
+end
+
+local Optimizer = {}
+Optimizer.__index = Optimizer
+
+local function new(cls, params, where)
+  local self = setmetatable({}, cls)
+  self.params = param_list(params, where)
+  self.state = {}
+  for i = 1, #self.params do self.state[i] = {} end
+  self.step_count = 0
+  return self
+end
+
+--- Drops the gradients of every parameter.
+function Optimizer:zero_grad()
+  for _, p in ipairs(self.params) do p.grad = nil end
+end
+
+local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }) end
+
+-- SGD ------------------------------------------------------------------------------------------
+
+local SGD = setmetatable({}, { __index = Optimizer })
+SGD.__index = SGD
+SGD.__name = "sslua.optim.SGD"
+
+--- optim.SGD(params, {lr, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false})
+function optim.SGD(params, o)
+  o = o or {}
+  local self = new(SGD, params, "SGD")
+  self.lr = number(o, "lr", nil, "SGD", 0)
+  self.momentum = number(o, "momentum", 0, "SGD", 0)
+  self.dampening = number(o, "dampening", 0, "SGD")
+  self.weight_decay = number(o, "weight_decay", 0, "SGD", 0)
+  self.nesterov = o.nesterov and true or false
+  if self.nesterov and (self.momentum <= 0 or self.dampening ~= 0) then
+    fail("SGD", "Nesterov momentum requires a momentum and zero dampening")
+  end
+  return self
+end
+
+function SGD:step()
+  self.step_count = self.step_count + 1
+  for i, p in ipairs(self.params) do
+    local g = p.grad
+    if g ~= nil then
+      local st = self.state[i]
+      local first = false
+      if self.momentum ~= 0 and st.momentum_buffer == nil then
+        st.momentum_buffer = zeros_like(p)
+        first = true
+      end
+      C.sgd_update(p, g, st.momentum_buffer, self.lr, self.momentum, self.dampening, self.weight_decay,
+        self.nesterov, first)
+    end
+  end
+end
+
+-- Adam / AdamW ---------------------------------------------------------------------------------
+
+local Adam = setmetatable({}, { __index = Optimizer })
+Adam.__index = Adam
+Adam.__name = "sslua.optim.Adam"
+
+local function make_adam(o, params, where, decoupled, default_wd)
+  o = o or {}
+  local self = new(Adam, params, where)
+  self.lr = number(o, "lr", 1e-3, where, 0)
+  local betas = o.betas or { 0.9, 0.999 }
+  if type(betas) ~= "table" or type(betas[1]) ~= "number" or type(betas[2]) ~= "number" then
+    fail(where, "betas must be a pair of numbers")
+  end
+  if betas[1] < 0 or betas[1] >= 1 or betas[2] < 0 or betas[2] >= 1 then fail(where, "betas must be in [0, 1)") end
+  self.betas = { betas[1], betas[2] }
+  self.eps = number(o, "eps", 1e-8, where, 0)
+  self.weight_decay = number(o, "weight_decay", default_wd, where, 0)
+  self.decoupled = decoupled
+  self.name = where
+  return self
+end
+
+--- optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0}) (L2 decay)
+function optim.Adam(params, o) return make_adam(o, params, "Adam", false, 0) end
+--- optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2}) (decoupled)
+function optim.AdamW(params, o) return make_adam(o, params, "AdamW", true, 1e-2) end
+
+function Adam:step()
+  self.step_count = self.step_count + 1
+  for i, p in ipairs(self.params) do
+    local g = p.grad
+    if g ~= nil then
+      local st = self.state[i]
+      if st.exp_avg == nil then
+        st.exp_avg, st.exp_avg_sq, st.step = zeros_like(p), zeros_like(p), 0
+      end
+      st.step = st.step + 1
+      C.adam_update(p, g, st.exp_avg, st.exp_avg_sq, self.lr, self.betas[1], self.betas[2], self.eps,
+        self.weight_decay, st.step, self.decoupled)
+    end
+  end
+end
+
+-- LARS -----------------------------------------------------------------------------------------
+
+local LARS = setmetatable({}, { __index = Optimizer })
+LARS.__index = LARS
+LARS.__name = "sslua.optim.LARS"
+
+--- optim.LARS(params, {lr, momentum = 0.9, weight_decay = 0, eta = 0.001, exclude_bias_and_norm = true})
+--- SimCLR's LARS: d = g + wd*w; trust = eta*|w|/|d| (1 if a norm is 0); v = m*v + lr*trust*d;
+--- w -= v. With exclude_bias_and_norm, 1-d parameters (biases, BN) get neither decay nor
+--- adaptation (trust 1).
+function optim.LARS(params, o)
+  o = o or {}
+  local self = new(LARS, params, "LARS")
+  self.lr = number(o, "lr", nil, "LARS", 0)
+  self.momentum = number(o, "momentum", 0.9, "LARS", 0)
+  self.weight_decay = number(o, "weight_decay", 0, "LARS", 0)
+  self.eta = number(o, "eta", 0.001, "LARS", 0)
+  self.exclude_bias_and_norm = o.exclude_bias_and_norm ~= false
+  return self
+end
+
+function LARS:step()
+  self.step_count = self.step_count + 1
+  for i, p in ipairs(self.params) do
+    local g = p.grad
+    if g ~= nil then
+      local st = self.state[i]
+      if st.momentum_buffer == nil then st.momentum_buffer = zeros_like(p) end
+      local excluded = self.exclude_bias_and_norm and p:dim() <= 1
+      st.trust_ratio = C.lars_update(p, g, st.momentum_buffer, self.lr, self.momentum,
+        excluded and 0 or self.weight_decay, self.eta, not excluded)
+    end
+  end
+end
+
+-- schedules ------------------------------------------------------------------------------------
+
+--- optim.warmup_cosine{base_lr, warmup = 0, total, final_lr = 0} returns lr(step) for steps
+--- counted from 1: a linear ramp reaching base_lr at step `warmup`, then a half cosine
+--- reaching final_lr at step `total` (and staying there).
+function optim.warmup_cosine(o)
+  if type(o) ~= "table" then fail("warmup_cosine", "expected an options table {base_lr, warmup, total, final_lr}") end
+  local base = number(o, "base_lr", nil, "warmup_cosine")
+  local warmup = number(o, "warmup", 0, "warmup_cosine", 0)
+  local total = number(o, "total", nil, "warmup_cosine", 1)
+  local final = number(o, "final_lr", 0, "warmup_cosine")
+  if warmup > total then fail("warmup_cosine", "warmup (" .. warmup .. ") exceeds total (" .. total .. ")") end
+  return function(step)
+    if type(step) ~= "number" then error("sslua.optim.warmup_cosine: step must be a number", 2) end
+    if step <= warmup then return base * math.max(step, 0) / math.max(warmup, 1) end
+    local t = math.min(1, (step - warmup) / math.max(total - warmup, 1))
+    return final + (base - final) * 0.5 * (1 + math.cos(math.pi * t))
+  end
+end
+
+return optim
