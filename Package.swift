@@ -7,8 +7,16 @@ import PackageDescription
 /// module (Lua's macros as inline functions, the error trampoline, signal handling);
 /// `SSLuaCore` is pure Swift compute (tensors, autograd, kernels) with no Lua in it;
 /// `SSLua` binds it to Lua (one file per Lua module); `sslua` is the program.
+/// Release builds target Haswell-class x86-64 (AVX2 + FMA), which every machine this project
+/// runs on has: the SIMD kernels and auto-vectorised loops are about 1.3-1.8x faster than with
+/// the SSE2 baseline. `CShim` checks the CPU at start-up and refuses older ones with a message.
+#if arch(x86_64)
+let cpuFlags = ["-target-cpu", "haswell"]
+#else
+let cpuFlags: [String] = []
+#endif
 let optimize: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"] + cpuFlags, .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -9,15 +9,15 @@ local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
 
 local cfg = experiment.args({
   seeds = 3, policy = { "large" }, epochs = 8, batch = 128, beta = 2.0, eval_n = 512,
-  data = "synthetic", data_dir = "", n = 2048, n_test = 256, size = 32,
+  data = "synthetic", data_dir = "", n = 2048, n_test = 256, size = 16,
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_proj = 32,
-  optimizer = "adam", lr = 1e-3, momentum = 0.9, weight_decay = 0.0,
+  optimizer = "adam", lr = 2e-3, momentum = 0.9, weight_decay = 0.0, schedule = "constant",
 }, { description = "Fig. 7: FVU of span(delta h) by the projector's column space (Eq. 10).",
   help = { eval_n = "batch size N of the fixed evaluation batch" } })
 experiment.preset(cfg, {
   quick = { seeds = 2, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, eval_n = 96, d_proj = 16 },
-  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, eval_n = 1024, d_proj = 128, epochs = 100,
-    optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9 },
+  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, eval_n = 1024, d_proj = 128, epochs = 100,
+    optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9, schedule = "cosine" },
 })
 
 local train = paper.datasets(cfg)

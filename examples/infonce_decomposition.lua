@@ -41,7 +41,7 @@ for ni, noise in ipairs(cfg.noise) do
   end
 end
 run:save(plot.line { series = series, title = "InfoNCE = -beta f1.f2 + beta f1.E_p[f~] + H(p)  (Prop. C.1)",
-  xlabel = "log2 beta", ylabel = "value (mean over i)", legend = "top-left" }, "terms_vs_beta.svg")
+  xlabel = "log2 beta", ylabel = "value (mean over i)" }, "terms_vs_beta.svg")
 experiment.print_table(rows, { "noise", "beta", "infonce", "invariance", "repulsion", "entropy", "identity_error" })
 print(string.format("largest |InfoNCE - sum of the three terms| = %.3g", max_err))
 run:finish { max_identity_error = max_err }

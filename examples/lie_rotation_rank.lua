@@ -24,8 +24,19 @@ for r = 1, cfg.runs do
     local angles = sslua.rand(cfg.samples, { rng = g }) * tmax
     local X = lie.rotate(batch, angles):reshape(cfg.samples, S * S):double()
     local Xc = X - X:mean(1, true)
-    local C = Xc:t():mm(Xc) / (cfg.samples - 1)
-    run:log { theta_max = tmax, run = r, rank = geom.rank(C, { rtol = cfg.rtol }), effective_rank = geom.effective_rank(C) }
+    -- The covariance C = Xc^T Xc / (n - 1) has eigenvalues sigma_j^2 / (n - 1) for the singular
+    -- values sigma_j of Xc: its rank and RankMe come from the (much smaller) SVD of Xc.
+    local ev = (geom.singular_values(Xc) ^ 2 / (cfg.samples - 1)):totable()
+    local rank, total, entropy = 0, 0, 0
+    for _, e in ipairs(ev) do
+      if e >= cfg.rtol * ev[1] and e > 0 then rank = rank + 1 end
+      total = total + e
+    end
+    for _, e in ipairs(ev) do
+      local pk = (total > 0 and e / total or 0) + 1e-12
+      entropy = entropy - pk * math.log(pk)
+    end
+    run:log { theta_max = tmax, run = r, rank = rank, effective_rank = math.exp(entropy) }
   end
 end
 

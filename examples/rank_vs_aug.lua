@@ -9,18 +9,18 @@ local plot = require "sslua.plot"
 local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
 
 local cfg = experiment.args({
-  policy = { "small", "large" }, epochs = 15, batch = 128, beta = 2.0,
-  data = "synthetic", data_dir = "", n = 4096, n_test = 1024, size = 32, knn_k = 200,
+  policy = { "small", "large" }, epochs = 20, batch = 128, beta = 2.0,
+  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 16, knn_k = 200,
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_proj = 64,
-  optimizer = "adam", lr = 1e-3, momentum = 0.9, weight_decay = 0.0,
-  rtol = { 0.5, 0.2, 0.1, 0.05, 0.01 }, plot_rtol = 0.1,
+  optimizer = "adam", lr = 2e-3, momentum = 0.9, weight_decay = 0.0, schedule = "constant",
+  rtol = { 0.5, 0.2, 0.1, 0.05, 0.01 }, plot_rtol = 0.2,
 }, { description = "Fig. 1: projector rank vs augmentation strength, and encoder kNN accuracy.",
   help = { rtol = "relative thresholds: rank = #{sigma_j >= rtol * sigma_1}", d_proj = "projector output dimension",
     width = "channels of the small ResNet's first stage", n = "training images", n_test = "kNN test images" } })
 experiment.preset(cfg, {
   quick = { n = 256, n_test = 128, size = 16, width = 8, epochs = 2, batch = 64, d_proj = 32, knn_k = 20 },
-  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, d_proj = 128, epochs = 100,
-    optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9, policy = { "small", "moderate", "large" } },
+  full = { data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, d_proj = 128, epochs = 100,
+    optimizer = "lars", lr = 4.0, weight_decay = 1e-6, momentum = 0.9, schedule = "cosine", policy = { "small", "moderate", "large" } },
 })
 
 local train, test = paper.datasets(cfg)

@@ -1,6 +1,27 @@
 #include "CShim.h"
 #include <signal.h>
 #include <stdatomic.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The Swift modules are compiled for Haswell-class CPUs (AVX2, FMA): refuse to start on an
+   older CPU with a message instead of dying on an illegal instruction. This file itself is
+   compiled for the baseline, and the check runs before Swift's main. */
+#if defined(__x86_64__)
+__attribute__((constructor)) static void sslua_check_cpu(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        fputs("sslua: this build needs a CPU with AVX2 and FMA (x86-64-v3)\n", stderr);
+        exit(1);
+    }
+}
+#endif
+
+void sslua_tune_allocator(void) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 static _Atomic int64_t live_bytes = 0;
 static _Atomic int64_t pending_bytes = 0;

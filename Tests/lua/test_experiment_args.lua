@@ -76,3 +76,22 @@ else
   check.truthy(out:find("rc=0", 1, true), "subprocess help exits 0: " .. out)
 end
 print("ok")
+
+-- preset: --quick / --full values replace defaults, never options given on the command line.
+do
+  local d = { epochs = 20, n = 4096 }
+  local c1 = experiment.args(d, { argv = { "--quick", "--epochs", "7" } })
+  experiment.preset(c1, { quick = { epochs = 2, n = 64 }, full = { epochs = 100 } })
+  check.eq(c1.epochs, 7, "given option wins over the preset")
+  check.eq(c1.n, 64, "quick preset applied")
+  local c2 = experiment.args(d, { argv = { "--full" } })
+  experiment.preset(c2, { quick = { epochs = 2 }, full = { epochs = 100 } })
+  check.eq(c2.epochs, 100, "full preset applied"); check.eq(c2.n, 4096, "untouched default")
+  local c3 = experiment.args(d, { argv = {} })
+  experiment.preset(c3, { quick = { epochs = 2 } })
+  check.eq(c3.epochs, 20, "no preset without --quick/--full")
+  check.errors(function() experiment.preset(5, {}) end, "experiment.preset")
+  check.errors(function() experiment.preset(c3, 5) end, "experiment.preset")
+  check.errors(function() experiment.format_table(5, {}) end, "experiment.format_table")
+end
+print("ok (preset)")

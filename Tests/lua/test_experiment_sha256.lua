@@ -48,7 +48,12 @@ check.eq(back.b[3], "x\"y\n", "decode escapes")
 check.eq(back.c.d, json.null, "decode null")
 check.eq(json.encode(0 / 0), "null", "nan")
 check.eq(json.encode(math.huge), "null", "inf")
-check.eq(json.encode(1e300), "1.0000000000000001e+300", "big float")
+check.eq(json.encode(1e300), "1e+300", "big float, shortest form")
+check.eq(json.encode(0.9), "0.9", "0.9 reads back")
+check.eq(json.encode(0.1 + 0.2), "0.30000000000000004", "17 digits when needed")
+for _, x in ipairs({ 1 / 3, math.pi, -2.5e-300, 123456.789, 2 ^ 0.5 }) do
+  check.eq(json.decode(json.encode(x)), x, "round trip " .. tostring(x))
+end
 check.eq(json.decode('"\\u00e9\\ud83d\\ude00"'), "é😀", "unicode escapes")
 check.eq(json.decode(" [1, -2.5e3, {\"k\": false}] ")[2], -2500.0, "exponent")
 -- Python's json module reads what we write.

@@ -44,6 +44,9 @@ check.errors(function() nn.Linear(-1, 2) end, "sslua.nn.Linear: in_features must
 check.errors(function() nn.MaxPool2d(2, 2, { padding = 2 }) end, "sslua.nn.MaxPool2d: padding should be at most half")
 check.errors(function() F.max_pool2d(x4, 2, 2, { padding = 3 }) end, "sslua.nn.max_pool2d: padding should be at most half")
 check.errors(function() F.max_pool2d(x4, 9) end, "sslua.nn.max_pool2d: output size is too small")
+check.errors(function() C.conv2d(sslua.randn(0, 3, 4, 4), sslua.randn(1, 3, 1, 1), nil, 1, 1, 2^30, 2^30) end,
+  "sslua.nn.conv2d: convolution too large")
+check.errors(function() C.adaptive_avg_pool2d(x4, 2^30, 2^30) end, "sslua.nn.adaptive_avg_pool2d: output size 1073741824x1073741824 is too large")
 check.errors(function() F.adaptive_avg_pool2d(x4, 0) end, "sslua.nn.adaptive_avg_pool2d: output size must be integers >= 1")
 check.errors(function() C.batch_norm(sslua.randn(1, 3), nil, nil, nil, nil, true, 0.1, 1e-5, false) end,
   "sslua.nn.batch_norm: expected more than 1 value per channel when training")

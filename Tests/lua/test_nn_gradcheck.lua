@@ -43,6 +43,11 @@ gradcheck("conv2d rectangular kernel, stride (2, 1)",
 gradcheck("conv2d with a large output plane (per-sample gemm path)",
   function(x, w, b) return F.conv2d(x, w, b, { padding = 1 }) end,
   { rnd(3, 2, 16, 17), rnd(2, 2, 3, 3), rnd(2) })
+gradcheck("conv2d stride 1, 2x3 kernel, padding (1, 0) (input grad as a flipped conv)",
+  function(x, w, b) return F.conv2d(x, w, b, { padding = { 1, 0 } }) end,
+  { rnd(2, 3, 4, 5), rnd(2, 3, 2, 3), rnd(2) })
+gradcheck("conv2d 1x1 stride 1",
+  function(x, w) return F.conv2d(x, w) end, { rnd(2, 3, 3, 3), rnd(4, 3, 1, 1) })
 gradcheck("conv2d 1x1 stride 2",
   function(x, w) return F.conv2d(x, w, nil, { stride = 2 }) end,
   { rnd(3, 2, 5, 5), rnd(3, 2, 1, 1) })

@@ -87,6 +87,15 @@ do
   check.near(bn.running_var, c.rv1, 1e-5, "bn1d running var")
 end
 
+-- momentum = false: cumulative averages of the batch statistics (PyTorch's momentum=None)
+do
+  local bn = nn.BatchNorm1d(2, { momentum = false })
+  bn(T({ { 1, 2 }, { 3, 6 } })); bn(T({ { 5, 0 }, { 7, 2 } }))
+  check.near(bn.running_mean, { 4, 2.5 }, 1e-6, "cumulative running mean")
+  check.near(bn.running_var, { 2, 5 }, 1e-6, "cumulative running var (unbiased)")
+  check.eq(bn.num_batches_tracked:item(), 2)
+end
+
 -- pooling
 local pools = {
   maxpool_k3s2p1 = function(x) return nn.MaxPool2d(3, 2, { padding = 1 })(x) end,

@@ -57,10 +57,13 @@ for arch, label in (("resnet3", "ResNet 32-64-128 (1,1,1)"), ("resnet18", "ResNe
     rows.append((label, best["sslua"], best["torch"]))
 
 print("SimCLR step, batch 2x128 RGB 32x32, linear projector to 128, InfoNCE beta=2, SGD; %d threads" % args.threads)
-print("%-26s %10s %10s %7s %12s %12s %7s" % ("encoder", "sslua s", "torch s", "ratio", "sslua MB", "torch MB", "ratio"))
+print("%-26s %9s %9s %6s | %9s %9s %6s | %9s %9s %6s" % ("encoder", "sslua s", "torch s", "ratio",
+      "sslua cpu", "torch cpu", "ratio", "sslua MB", "torch MB", "ratio"))
 for label, s, t in rows:
-    print("%-26s %10.3f %10.3f %7.2f %12.0f %12.0f %7.2f" % (label, s[0], t[0], s[0] / t[0], s[2], t[2], s[2] / t[2]))
-print("(ratios: sslua / PyTorch; targets: time <= 0.80, memory <= 1.00)")
+    print("%-26s %9.3f %9.3f %6.2f | %9.3f %9.3f %6.2f | %9.0f %9.0f %6.2f" % (label, s[0], t[0], s[0] / t[0],
+          s[1], t[1], s[1] / t[1], s[2], t[2], s[2] / t[2]))
+print("(median step wall time, CPU time of that step (all threads), peak RSS; ratios sslua / PyTorch;")
+print(" targets: time <= 0.80, memory <= 1.00)")
 
 if not args.skip_conv:
     print()

@@ -33,6 +33,11 @@ local function encode(v, indent, depth, seen)
     if v ~= v or v == math.huge or v == -math.huge then return "null" end
     if math.type(v) == "integer" then return tostring(v) end
     if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%.1f", v) end
+    -- The shortest of 15, 16 or 17 significant digits that reads back as the same double.
+    for digits = 15, 16 do
+      local str = string.format("%." .. digits .. "g", v)
+      if tonumber(str) == v then return str end
+    end
     return string.format("%.17g", v)
   elseif tv == "string" then return encode_string(v)
   elseif tv == "table" then

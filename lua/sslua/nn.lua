@@ -96,40 +96,35 @@ local function new(cls)
   return Module._setup(setmetatable({}, cls))
 end
 
+-- Records `name` once in the registry `list` and sets the field.
+local function register(self, list, name, v)
+  local found = false
+  for _, n in ipairs(list) do if n == name then found = true end end
+  if not found then list[#list + 1] = name end
+  self[name] = v
+  return v
+end
+
 --- Registers `t` (or nil, e.g. bias=false) as parameter `name`; it is made to require grad.
 function Module:register_parameter(name, t)
   if type(name) ~= "string" then fail("Module", "register_parameter: the name must be a string, got " .. type(name), 2) end
   if t ~= nil and not is_tensor(t) then fail("Module", "parameter '" .. name .. "' must be a tensor", 2) end
   if t ~= nil then t:requires_grad(true) end
-  local list = self._params
-  local found = false
-  for _, n in ipairs(list) do if n == name then found = true end end
-  if not found then list[#list + 1] = name end
-  self[name] = t
-  return t
+  return register(self, self._params, name, t)
 end
 
 --- Registers a tensor that is saved in the state dict but not trained (running statistics).
 function Module:register_buffer(name, t)
   if type(name) ~= "string" then fail("Module", "register_buffer: the name must be a string, got " .. type(name), 2) end
-  local list = self._buffers
-  local found = false
-  for _, n in ipairs(list) do if n == name then found = true end end
-  if not found then list[#list + 1] = name end
-  self[name] = t
-  return t
+  if t ~= nil and not is_tensor(t) then fail("Module", "buffer '" .. name .. "' must be a tensor", 2) end
+  return register(self, self._buffers, name, t)
 end
 
 --- Adds a child module under `name` (a string; Sequential uses "0", "1", ...).
 function Module:add_module(name, m)
   if type(name) ~= "string" then fail("Module", "add_module: the name must be a string, got " .. type(name), 2) end
   if m ~= nil and not nn.is_module(m) then fail("Module", "child '" .. tostring(name) .. "' must be a module", 2) end
-  local list = self._children
-  local found = false
-  for _, n in ipairs(list) do if n == name then found = true end end
-  if not found then list[#list + 1] = name end
-  self[name] = m
-  return m
+  return register(self, self._children, name, m)
 end
 
 function Module:forward()
@@ -145,13 +140,13 @@ local function walk(m, prefix, fn)
   end
 end
 
---- Iterator over (name, parameter) in PyTorch's order and naming.
-function Module:named_parameters()
+-- Iterator over (prefixed name, tensor) of the registry `list_field` (_params or _buffers).
+local function named_tensors(self, list_field)
   local out = {}
   walk(self, "", function(prefix, m)
-    for _, n in ipairs(m._params) do
-      local p = m[n]
-      if p ~= nil then out[#out + 1] = { prefix .. n, p } end
+    for _, n in ipairs(m[list_field]) do
+      local t = m[n]
+      if t ~= nil then out[#out + 1] = { prefix .. n, t } end
     end
   end)
   local i = 0
@@ -162,22 +157,11 @@ function Module:named_parameters()
   end
 end
 
+--- Iterator over (name, parameter) in PyTorch's order and naming.
+function Module:named_parameters() return named_tensors(self, "_params") end
+
 --- Iterator over (name, buffer).
-function Module:named_buffers()
-  local out = {}
-  walk(self, "", function(prefix, m)
-    for _, n in ipairs(m._buffers) do
-      local b = m[n]
-      if b ~= nil then out[#out + 1] = { prefix .. n, b } end
-    end
-  end)
-  local i = 0
-  return function()
-    i = i + 1
-    local e = out[i]
-    if e then return e[1], e[2] end
-  end
-end
+function Module:named_buffers() return named_tensors(self, "_buffers") end
 
 --- Iterator over (name, child module) of the direct children.
 function Module:named_children()
@@ -464,7 +448,10 @@ function Conv2d:extra_repr()
 end
 
 --- Batch norm; nn.BatchNorm1d(n) on (N, C) or (N, C, L), nn.BatchNorm2d(n) on (N, C, H, W).
---- Options: {eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true}.
+--- Options: {eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true};
+--- momentum = false gives the cumulative average (PyTorch's momentum=None). Training mode
+--- normalises with the batch statistics (biased variance) and updates the running ones with
+--- the unbiased variance; eval mode uses the running statistics.
 local BatchNorm = class("BatchNorm", Module)
 
 local function make_bn(name, dims)

@@ -144,6 +144,12 @@ function paper.simclr(cfg, fields)
   local o = paper.optimizer(cfg)
   o.epochs, o.batch, o.beta = cfg.epochs, cfg.batch, cfg.beta
   o.progress = cfg.progress ~= false
+  if cfg.schedule == "cosine" then
+    -- SimCLR's schedule: linear warm-up over a tenth of training (at most 10 epochs), then cosine.
+    local per_epoch = math.max(1, #fields.data // cfg.batch)
+    local total = per_epoch * math.max(1, cfg.epochs)
+    o.schedule = S().optim.warmup_cosine { base_lr = cfg.lr, warmup = per_epoch * math.min(10, cfg.epochs // 10), total = total }
+  end
   for k, v in pairs(fields) do o[k] = v end
   return require("sslua.experiment").simclr(o)
 end

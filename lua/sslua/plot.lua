@@ -104,7 +104,7 @@ local function new_figure(fn, o)
   local fig = setmetatable({
     kind = fn, title = o.title, xlabel = o.xlabel, ylabel = o.ylabel,
     width = o.width or 640, height = o.height or 420, logy = o.logy == true,
-    legend = o.legend == nil and "top-right" or o.legend, xlim = o.xlim, ylim = o.ylim,
+    legend = o.legend == nil and "auto" or o.legend, xlim = o.xlim, ylim = o.ylim,
     series = {}, bars = {},
   }, Figure)
   if type(fig.width) ~= "number" or type(fig.height) ~= "number" or fig.width < 100 or fig.height < 100 then
@@ -132,7 +132,8 @@ local function series_list(fn, o, keys)
 end
 
 --- plot.line{series = {{x=, y=, std=, label=, color=, style=, marker=}}, title=, xlabel=, ylabel=,
----   logy=false, xlim=, ylim=, legend="top-right"|"top-left"|"bottom-right"|"bottom-left"|false}
+---   logy=false, xlim=, ylim=, legend="auto"|"top-right"|"top-left"|"bottom-right"|"bottom-left"|false}
+--- ("auto" puts the legend in the corner that hides the fewest data points).
 function plot.line(o)
   local fig = new_figure("line", o)
   for i, s in ipairs(series_list("line", o, { "x", "y", "std", "label", "color", "style", "marker" })) do
@@ -427,9 +428,40 @@ function Figure:svg()
     local lw = 0
     for _, e in ipairs(entries) do lw = math.max(lw, #tostring(e.label)) end
     local bw, bh = 36 + lw * 6.8 + 10, 8 + 18 * #entries
+    local function place(pos)
+      local bx = (pos == "top-left" or pos == "bottom-left") and ml + 10 or ml + pw - bw - 10
+      local by = (pos == "bottom-left" or pos == "bottom-right") and mt + ph - bh - 10 or mt + 10
+      return bx, by
+    end
     local pos = self.legend
-    local bx = (pos == "top-left" or pos == "bottom-left") and ml + 10 or ml + pw - bw - 10
-    local by = (pos == "bottom-left" or pos == "bottom-right") and mt + ph - bh - 10 or mt + 10
+    if pos == "auto" then
+      -- The corner whose box covers the fewest data points (bars count by their tops).
+      local best, best_hits
+      for _, cand in ipairs({ "top-right", "top-left", "bottom-right", "bottom-left" }) do
+        local bx, by = place(cand)
+        local hits = 0
+        local function hit(x, y) if x >= bx - 4 and x <= bx + bw + 4 and y >= by - 4 and y <= by + bh + 4 then hits = hits + 1 end end
+        for _, s in ipairs(self.series) do
+          for k = 1, #s.x do
+            if finite(s.y[k]) and finite(s.x[k]) then
+              hit(px(s.x[k]), py(s.y[k]))
+              if k > 1 and finite(s.y[k - 1]) then hit((px(s.x[k]) + px(s.x[k - 1])) / 2, (py(s.y[k]) + py(s.y[k - 1])) / 2) end
+            end
+          end
+        end
+        for _, b in ipairs(self.bars) do
+          for k = 1, #b.counts do
+            local y = py(b.counts[k])
+            for x = px(b.edges[k]), px(b.edges[k + 1]), 4 do
+              if x >= bx - 4 and x <= bx + bw + 4 and by + bh >= y then hits = hits + 1 end
+            end
+          end
+        end
+        if best_hits == nil or hits < best_hits then best, best_hits = cand, hits end
+      end
+      pos = best
+    end
+    local bx, by = place(pos)
     w('<g class="legend">\n')
     w(string.format('<rect x="%s" y="%s" width="%s" height="%s" fill="white" fill-opacity="0.85" stroke="#bbb"/>\n', num(bx), num(by), num(bw), num(bh)))
     for i, e in ipairs(entries) do

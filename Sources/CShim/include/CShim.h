@@ -60,6 +60,12 @@ int64_t sslua_live_bytes(void);
 void sslua_note_alloc(int64_t bytes);
 void sslua_note_free(int64_t bytes);
 
+/* ---- process set-up ---------------------------------------------------------------------- */
+/// Allocator tuning for training: glibc serves blocks above its mmap threshold with fresh
+/// mmaps, so every activation of a large batch would page-fault and be zeroed again on each
+/// step. Raising the mmap and trim thresholds lets freed activations be reused from the heap.
+void sslua_tune_allocator(void);
+
 /* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
 /// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.
 int sslua_interrupted(void);

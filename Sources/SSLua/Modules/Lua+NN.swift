@@ -6,10 +6,7 @@ import SSLuaCore
 /// modules are written in Lua (`lua/sslua/nn.lua`, `lua/sslua/optim.lua`). Errors name the
 /// public functional op (`sslua.nn.conv2d: ...`), since that is what users call.
 enum NNBindings {
-    static var libraries: [LuaLibrary] {
-        NNMemory.tune()
-        return [LuaLibrary("sslua._nn", functions)]
-    }
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua._nn", functions)] }
 
     /// Reports errors as `<public>: message` instead of the private table's name.
     static func named(_ publicName: String, _ fn: @escaping LuaFunction) -> LuaFunction {

@@ -53,6 +53,7 @@ public enum Toolkit {
     /// Returns nil on success, or an error message.
     public static func open(_ L: OpaquePointer) -> String? {
         luaL_openlibs(L)
+        sslua_tune_allocator()
         // Tensor metatable, filled by the prelude; other userdata only need `__gc`.
         luaL_newmetatable(L, TensorBox.metatable)
         sslua_pop(L, 1)

@@ -43,8 +43,13 @@ extension Tensor {
         try require(hp >= w.shape[2] && wp >= w.shape[3],
                     "kernel size \(w.shape[2])x\(w.shape[3]) is larger than the padded input \(hp)x\(wp)")
         let oh = (hp - w.shape[2]) / stride.0 + 1, ow = (wp - w.shape[3]) / stride.1 + 1
-        let (_, o1) = (w.shape[1] * w.shape[2]).multipliedReportingOverflow(by: w.shape[3])
-        try require(!o1, "weight too large")
+        // column buffers hold ckk * oh * ow elements per sample: keep every product in range
+        var acc = 1
+        for f in [w.shape[1], w.shape[2], w.shape[3], oh, ow] {
+            let (m, o) = acc.multipliedReportingOverflow(by: f)
+            try require(!o && m < (1 << 40), "convolution too large: output \(oh)x\(ow), kernel \(shapeString(w.shape))")
+            acc = m
+        }
         return Conv2dGeometry(n: x.shape[0], c: x.shape[1], h: h, w: wd, o: w.shape[0],
                               kh: w.shape[2], kw: w.shape[3], sh: stride.0, sw: stride.1,
                               ph: padding.0, pw: padding.1, oh: oh, ow: ow)
@@ -90,6 +95,34 @@ extension Tensor {
     static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
                                         _ col: UnsafeMutablePointer<T>) {
         let ld = nb * g.ohw
+        if g.ow < 16 && g.ohw <= 4096 {
+            // small planes (the deep ResNet stages): row loops of a few elements cost more in
+            // bookkeeping than in copying, so gather each output plane through an offset map
+            // per kernel tap (-1 marks padding)
+            let kk = g.kh * g.kw
+            var map = [Int32](repeating: -1, count: kk * g.ohw)
+            for ki in 0..<g.kh { for kj in 0..<g.kw {
+                for oh in 0..<g.oh { for ow in 0..<g.ow {
+                    let ih = oh * g.sh - g.ph + ki, iw = ow * g.sw - g.pw + kj
+                    if ih >= 0 && ih < g.h && iw >= 0 && iw < g.w {
+                        map[(ki * g.kw + kj) * g.ohw + oh * g.ow + ow] = Int32(ih * g.w + iw)
+                    }
+                } }
+            } }
+            map.withUnsafeBufferPointer { mb in
+                let mp = mb.baseAddress!
+                let plane = g.h * g.w
+                for r in 0..<g.ckk {
+                    let c = r / kk, m = mp + (r % kk) * g.ohw
+                    for j in 0..<nb {
+                        let src = x + ((n0 + j) * g.c + c) * plane
+                        let d = col + r * ld + j * g.ohw
+                        for p in 0..<g.ohw { let o = Int(m[p]); d[p] = o >= 0 ? src[o] : 0 }
+                    }
+                }
+            }
+            return
+        }
         for r in 0..<g.ckk {
             let c = r / (g.kh * g.kw), ki = (r / g.kw) % g.kh, kj = r % g.kw
             // valid ow range: 0 <= ow*sw - pw + kj < W
@@ -222,9 +255,34 @@ extension Tensor {
         try Parallel.checkInterrupt()
     }
 
+    /// For stride 1 (and padding < kernel), the input gradient is itself a convolution: of the
+    /// output gradient with the kernel flipped and in/out channels swapped, padding k-1-p. That
+    /// runs as a compute-bound forward conv written straight into dx, instead of a thin gemm
+    /// into a 9x column buffer and a scatter-add (col2im).
+    static func inputGradAsConv(_ g: Conv2dGeometry) -> Conv2dGeometry? {
+        guard g.sh == 1 && g.sw == 1 && g.ph < g.kh && g.pw < g.kw else { return nil }
+        return Conv2dGeometry(n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
+                              ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw, oh: g.h, ow: g.w)
+    }
+
     static func convBackward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
                                               _ gout: UnsafeMutablePointer<T>, _ gx: UnsafeMutablePointer<T>?,
                                               _ gw: UnsafeMutablePointer<T>?, _ gb: UnsafeMutablePointer<T>?) throws {
+        if let gx = gx, let gt = inputGradAsConv(g) {
+            // flipped, transposed weight: wf[c, o, i, j] = w[o, c, kh-1-i, kw-1-j]
+            let wf = UnsafeMutablePointer<T>.allocate(capacity: max(1, g.o * g.ckk))
+            defer { wf.deallocate() }
+            let kk = g.kh * g.kw
+            for o in 0..<g.o {
+                for c in 0..<g.c {
+                    let src = w + (o * g.c + c) * kk, dst = wf + (c * g.o + o) * kk
+                    for i in 0..<kk { dst[kk - 1 - i] = src[i] }
+                }
+            }
+            try convForward(gt, gout, wf, nil, gx)
+            try convBackward(g, x, w, gout, nil, gw, gb)
+            return
+        }
         if let gb = gb {
             Parallel.forRange(g.o, grain: max(1, 16384 / max(g.n * g.ohw, 1))) { lo, hi in
                 for o in lo..<hi {

@@ -54,23 +54,3 @@ enum NNWorkspace {
     let p = max(1, per)
     return stride(from: 0, to: n, by: p).map { ($0, Swift.min(p, n - $0)) }
 }
-
-/// Allocator tuning for training: glibc serves blocks above its mmap threshold (at most 32 MB)
-/// with fresh mmaps, so every activation of a batch-256 step would page-fault and be zeroed by
-/// the kernel again on each step. Raising the mmap and trim thresholds lets freed activations
-/// be reused from the heap. Called once when the nn natives are registered.
-public enum NNMemory {
-    nonisolated(unsafe) static var tuned = false
-    public static func tune() {
-        if tuned { return }
-        tuned = true
-        #if canImport(Glibc)
-        // mallopt is in <malloc.h>, which the Glibc module does not export
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(sym, to: Mallopt.self)
-        _ = mallopt(-3, 1 << 30)   // M_MMAP_THRESHOLD
-        _ = mallopt(-1, 1 << 30)   // M_TRIM_THRESHOLD
-        #endif
-    }
-}

@@ -99,6 +99,7 @@ extension Tensor {
     public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) throws -> Tensor {
         try require(x.dim == 4, "expected a 4-d input (N, C, H, W), got size \(shapeString(x.shape))")
         try require(outputSize.0 >= 1 && outputSize.1 >= 1, "output size must be positive, got \(outputSize.0)x\(outputSize.1)")
+        try require(outputSize.0 <= 1 << 20 && outputSize.1 <= 1 << 20, "output size \(outputSize.0)x\(outputSize.1) is too large")
         let (h, w) = (x.shape[2], x.shape[3])
         try require(h >= 1 && w >= 1, "empty input plane \(h)x\(w)")
         let rows = (0..<outputSize.0).map { i in (i * h / outputSize.0, ((i + 1) * h + outputSize.0 - 1) / outputSize.0) }

@@ -12,6 +12,15 @@ public enum FastMath {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// `all(mask)` without the standard library's out-of-line lane reduction: AND the
+    /// halves down to one lane (a few shuffles, no call).
+    @inline(__always) static func allTrue(_ m: SIMDMask<SIMD8<Int32>>) -> Bool {
+        let s = m._storage
+        let q = s.lowHalf & s.highHalf
+        let d = q.lowHalf & q.highHalf
+        return (d[0] & d[1]) != 0
+    }
+
     /// Range reduction x = n ln 2 + r, |r| <= ln 2 / 2: n = round(x / ln 2) by the 1.5 * 2^23
     /// trick, so `t`'s low mantissa bits hold n as an integer; ln 2 in two parts (Cephes).
     @inline(__always) static func reduce(_ x: V) -> (t: V, r: V) {
@@ -30,8 +39,25 @@ public enum FastMath {
         return p * (r * r) + r + 1
     }
 
-    /// e^x for 8 lanes.
-    @inline(__always) public static func exp(_ x0: V) -> V {
+    /// e^x for 8 lanes. Lanes that are all in [-87.3, 88.7] (the usual case) take the short
+    /// path: the result is normal, so the exponent goes straight into the result's bits.
+    @inline(__always) public static func exp(_ x: V) -> V {
+        // NaN fails both comparisons and takes the full path
+        if allTrue((x .>= -87.3) .& (x .<= 88.7)) {
+            let (t, r) = reduce(x)
+            let y = poly(r, V(repeating: 1.9875691500e-4) * r + 1.3981999507e-3)
+            return scaled(y, t)
+        }
+        return expFull(x)
+    }
+
+    /// y 2^n for a normal result, n held in `t`'s low mantissa bits (see `reduce`).
+    @inline(__always) static func scaled(_ y: V, _ t: V) -> V {
+        unsafeBitCast(unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23), to: V.self)
+    }
+
+    /// e^x for any 8 lanes: overflow to inf, denormal results, NaN kept.
+    @inline(__always) static func expFull(_ x0: V) -> V {
         // Clamp to the range where the result is representable (NaN stays NaN: comparisons fail).
         var x = x0
         x.replace(with: V(repeating: 89), where: x .> 89)
@@ -52,13 +78,16 @@ public enum FastMath {
     /// bits. Results below e^-87.3 (1.2e-38) flush to 0 instead of a denormal: invisible next
     /// to a softmax denominator >= 1.
     @inline(__always) public static func expNonPositive(_ x0: V) -> V {
+        if allTrue(x0 .>= -87.3) {  // the usual block: no lane underflows
+            let (t, r) = reduce(x0)
+            return scaled(poly(r, V(repeating: 1.3981999507e-3)), t)
+        }
         var x = x0
         let low = x .< -87.3
         x.replace(with: V(repeating: -87.3), where: low)
         let (t, r) = reduce(x)
         let y = poly(r, V(repeating: 1.3981999507e-3))
-        let bits = unsafeBitCast(y, to: SIMD8<Int32>.self) &+ (unsafeBitCast(t, to: SIMD8<Int32>.self) &<< 23)
-        var e = unsafeBitCast(bits, to: V.self)
+        var e = scaled(y, t)
         e.replace(with: V(repeating: 0), where: low)
         return e
     }
@@ -79,7 +108,7 @@ public enum FastMath {
             if summing {
                 acc += e
                 inBlock += 1
-                if inBlock == 32 { total += Double(acc.sum()); acc = V(repeating: 0); inBlock = 0 }
+                if inBlock == 32 { total += Double(hsum(acc)); acc = V(repeating: 0); inBlock = 0 }
             }
             i += 8
         }
@@ -89,7 +118,7 @@ public enum FastMath {
             let e = f(v - sh)
             for k in 0..<(n - i) { dst[i + k] = e[k]; if summing { total += Double(e[k]) } }
         }
-        return total + Double(acc.sum())
+        return total + Double(hsum(acc))
     }
 
     /// The softmax numerator: dst[i] = e^(src[i] - shift) with shift >= max(src) finite, and
@@ -121,23 +150,32 @@ public enum FastMath {
         _ = map(src, dst, n, shift: 0, pad: 0, summing: false) { exp($0) }
     }
 
-    /// Sum of n floats: 8 float lanes over blocks of 256, blocks accumulated in float64.
+    /// Sum of n floats: blocks of 512 summed in float lanes (pairs of loads added first, four
+    /// accumulators), blocks accumulated in float64.
     @inline(__always) public static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0
         var i = 0
-        while i + 256 <= n {
+        while i + 512 <= n {
             var a0 = V(repeating: 0), a1 = V(repeating: 0), a2 = V(repeating: 0), a3 = V(repeating: 0)
             var j = i
-            while j < i + 256 {
-                a0 += load(p + j); a1 += load(p + j + 8); a2 += load(p + j + 16); a3 += load(p + j + 24)
-                j += 32
+            while j < i + 512 {
+                a0 += load(p + j) + load(p + j + 32); a1 += load(p + j + 8) + load(p + j + 40)
+                a2 += load(p + j + 16) + load(p + j + 48); a3 += load(p + j + 24) + load(p + j + 56)
+                j += 64
             }
-            total += Double(((a0 + a1) + (a2 + a3)).sum())
-            i += 256
+            total += Double(hsum((a0 + a1) + (a2 + a3)))
+            i += 512
         }
         var rest = 0.0
         while i < n { rest += Double(p[i]); i += 1 }
         return total + rest
+    }
+
+    /// Horizontal sum of 8 lanes, inline (the standard library's `sum()` is an out-of-line call).
+    @inline(__always) public static func hsum(_ v: V) -> Float {
+        let q = v.lowHalf + v.highHalf
+        let d = q.lowHalf + q.highHalf
+        return d[0] + d[1]
     }
 
     /// Maximum of n >= 1 floats, ignoring NaN (-inf if all are NaN). Softmax needs no NaN
