@@ -13,9 +13,10 @@ local S = sslua
 local nn, optim, aug, data, plot, experiment = S.nn, S.optim, S.aug, S.data, S.plot, S.experiment
 
 local VERBOSE = os.getenv("SSLUA_FUZZ_VERBOSE") ~= nil
-local RANDOM_LISTS = 12          -- random argument lists per function
+-- SSLUA_FUZZ_RANDOM / SSLUA_FUZZ_SEED: a longer or different random search while debugging.
+local RANDOM_LISTS = tonumber(os.getenv("SSLUA_FUZZ_RANDOM")) or 12   -- random argument lists per function
 local BUDGET = tonumber(os.getenv("SSLUA_FUZZ_BUDGET")) or 0.4  -- CPU seconds per function (slow constructors)
-local g = fuzz.rng(20260530)
+local g = fuzz.rng(tonumber(os.getenv("SSLUA_FUZZ_SEED")) or 20260530)
 local threads0 = S.threads()
 local tmpdir = os.tmpname()
 os.remove(tmpdir)
@@ -250,6 +251,19 @@ local function fuzz_one(qual, f, make_self)
     a[k] = fuzz.options(g, pool); labels[k] = "options"
     local aa, nn_ = with_self(a, math.max(base_n, k))
     call(qual, short, f, aa, nn_, labels)
+  end
+  -- the baseline with two positions replaced by pool values (e.g. two huge sizes at once)
+  if base_n >= 2 then
+    for _ = 1, RANDOM_LISTS do
+      local a, labels = {}, {}
+      for i = 1, base_n do a[i] = base[i]; labels[i] = "ok" end
+      for _ = 1, 2 do
+        local k, it = g.int(base_n), g.pick(pool)
+        a[k] = it.value; labels[k] = it.label
+      end
+      local aa, nn_ = with_self(a, base_n)
+      call(qual, short, f, aa, nn_, labels)
+    end
   end
   local dt = os.clock() - t0
   if VERBOSE or dt > 1 then io.stderr:write(string.format("fuzz: %s took %.2f s\n", qual, dt)) end
