@@ -18,6 +18,9 @@ public enum LinearProbe {
         try require(weightDecay >= 0 && weightDecay.isFinite, "weight_decay must be non-negative")
         let classes = Swift.max(trainLabels.max() ?? 0, testLabels.max() ?? 0) + 1
         try require(classes >= 2, "a linear probe needs at least 2 classes")
+        // Labels are class indices: a stray huge label would size the weights and logits.
+        try require(classes <= 1 << 24 && (d + 1 + n + nt) * classes <= 1 << 28,
+                    "too many classes (largest label \(classes)) for the weights and logits")
         try requireLapackSize(n, nt, d, classes)
         switch DType.promote(train.dtype, test.dtype) {
         case .float32: return try run(Float.self, train, trainLabels, test, testLabels, classes, maxIterations, step, weightDecay, tolerance)
