@@ -512,6 +512,15 @@ for _, f in ipairs {
   function() return S.lie.one_hot_image(1 << 40) end, function() return S.lie.random_generator(1 << 20) end,
   function() return nn.Linear(1 << 40, 1 << 40) end,
   function() return aug.RandomResizedCrop { size = 1 << 40 }:apply(S.rand(1, 3, 4, 4)) end,
+  function() return S.geom.histogram(S.randn(10), 1 << 40) end,
+  function() return aug.functional.gaussian_blur(S.rand(3, 8, 8), 2 ^ 31 + 1, 1) end,
+  function() return nn.functional.adaptive_avg_pool2d(S.rand(1, 3, 4, 4), 1 << 30) end,
+  -- labels are class indices: one stray huge label must not size the class arrays
+  function() return S.geom.linear_probe { train = S.randn(2, 3), train_labels = S.tensor { 1, 1e9 },
+                                          test = S.randn(1, 3), test_labels = S.tensor { 1 } } end,
+  function() return S.geom.knn_accuracy { train = S.randn(2, 3), train_labels = S.tensor { 1, 1e12 },
+                                          test = S.randn(1, 3), test_labels = S.tensor { 1 } } end,
+  function() return S.loss.cross_entropy(S.randn(2, 3), S.tensor { 1, 2 ^ 62 }) end,
 } do
   local ok, err = pcall(f)
   check.truthy(not ok, "an allocation bomb fails")
