@@ -236,6 +236,9 @@ function Dataset:batches(o)
   local size = o.size or 128
   if math.type(size) ~= "integer" or size < 1 then fail("batches", "size must be a positive integer") end
   local n = self.n
+  if math.type(n) ~= "integer" or n < 0 or n > sslua.size(self.images, 1) then
+    fail("batches", "the dataset's n (" .. tostring(n) .. ") does not match its images")
+  end
   local order
   if o.shuffle then order = permutation(n, o.rng) else
     order = {}
