@@ -332,7 +332,10 @@ if not ONLY then
     local g0 = S.rng(11)
     local net = nn.Sequential(nn.Conv2d(3, 4, 3, { padding = 1, rng = g0 }), nn.BatchNorm2d(4), nn.ReLU(),
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 8, { rng = g0 }), nn.BatchNorm1d(8))
-    local opt = make_opt(net:parameters())
+    local W = S.randn(8, 4, { rng = g0 }):requires_grad()
+    local params = net:parameters()
+    params[#params + 1] = W
+    local opt = make_opt(params)
     local x, labels = S.rand(6, 3, 8, 8, { rng = g0 }), S.tensor { 1, 2, 3, 4, 5, 6 }
     local mid
     for i = 1, iters do
@@ -340,6 +343,8 @@ if not ONLY then
       local z1, z2 = net(x), net(x * 0.9)
       local loss = S.loss.infonce(z1, z2, { beta = 2 }) + S.loss.cross_entropy(z1, labels)
         + S.loss.mse(z1:normalize(2), z2:normalize(2)) + (z1:sigmoid():log() - z2:tanh():exp()):pow(2):mean()
+        + S.loss.upper_bound(z1, z2, W) + z1:log_softmax(2):mean() + z2:mm(W):softmax(2):max()
+        + S.nn.functional.avg_pool2d(x, 2):sum() * 0 + S.nn.functional.adaptive_avg_pool2d(x, 1):mean()
       opt:zero_grad()
       loss:backward()
       opt:step()
