@@ -366,6 +366,8 @@ local tables = {
   { "sslua._nn", S._nn }, { "sslua.optim", optim }, { "sslua.data", data }, { "sslua._data", S._data },
   { "sslua.aug", aug }, { "sslua._aug", S._aug }, { "sslua.aug.functional", aug.functional },
   { "sslua.plot", plot }, { "sslua.experiment", experiment },
+  -- helpers the experiment runner uses (sslua.sweep is left out: it starts processes)
+  { "sslua.json", S.json }, { "sslua.sha256", S.sha256 },
 }
 for _, t in ipairs(tables) do
   check.truthy(type(t[2]) == "table", t[1] .. " exists")
@@ -501,6 +503,18 @@ for _, content in ipairs { "", "\147NUMPY\1\0\255\255{'descr': '<f4', 'fortran_o
     calls = calls + 1
     check.truthy(not ok, "a corrupt " .. ext .. " fails to load")
     record_error("sslua.load", "load", err, { "corrupt" .. ext })
+  end
+end
+
+-- malformed JSON (config files are read back by the runner): errors, never hangs
+do
+  local alphabet = { "{", "}", "[", "]", ",", ":", '"', "\\", "u", "1", "-", "e", ".", "t", "n", " ", "\0", "\255" }
+  for _ = 1, 2000 do
+    local parts = {}
+    for k = 1, g.int(12) do parts[k] = g.pick(alphabet) end
+    local ok, err = pcall(S.json.decode, table.concat(parts))
+    calls = calls + 1
+    if not ok then record_error("sslua.json.decode", "decode", err, { "random text" }) end
   end
 end
 
