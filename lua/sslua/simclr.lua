@@ -29,7 +29,12 @@ function M.simclr(o)
   if type(data) ~= "table" or type(data.batches) ~= "function" then
     error("experiment.simclr: 'data' must be a dataset with :batches{size=, shuffle=, rng=}", 2)
   end
-  if type(policy.pair) ~= "function" then error("experiment.simclr: 'policy' must have :pair(images, opts)", 2) end
+  if type(policy) ~= "table" or type(policy.pair) ~= "function" then error("experiment.simclr: 'policy' must have :pair(images, opts)", 2) end
+  for _, key in ipairs({ "encoder", "projector" }) do
+    if type(o[key]) ~= "table" or type(o[key].parameters) ~= "function" then
+      error("experiment.simclr: '" .. key .. "' must be a module with :parameters()", 2)
+    end
+  end
   local epochs, batch, beta = o.epochs or 10, o.batch or 128, o.beta or 2
   if math.type(epochs) ~= "integer" or epochs < 0 then error("experiment.simclr: 'epochs' must be a non-negative integer", 2) end
   if math.type(batch) ~= "integer" or batch < 2 then error("experiment.simclr: 'batch' must be an integer >= 2", 2) end
