@@ -62,7 +62,7 @@ end
 -- resized back to the size of the image it was taken from.
 function aug.RandomResizedCrop(o, more)
   local fn = "RandomResizedCrop"
-  if type(o) == "number" then o = setmetatable({ size = o }, { __index = more or {} }) end
+  if type(o) == "number" then o = setmetatable({ size = o }, { __index = opts_of(fn, more) }) end
   o = opts_of(fn, o)
   local size = size_of(fn, o.size or o[1])
   local scale = number_pair(fn, "scale", o.scale, { 0.08, 1.0 })
