@@ -32,3 +32,16 @@ check.errors(function() return S.rand(2, {rng = 5}) end, "rng")
 local a = S.randn(5, {rng = S.rng(7)}):totable()
 local b = S.randn(5, {rng = S.rng(7)}):totable()
 for i = 1, 5 do check.eq(a[i], b[i]) end
+
+-- reshape/view infer one -1 dimension, sizes as varargs or a table
+local r = S.ones(2, 3)
+check.eq(r:reshape(-1):shape()[1], 6)
+check.eq(r:view(3, -1):shape()[2], 2)
+check.eq(r:reshape{-1, 2}:shape()[1], 3)
+check.errors(function() return r:reshape(-1, -1) end, "only one dimension can be inferred")
+check.errors(function() return r:reshape(4, -1) end, "invalid for input of size 6")
+
+-- in-place writes into an expanded view would alias elements: refused
+local e = S.ones(3):expand(2, 3)
+check.errors(function() e:add_(1) end, "single memory location")
+check.near(e:contiguous():add_(1), {{2, 2, 2}, {2, 2, 2}})

@@ -255,7 +255,7 @@ enum TensorBindings {
         ("double", { a in a.push(try a.tensor(1).toDType(.float64)) }),
         ("float", { a in a.push(try a.tensor(1).toDType(.float32)) }),
         ("is_contiguous", { a in a.push(try a.tensor(1).isContiguous) }),
-        ("reshape", { a in let t = try a.tensor(1); return a.push(try t.reshape(a.sizes(from: 2).isEmpty ? signedSizes(a, 2) : signedSizes(a, 2))) }),
+        ("reshape", { a in let t = try a.tensor(1); return a.push(try t.reshape(signedSizes(a, 2))) }),
         ("view", { a in let t = try a.tensor(1); return a.push(try t.reshape(signedSizes(a, 2))) }),
         ("t", { a in a.push(try a.tensor(1).t()) }),
         ("transpose", { a in let t = try a.tensor(1); return a.push(try t.transpose(a.dim(2, of: t), a.dim(3, of: t))) }),

@@ -113,5 +113,10 @@ extension Tensor {
         if GradMode.enabled && requiresGrad {
             throw SSLuaError("a tensor that requires grad is used in an in-place operation; use sslua.no_grad or the out-of-place '\(op)'")
         }
+        // An expanded view writes several elements to one memory location: the result would
+        // depend on the order of the writes (PyTorch refuses it too).
+        for d in 0..<dim where strides[d] == 0 && shape[d] > 1 {
+            throw SSLuaError("unsupported in-place '\(op)': more than one element of the written-to tensor refers to a single memory location (an expanded view); use :contiguous() first")
+        }
     }
 }
