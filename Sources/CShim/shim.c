@@ -109,6 +109,10 @@ int sslua_docall(lua_State *L, int narg, int nres) {
     sslua_sigint_install(L);
     int status = lua_pcall(L, narg, nres, base);
     sslua_sigint_restore();
+    /* A Ctrl-C that a native kernel consumed (it raised "interrupted!" itself) leaves lstop
+       armed: drop it so that it does not fire again in the next chunk. */
+    if (lua_gethook(L) == lstop) lua_sethook(L, NULL, 0, 0);
+    interrupted = 0;
     lua_remove(L, base);
     return status;
 }

@@ -423,6 +423,25 @@ import Testing
         #expect(r.stdout.contains("[exit 0]"))
     }
 
+    /// A long native kernel (kNN over 50k x 10k) polls the cancel flag and raises
+    /// "interrupted!" itself; the Lua hook armed by the same Ctrl-C must not fire again in the
+    /// next statement.
+    @Test func terminalCtrlCInterruptsNativeKernel() throws {
+        let home = try Self.tempDir()
+        let r = try Self.pty([], home: home, [
+            "expect:> ",
+            "send:tr, te = sslua.randn(50000, 256), sslua.randn(10000, 256); lt, le = sslua.randint(1, 10, 50000), sslua.randint(1, 10, 10000)\\n",
+            "expect:> ",
+            "send:acc = sslua.geom.knn_accuracy{train=tr, train_labels=lt, test=te, test_labels=le}\\n",
+            "sleep:0.8", "send:\\x03", "expect:interrupted!", "expect:> ",
+            "send:print(40 + 2)\\n", "expect:42", "expect:> ",
+            "send:print(41 + 2)\\n", "expect:43", "expect:> ", "send:\\x04", "eof",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        #expect(r.stdout.contains("[exit 0]"))
+        #expect(!r.stdout.contains("42\r\ninterrupted!") && r.stdout.components(separatedBy: "interrupted!").count == 2)
+    }
+
     @Test func terminalCtrlCStopsScript() throws {
         let home = try Self.tempDir()
         let r = try Self.pty(["-e", "print('looping') while true do end"], home: home, [
