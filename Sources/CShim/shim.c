@@ -30,16 +30,28 @@ int64_t sslua_live_bytes(void) { return atomic_load(&live_bytes); }
 void sslua_note_alloc(int64_t b) { atomic_fetch_add(&live_bytes, b); atomic_fetch_add(&pending_bytes, b); }
 void sslua_note_free(int64_t b) { atomic_fetch_sub(&live_bytes, b); }
 
-/* Tell Lua's collector about native memory: a step sized as if the bytes had been allocated by
-   Lua itself, so loops that allocate tensors collect the dropped ones. */
+/* Tell Lua's collector about native memory. Small amounts: a step sized as if the bytes had
+   been allocated by Lua itself. Once the tensors allocated since the last full collection
+   reach a quarter of the live native bytes (at least 64 MB), a full collection: dropped tensors
+   then go back to the allocator while their blocks are still warm in the cache, instead of
+   after the incremental collector's slow cycle, and peak memory stays near the live set. */
+static _Atomic int64_t since_collect = 0;
+
 static void report_pending(lua_State *L) {
     int64_t p = atomic_load(&pending_bytes);
-    if (p >= (int64_t)1 << 20) {
-        atomic_store(&pending_bytes, 0);
-        int64_t kb = p / 1024;
-        if (kb > (1 << 30)) kb = 1 << 30;
-        lua_gc(L, LUA_GCSTEP, (int)kb);
+    if (p < (int64_t)1 << 20) return;
+    atomic_store(&pending_bytes, 0);
+    int64_t since = atomic_fetch_add(&since_collect, p) + p;
+    int64_t live = atomic_load(&live_bytes);
+    int64_t limit = live / 4 > ((int64_t)64 << 20) ? live / 4 : ((int64_t)64 << 20);
+    if (since >= limit) {
+        atomic_store(&since_collect, 0);
+        lua_gc(L, LUA_GCCOLLECT);
+        return;
     }
+    int64_t kb = p / 1024;
+    if (kb > (1 << 30)) kb = 1 << 30;
+    lua_gc(L, LUA_GCSTEP, (int)kb);
 }
 
 static int trampoline(lua_State *L) {
