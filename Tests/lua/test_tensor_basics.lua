@@ -45,3 +45,21 @@ check.errors(function() return r:reshape(4, -1) end, "invalid for input of size 
 local e = S.ones(3):expand(2, 3)
 check.errors(function() e:add_(1) end, "single memory location")
 check.near(e:contiguous():add_(1), {{2, 2, 2}, {2, 2, 2}})
+
+-- in-place arithmetic writes straight into its target; aliased views and broadcasting are exact
+local m = S.tensor{{1, 2}, {3, 4}}
+local expect = (m + m:t()):totable()
+m:add_(m:t())                                     -- the operand is another view of the same memory
+check.near(m, expect)
+local v = S.tensor{{1, 2, 3}, {4, 5, 6}}
+v:mul_(S.tensor{10, 100, 1000})                   -- broadcast operand
+check.near(v, {{10, 200, 3000}, {40, 500, 6000}})
+local w2 = S.zeros(3, 2)
+w2:t():add_(S.tensor{{1, 2, 3}, {4, 5, 6}})       -- non-contiguous target
+check.near(w2, {{1, 4}, {2, 5}, {3, 6}})
+local f32 = S.ones(2)
+f32:add_(S.tensor({0.5, 0.25}, {dtype = "float64"}))  -- a float64 operand: the target keeps float32
+check.eq(f32:dtype(), "float32"); check.near(f32, {1.5, 1.25})
+local s = S.tensor{1, 2}; s:sub_(1):div_(2); check.near(s, {0, 0.5})
+check.errors(function() S.ones(2):add_(S.ones(3)) end, "cannot be broadcast")
+check.errors(function() S.ones(2):add_(S.ones(2, 2)) end, "in-place target")

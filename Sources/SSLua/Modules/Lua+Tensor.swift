@@ -392,9 +392,17 @@ enum TensorBindings {
             (name, { a in
                 let t = try a.tensor(1)
                 try t.checkInPlace(String(name.dropLast()))
-                let r = try GradMode.withoutGrad { try Tensor.binaryKernel(op, t, a.tensorOrNumber(2, dtype: t.dtype)) }
-                try require(r.shape == t.shape, "output of size \(shapeString(r.shape)) doesn't match the in-place target \(shapeString(t.shape))")
-                try t.copyIn(r)
+                let other = try a.tensorOrNumber(2, dtype: t.dtype)
+                // Straight into t unless `other` is another view of t's memory (then an element
+                // could be read after it was written) or promotes the dtype.
+                let sameView = other.shape == t.shape && other.strides == t.strides && other.offset == t.offset
+                if (other.storage !== t.storage || sameView) && DType.promote(t.dtype, other.dtype) == t.dtype {
+                    _ = try Tensor.binaryKernel(op, t, other, into: t)
+                } else {
+                    let r = try Tensor.binaryKernel(op, t, other)
+                    try require(r.shape == t.shape, "output of size \(shapeString(r.shape)) doesn't match the in-place target \(shapeString(t.shape))")
+                    try t.copyIn(r)
+                }
                 a.L.pushValue(1)
                 return 1
             })

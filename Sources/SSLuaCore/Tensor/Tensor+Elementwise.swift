@@ -53,16 +53,26 @@ extension Tensor {
     // MARK: kernels (no autograd)
 
     /// `op(a, b)` into a new tensor of the broadcast shape.
-    public static func binaryKernel(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+    /// With `target`, the result is written into that view instead (the in-place `add_` etc.):
+    /// it must have the broadcast shape and the computed dtype, and may be `a` itself, since
+    /// every element is read before the same position is written.
+    public static func binaryKernel(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into target: Tensor? = nil) throws -> Tensor {
         let shape = try broadcastShapes(a.shape, b.shape)
         let dt = DType.promote(a.dtype, b.dtype)
         let a = try a.to(dt), b = try b.to(dt)
-        let out = try Tensor(shape: shape, dtype: dt, zeroed: false)
+        let out: Tensor
+        if let t = target {
+            try require(t.shape == shape && t.dtype == dt, "output of size \(shapeString(shape)) doesn't match the in-place target \(shapeString(t.shape))")
+            out = t
+        } else {
+            out = try Tensor(shape: shape, dtype: dt, zeroed: false)
+        }
+        let outFlat = out.isContiguous
         func run<T: TensorScalar>(_: T.Type) {
             let ap = a.base(T.self), bp = b.base(T.self), op_ = out.base(T.self)
             let n = out.numel
             // Fast paths: same-shape contiguous, or a scalar on either side.
-            if a.isContiguous && b.isContiguous && a.shape == b.shape {
+            if outFlat && a.isContiguous && b.isContiguous && a.shape == b.shape {
                 Parallel.forRange(n) { lo, hi in
                     switch op {
                     case .add: for i in lo..<hi { op_[i] = ap[i] + bp[i] }
@@ -74,7 +84,7 @@ extension Tensor {
                 }
                 return
             }
-            if b.numel == 1 && a.isContiguous && a.shape == shape {
+            if outFlat && b.numel == 1 && a.isContiguous && a.shape == shape {
                 let s = bp[0]
                 Parallel.forRange(n) { lo, hi in
                     switch op {
