@@ -48,9 +48,8 @@ check.near(e:contiguous():add_(1), {{2, 2, 2}, {2, 2, 2}})
 
 -- in-place arithmetic writes straight into its target; aliased views and broadcasting are exact
 local m = S.tensor{{1, 2}, {3, 4}}
-local expect = (m + m:t()):totable()
 m:add_(m:t())                                     -- the operand is another view of the same memory
-check.near(m, expect)
+check.near(m, {{2, 5}, {5, 8}})
 local v = S.tensor{{1, 2, 3}, {4, 5, 6}}
 v:mul_(S.tensor{10, 100, 1000})                   -- broadcast operand
 check.near(v, {{10, 200, 3000}, {40, 500, 6000}})

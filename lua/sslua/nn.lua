@@ -28,22 +28,23 @@ local function fail(where, msg, level) error("sslua.nn." .. where .. ": " .. msg
 
 local function is_tensor(v) return getmetatable(v) == "sslua.Tensor" end
 
-local function pair(v, what, where, min)
-  min = min or 0
+-- `depth`: extra frames between the public function and this check (errors point at the caller).
+local function pair(v, what, where, min, depth)
+  min, depth = min or 0, depth or 0
   if mtype(v) == "integer" or (type(v) == "number" and v == math.floor(v)) then v = { v, v } end
   if type(v) ~= "table" or #v ~= 2 or math.type(v[1]) == nil or math.type(v[2]) == nil then
-    fail(where, what .. " must be an integer or a pair of integers, got " .. tostring(v), 3)
+    fail(where, what .. " must be an integer or a pair of integers, got " .. tostring(v), 3 + depth)
   end
   local a, b = math.tointeger(v[1]), math.tointeger(v[2])
   if not a or not b or a < min or b < min then
-    fail(where, what .. " must be integers >= " .. min .. ", got " .. tostring(v[1]) .. "x" .. tostring(v[2]), 3)
+    fail(where, what .. " must be integers >= " .. min .. ", got " .. tostring(v[1]) .. "x" .. tostring(v[2]), 3 + depth)
   end
   return a, b
 end
 
-local function opts_of(t, where)
+local function opts_of(t, where, depth)
   if t == nil then return {} end
-  if type(t) ~= "table" then fail(where, "options must be a table, got " .. type(t), 3) end
+  if type(t) ~= "table" then fail(where, "options must be a table, got " .. type(t), 3 + (depth or 0)) end
   return t
 end
 
@@ -337,25 +338,26 @@ function F.batch_norm(x, rm, rv, o)
 end
 
 --- max_pool2d(x, kernel[, stride], {padding = 0}); stride defaults to the kernel size.
-function F.max_pool2d(x, k, s, o)
+-- The shared argument reading of the pooling functions: (kernel[, stride], {padding, stride}).
+local function pool_args(where, k, s, o)
   if type(s) == "table" and #s == 0 then o, s = s, nil end
-  o = opts_of(o, "max_pool2d")
-  local kh, kw = pair(k, "kernel size", "max_pool2d", 1)
-  local sh, sw = pair(s or o.stride or { kh, kw }, "stride", "max_pool2d", 1)
-  local ph, pw = pair(o.padding or 0, "padding", "max_pool2d", 0)
-  if o.ceil_mode then fail("max_pool2d", "ceil_mode is not supported", 2) end
+  o = opts_of(o, where, 1)
+  local kh, kw = pair(k, "kernel size", where, 1, 1)
+  local sh, sw = pair(s or o.stride or { kh, kw }, "stride", where, 1, 1)
+  local ph, pw = pair(o.padding or 0, "padding", where, 0, 1)
+  if o.ceil_mode then fail(where, "ceil_mode is not supported", 3) end
+  return o, kh, kw, sh, sw, ph, pw
+end
+
+function F.max_pool2d(x, k, s, o)
+  local _, kh, kw, sh, sw, ph, pw = pool_args("max_pool2d", k, s, o)
   return C.max_pool2d(x, kh, kw, sh, sw, ph, pw)
 end
 
 --- avg_pool2d(x, kernel[, stride], {padding = 0, count_include_pad = true})
 function F.avg_pool2d(x, k, s, o)
-  if type(s) == "table" and #s == 0 then o, s = s, nil end
-  o = opts_of(o, "avg_pool2d")
-  local kh, kw = pair(k, "kernel size", "avg_pool2d", 1)
-  local sh, sw = pair(s or o.stride or { kh, kw }, "stride", "avg_pool2d", 1)
-  local ph, pw = pair(o.padding or 0, "padding", "avg_pool2d", 0)
-  if o.ceil_mode then fail("avg_pool2d", "ceil_mode is not supported", 2) end
-  return C.avg_pool2d(x, kh, kw, sh, sw, ph, pw, o.count_include_pad ~= false)
+  local opts, kh, kw, sh, sw, ph, pw = pool_args("avg_pool2d", k, s, o)
+  return C.avg_pool2d(x, kh, kw, sh, sw, ph, pw, opts.count_include_pad ~= false)
 end
 
 --- adaptive_avg_pool2d(x, size): size is an integer or {h, w}.

@@ -102,7 +102,6 @@ extension Tensor {
 
     /// Copies `src` (broadcast to this shape, converting dtype) into this view.
     public func copyIn(_ src: Tensor) throws {
-        _ = try broadcastShapes(src.shape, shape)
         guard try broadcastShapes(src.shape, shape) == shape else {
             throw SSLuaError("cannot copy a tensor of size \(shapeString(src.shape)) into one of size \(shapeString(shape))")
         }
