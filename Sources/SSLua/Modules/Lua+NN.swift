@@ -38,6 +38,12 @@ enum NNBindings {
             let p = (try size(a, 6, "padding", min: 0), try size(a, 7, "padding", min: 0))
             return a.push(try Tensor.conv2d(x, w, b, stride: s, padding: p))
         }),
+        // `winograd([on])`: whether float32 3x3 stride-1 convs use Winograd; returns the old value
+        ("winograd", named("sslua.nn.winograd") { a in
+            let old = Tensor.winogradConvolutions
+            if lua_type(a.L, 1) > LUA_TNIL { Tensor.winogradConvolutions = a.boolean(1) }
+            return a.push(old)
+        }),
         ("batch_norm", named("sslua.nn.batch_norm") { a in
             let x = try a.tensor(1)
             let opt = BatchNormOptions(training: a.boolean(6), momentum: try a.number(7),

@@ -186,6 +186,11 @@ extension Tensor {
     /// single-threaded gemms and col2im on it with its own buffers, so the threads never
     /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
     /// depends only on the thread count (deterministic results).
+    /// The float32 view of a generic kernel pointer (callers check `T.self == Float.self`).
+    @inline(__always) static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
     static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
 
     /// Runs `body(worker)` on every worker with BLAS single-threaded inside when there are several.
@@ -215,6 +220,10 @@ extension Tensor {
 
     static func convForward<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
                                              _ b: UnsafeMutablePointer<T>?, _ out: UnsafeMutablePointer<T>) throws {
+        if T.self == Float.self && Winograd.eligible(g) {
+            try Winograd.forward(g, floats(x), floats(w), b.map(floats), floats(out))
+            return
+        }
         let workers = convWorkers(g)
         let per = convChunk(g)
         let bufs = try convBuffers(g, workers, per, backward: false, T.self)
@@ -293,6 +302,10 @@ extension Tensor {
             }
         }
         if gx == nil && gw == nil { return }
+        if gx == nil, let gw = gw, T.self == Float.self && Winograd.eligible(g) {
+            try Winograd.weightGrad(g, floats(x), floats(gout), floats(gw))
+            return
+        }
         let workers = convWorkers(g)
         let per = convChunk(g)
         let bufs = try convBuffers(g, workers, per, backward: true, T.self)
