@@ -23,6 +23,8 @@ void sslua_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
+void sslua_gc_generational(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }
+
 static _Atomic int64_t live_bytes = 0;
 static _Atomic int64_t pending_bytes = 0;
 
@@ -30,11 +32,14 @@ int64_t sslua_live_bytes(void) { return atomic_load(&live_bytes); }
 void sslua_note_alloc(int64_t b) { atomic_fetch_add(&live_bytes, b); atomic_fetch_add(&pending_bytes, b); }
 void sslua_note_free(int64_t b) { atomic_fetch_sub(&live_bytes, b); }
 
-/* Tell Lua's collector about native memory. Small amounts: a step sized as if the bytes had
-   been allocated by Lua itself. Once the tensors allocated since the last full collection
-   reach a quarter of the live native bytes (at least 64 MB), a full collection: dropped tensors
-   then go back to the allocator while their blocks are still warm in the cache, instead of
-   after the incremental collector's slow cycle, and peak memory stays near the live set. */
+/* Tell Lua's collector about native memory, which it cannot see. Once a megabyte of tensors
+   has been allocated since the last report, a collector step: in generational mode (set by
+   main, as lua.c does) that is a minor collection, which frees the tensors that died young,
+   i.e. most temporaries, for the price of visiting the young objects only. Tensors that lived
+   through two minor collections (an autograd graph's activations) are old and only a major
+   collection frees them, and Lua starts those by its own heap's growth, not ours: so once the
+   tensors allocated since the last full collection reach a quarter of the live native bytes
+   (at least 64 MB), a full collection. Peak memory then stays near the live set. */
 static _Atomic int64_t since_collect = 0;
 
 static void report_pending(lua_State *L) {
@@ -49,13 +54,15 @@ static void report_pending(lua_State *L) {
         lua_gc(L, LUA_GCCOLLECT);
         return;
     }
-    int64_t kb = p / 1024;
-    if (kb > (1 << 30)) kb = 1 << 30;
-    lua_gc(L, LUA_GCSTEP, (int)kb);
+    lua_gc(L, LUA_GCSTEP, 0);
 }
 
 static int trampoline(lua_State *L) {
     int index = (int)lua_tointeger(L, lua_upvalueindex(1));
+    /* The native memory the previous calls allocated is reported before this call runs, not
+       after: by now their results are usually dropped (`local y = x:relu()` in a loop), so
+       the collection frees them and this call's output reuses their warm blocks. */
+    report_pending(L);
     int n = sslua_dispatch(L, index);
     if (n < 0) {
         luaL_where(L, 1);
@@ -63,7 +70,6 @@ static int trampoline(lua_State *L) {
         lua_concat(L, 2);
         return lua_error(L);  /* the Swift frame has returned: safe to longjmp */
     }
-    report_pending(L);
     return n;
 }
 

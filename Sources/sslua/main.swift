@@ -20,6 +20,7 @@ func sslua(_ argv: [String]) -> Int32 {
     if argv.count > 1 && argv[1] == "sweep" {
         if let err = Toolkit.open(L) { run.message(err); return 1 }
         run.createArgTable(argv, script: argv.count > 2 ? 2 : 1)
+        sslua_gc_generational(L)
         if run.handleInit() != LUA_OK { return 1 }
         return run.sweep(Array(argv.dropFirst(2)))
     }
@@ -36,6 +37,7 @@ func sslua(_ argv: [String]) -> Int32 {
     }
     if let err = Toolkit.open(L) { run.message(err); return 1 }
     run.createArgTable(argv, script: options.script)
+    sslua_gc_generational(L)   // as lua.c's pmain
     if !options.ignoreEnvironment && run.handleInit() != LUA_OK { return 1 }
     if !run.runOptions(argv, limit: options.optionLimit(argc: argv.count)) { return 1 }
     if options.script > 0 && run.handleScript(argv, script: options.script) != LUA_OK { return 1 }

@@ -65,6 +65,16 @@ void sslua_note_free(int64_t bytes);
 /// mmaps, so every activation of a large batch would page-fault and be zeroed again on each
 /// step. Raising the mmap and trim thresholds lets freed activations be reused from the heap.
 void sslua_tune_allocator(void);
+/// The collector in generational mode, as lua.c sets it: a tensor dropped right after it was
+/// made (most temporaries) dies young and is freed by the next minor collection.
+void sslua_gc_generational(lua_State *L);
+
+/* ---- worker pool (pool.c) -------------------------------------------------------------- */
+typedef void (*sslua_chunk_fn)(void *ctx, int chunk);
+/// Runs `fn(ctx, c)` for c in 0 ..< chunks: chunk 0 on the caller, chunk w on worker w, and
+/// returns when all are done. Workers spin briefly between regions instead of sleeping at once.
+/// Nested calls, and calls from another thread while a region runs, run serially.
+void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx);
 
 /* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
 /// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.

@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 
 /// 2-d convolution (cross-correlation, as PyTorch's `conv2d`, groups = 1) by im2col + gemm.
 ///
@@ -198,7 +197,7 @@ extension Tensor {
         if workers == 1 { body(0); return }
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(Parallel.threads)) }
-        DispatchQueue.concurrentPerform(iterations: workers) { t in body(t) }
+        Parallel.run(workers, body)
     }
 
     struct ConvBuffers<T: TensorScalar> {

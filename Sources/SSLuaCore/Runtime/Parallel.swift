@@ -1,4 +1,3 @@
-import Dispatch
 import COpenBLAS
 import CShim
 
@@ -25,20 +24,31 @@ public enum Parallel {
                                            _ body: (Int, Int) -> Void) {
         let chunks = min(threads, max(1, count / max(grain, 1)))
         if chunks <= 1 { body(0, count); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks, hi = count * (c + 1) / chunks
-            body(lo, hi)
-        }
+        run(chunks) { c in body(count * c / chunks, count * (c + 1) / chunks) }
     }
 
     /// Runs `body(i)` for each item, items spread over the threads.
     @inlinable public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         let chunks = min(threads, count)
         if chunks <= 1 { for i in 0..<count { body(i) }; return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        run(chunks) { c in
             var i = count * c / chunks
             let hi = count * (c + 1) / chunks
             while i < hi { body(i); i += 1 }
+        }
+    }
+
+    /// Runs `body(c)` for c in `0..<chunks` on the worker pool (`pool.c`), one chunk per thread;
+    /// returns when all are done.
+    public static func run(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 1 { if chunks == 1 { body(0) }; return }
+        withoutActuallyEscaping(body) { b in
+            var job = b
+            withUnsafeMutablePointer(to: &job) { p in
+                sslua_pool_run(Int32(chunks), { ctx, c in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(c))
+                }, p)
+            }
         }
     }
 

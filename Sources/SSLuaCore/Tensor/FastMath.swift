@@ -32,11 +32,12 @@ public enum FastMath {
 
     /// e^r on the reduced range by Cephes' expf polynomial, from its top coefficients `p`.
     @inline(__always) static func poly(_ r: V, _ top: V) -> V {
-        var p = top * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        return p * (r * r) + r + 1
+        // Horner steps as fused multiply-adds (Swift never contracts `a * b + c` itself)
+        var p = V(repeating: 8.3334519073e-3).addingProduct(top, r)
+        p = V(repeating: 4.1665795894e-2).addingProduct(p, r)
+        p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
+        p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
+        return (r + 1).addingProduct(p, r * r)
     }
 
     /// e^x for 8 lanes. Lanes that are all in [-87.3, 88.7] (the usual case) take the short
@@ -98,27 +99,32 @@ public enum FastMath {
     static func map(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, shift: Float,
                     pad: Float, summing: Bool, _ f: (V) -> V) -> Double {
         let sh = V(repeating: shift)
-        var acc = V(repeating: 0)
         var total = 0.0
         var i = 0
-        var inBlock = 0
-        while i + 8 <= n {
-            let e = f(load(src + i) - sh)
-            store(e, dst + i)
-            if summing {
-                acc += e
-                inBlock += 1
-                if inBlock == 32 { total += Double(hsum(acc)); acc = V(repeating: 0); inBlock = 0 }
+        // blocks of 32 vectors; with `summing`, the block's results are added from L1 after
+        // it is written (accumulating inside the element loop makes the compiler shuffle the
+        // accumulator on every step)
+        while i + 256 <= n {
+            var j = i
+            while j < i + 256 {   // two vectors a step: independent chains for the FMA pipes
+                let a = f(load(src + j) - sh), b = f(load(src + j + 8) - sh)
+                store(a, dst + j); store(b, dst + j + 8)
+                j += 16
             }
-            i += 8
+            if summing { total += Double(blockSum(dst + i, 32)) }
+            i += 256
         }
+        let rest = (n - i) / 8
+        for k in 0..<rest { store(f(load(src + i + 8 * k) - sh), dst + i + 8 * k) }
+        if summing && rest > 0 { total += Double(blockSum(dst + i, rest)) }
+        i += 8 * rest
         if i < n {
             var v = V(repeating: pad)
             for k in 0..<(n - i) { v[k] = src[i + k] }
             let e = f(v - sh)
             for k in 0..<(n - i) { dst[i + k] = e[k]; if summing { total += Double(e[k]) } }
         }
-        return total + Double(hsum(acc))
+        return total
     }
 
     /// The softmax numerator: dst[i] = e^(src[i] - shift) with shift >= max(src) finite, and
@@ -171,8 +177,18 @@ public enum FastMath {
         return total + rest
     }
 
-    /// Horizontal sum of 8 lanes, inline (the standard library's `sum()` is an out-of-line call).
-    @inline(__always) public static func hsum(_ v: V) -> Float {
+    /// Sum of `vectors` consecutive 8-lane vectors, in float lanes (two accumulators).
+    @inline(__always) static func blockSum(_ p: UnsafePointer<Float>, _ vectors: Int) -> Float {
+        var a0 = V(repeating: 0), a1 = V(repeating: 0)
+        var k = 0
+        while k + 2 <= vectors { a0 += load(p + 8 * k); a1 += load(p + 8 * k + 8); k += 2 }
+        if k < vectors { a0 += load(p + 8 * k) }
+        return hsum(a0 + a1)
+    }
+
+    /// Horizontal sum of 8 lanes. Deliberately a call: inlined, LLVM carries the halving
+    /// shuffles back into the loops that feed it and splits their accumulators into pieces.
+    @inline(never) public static func hsum(_ v: V) -> Float {
         let q = v.lowHalf + v.highHalf
         let d = q.lowHalf + q.highHalf
         return d[0] + d[1]
@@ -181,15 +197,24 @@ public enum FastMath {
     /// Maximum of n >= 1 floats, ignoring NaN (-inf if all are NaN). Softmax needs no NaN
     /// check here: a NaN input makes the row's exponential sum NaN, hence the whole row NaN.
     @inline(__always) public static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var m0 = V(repeating: -.infinity), m1 = m0
+        var m0 = V(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
         var i = 0
-        while i + 16 <= n {
-            let v0 = load(p + i), v1 = load(p + i + 8)
+        while i + 32 <= n {
+            let v0 = load(p + i), v1 = load(p + i + 8), v2 = load(p + i + 16), v3 = load(p + i + 24)
             m0.replace(with: v0, where: v0 .> m0)
             m1.replace(with: v1, where: v1 .> m1)
-            i += 16
+            m2.replace(with: v2, where: v2 .> m2)
+            m3.replace(with: v3, where: v3 .> m3)
+            i += 32
+        }
+        while i + 8 <= n {
+            let v0 = load(p + i)
+            m0.replace(with: v0, where: v0 .> m0)
+            i += 8
         }
         m0.replace(with: m1, where: m1 .> m0)
+        m2.replace(with: m3, where: m3 .> m2)
+        m0.replace(with: m2, where: m2 .> m0)
         var best = m0.max()
         while i < n { let v = p[i]; if v > best { best = v }; i += 1 }
         return best

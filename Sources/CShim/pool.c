@@ -1,0 +1,118 @@
+/* The worker pool behind Parallel.swift: threads that stay awake between kernels.
+ *
+ * A parallel region of a 4M-element op lasts 50-500 microseconds; waking a sleeping thread
+ * (GCD, or a condition variable) costs 10-20 of them. So, as OpenMP runtimes do, each worker
+ * spins for a while after its chunk, pausing and then yielding its core, and only then sleeps
+ * on a futex. Each worker has its own mailbox: the submitter fills it and bumps its sequence
+ * number, so a worker can never pick up a half-written job. One region at a time: a call from
+ * inside a region, or from a second thread while one runs, runs its chunks serially. */
+#define _GNU_SOURCE
+#include "CShim.h"
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 256
+/* spin iterations before sleeping: about a millisecond of pauses and yields */
+#define SPIN_PAUSES 4096
+#define SPIN_YIELDS 256
+
+typedef struct {
+    _Atomic uint32_t seq;      /* futex word: bumped once per job */
+    _Atomic int sleeping;
+    sslua_chunk_fn fn;
+    void *ctx;
+    int chunk;
+    char pad[64];
+} mailbox;
+
+static mailbox boxes[MAX_WORKERS];
+static _Atomic int done_count;
+static _Atomic int busy;
+static int started = 0;               /* workers 1 ..< started + 1 exist */
+static _Thread_local int in_region = 0;
+
+static void futex_wait(_Atomic uint32_t *w, uint32_t v) {
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+}
+static void futex_wake(_Atomic uint32_t *w) {
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static void *worker_main(void *arg) {
+    mailbox *box = &boxes[(intptr_t)arg];
+    in_region = 1;   /* a kernel running on a worker never opens a nested region */
+    uint32_t seen = 0;   /* a new worker's mailbox has had no job yet: its seq is 0 */
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&box->seq, memory_order_acquire) == seen) {
+            if (spins < SPIN_PAUSES) { cpu_relax(); spins++; continue; }
+            if (spins < SPIN_PAUSES + SPIN_YIELDS) { sched_yield(); spins++; continue; }
+            atomic_store(&box->sleeping, 1);
+            if (atomic_load(&box->seq) == seen) futex_wait(&box->seq, seen);
+            atomic_store(&box->sleeping, 0);
+            spins = 0;
+        }
+        seen = atomic_load_explicit(&box->seq, memory_order_acquire);
+        box->fn(box->ctx, box->chunk);
+        atomic_fetch_add_explicit(&done_count, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Starts workers up to `n` (1-based ids). Returns how many exist. */
+static int ensure_workers(int n) {
+    if (n > MAX_WORKERS - 1) n = MAX_WORKERS - 1;
+    while (started < n) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int id = started + 1;
+        int rc = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)id);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break;
+        started = id;
+    }
+    return started;
+}
+
+void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
+    int expected = 0;
+    if (chunks <= 1 || in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) {
+        for (int c = 0; c < chunks; c++) fn(ctx, c);
+        return;
+    }
+    int workers = ensure_workers(chunks - 1);
+    atomic_store(&done_count, 0);
+    for (int w = 1; w <= workers && w < chunks; w++) {
+        mailbox *box = &boxes[w];
+        box->fn = fn;
+        box->ctx = ctx;
+        box->chunk = w;
+        atomic_fetch_add(&box->seq, 1);
+        if (atomic_load(&box->sleeping)) futex_wake(&box->seq);
+    }
+    in_region = 1;
+    fn(ctx, 0);
+    /* chunks without a worker (thread creation failed) run here */
+    for (int c = workers + 1; c < chunks; c++) fn(ctx, c);
+    in_region = 0;
+    int dispatched = workers < chunks - 1 ? workers : chunks - 1;
+    int spins = 0;
+    while (atomic_load_explicit(&done_count, memory_order_acquire) < dispatched) {
+        if (++spins < SPIN_PAUSES) cpu_relax(); else sched_yield();
+    }
+    atomic_store(&busy, 0);
+}
