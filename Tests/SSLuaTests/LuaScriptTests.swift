@@ -49,6 +49,10 @@ func runProcess(_ executable: URL, _ args: [String], stdin: String? = nil,
     p.standardError = err
     p.standardInput = inp
     try p.run()
+    // a hung program (a deadlocked worker pool, say) fails its test instead of stalling CI
+    let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + 600, execute: watchdog)
+    defer { watchdog.cancel() }
     if let s = stdin { inp.fileHandleForWriting.write(s.data(using: .utf8)!) }
     try? inp.fileHandleForWriting.close()
     // read both pipes concurrently so neither fills up
