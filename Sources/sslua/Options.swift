@@ -13,6 +13,9 @@ struct Options {
     var ignoreEnvironment = false
     /// Index in argv of the script (`-` included), 0 when there is none.
     var script = 0
+    /// `--sandbox`: run with no processes, no native code and writes confined to the results
+    /// directory (`lua/sslua/sandbox.lua`).
+    var sandbox = false
     /// The offending argument when the command line is invalid.
     var badOption: String?
 
@@ -25,6 +28,7 @@ struct Options {
             let a = Array(argv[i].utf8)
             script = i
             guard a.first == UInt8(ascii: "-") else { return }     // the script name
+            if argv[i] == "--sandbox" { sandbox = true; i += 1; continue }
             let option = a.count > 1 ? a[1] : 0
             let alone = a.count == 2
             switch option {
@@ -74,6 +78,7 @@ struct Options {
           -v        show version information
           -E        ignore environment variables
           -W        turn warnings on
+          --sandbox no processes or native code; files written only under results/
           --        stop handling options
           -         stop handling options and execute stdin
 

@@ -16,6 +16,8 @@ func writeError(_ s: String) {
 /// anything that could run a metamethod is itself called under `lua_pcall`.
 final class Runner {
     let L: OpaquePointer
+    /// `luaL_loadfilex`'s mode for scripts: nil (text or binary), "t" under `--sandbox`.
+    var chunkMode: String?
     /// Prefix of error messages; nil inside the REPL (as `lua.c`).
     var progname: String? = "sslua"
 
@@ -86,7 +88,7 @@ final class Runner {
     }
 
     /// Runs a file (`nil`: standard input); a first line starting with `#` is skipped.
-    func dofile(_ path: String?) -> Int32 { dochunk(luaL_loadfilex(L, path, nil)) }
+    func dofile(_ path: String?) -> Int32 { dochunk(luaL_loadfilex(L, path, chunkMode)) }
 
     func dostring(_ code: String, name: String) -> Int32 {
         dochunk(sslua_loadbuffer(L, code, strlen(code), name))
@@ -176,7 +178,7 @@ final class Runner {
     func handleScript(_ argv: [String], script: Int) -> Int32 {
         var path: String? = argv[script]
         if path == "-" && argv[script - 1] != "--" { path = nil }
-        var st = luaL_loadfilex(L, path, nil)
+        var st = luaL_loadfilex(L, path, chunkMode)
         if st == LUA_OK {
             if let n = pushScriptArguments() {
                 st = docall(n, LUA_MULTRET)

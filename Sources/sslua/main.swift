@@ -38,6 +38,10 @@ func sslua(_ argv: [String]) -> Int32 {
     if let err = Toolkit.open(L) { run.message(err); return 1 }
     run.createArgTable(argv, script: options.script)
     sslua_gc_generational(L)   // as lua.c's pmain
+    if options.sandbox {
+        run.chunkMode = "t"
+        if run.dostring("require('sslua.sandbox')()", name: "=--sandbox") != LUA_OK { return 1 }
+    }
     if !options.ignoreEnvironment && run.handleInit() != LUA_OK { return 1 }
     if !run.runOptions(argv, limit: options.optionLimit(argc: argv.count)) { return 1 }
     if options.script > 0 && run.handleScript(argv, script: options.script) != LUA_OK { return 1 }

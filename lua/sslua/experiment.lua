@@ -344,12 +344,13 @@ local Run = {}
 Run.__index = Run
 
 local function mkdir_p(path)
-  return os.execute("mkdir -p " .. shell_quote(path) .. " 2>/dev/null") == true
+  return (pcall(sslua._fs.mkdir, path, true))
 end
 
 local function mkdir_new(path)
-  -- `mkdir` without -p fails when the directory exists: the atomic claim of a name.
-  return os.execute("mkdir " .. shell_quote(path) .. " 2>/dev/null") == true
+  -- `mkdir` without parents fails when the directory exists: the atomic claim of a name.
+  local ok, created = pcall(sslua._fs.mkdir, path, false)
+  return ok and created
 end
 
 --- experiment.run(cfg [, {name=, root=, dir=, columns=, description=}]) -> run.
@@ -477,10 +478,7 @@ function experiment.interactive()
   if tty_cache ~= nil then return tty_cache end
   local term = os.getenv("TERM")
   if term == nil or term == "" or term == "dumb" then tty_cache = false; return false end
-  -- A regular file can seek; a terminal or a pipe cannot. `test -t 1` then tells them apart
-  -- (the child shares our stdout).
-  if io.stdout:seek("cur") then tty_cache = false; return false end
-  tty_cache = os.execute("test -t 1") == true
+  tty_cache = sslua._fs.isatty(1)
   return tty_cache
 end
 
@@ -595,22 +593,11 @@ function experiment.print_table(rows, columns, opts)
 end
 
 --- experiment.interpreter() -> absolute path of the running sslua program (to start more runs).
--- /proc/self/exe read through our own pid (a child's /proc/self would be the child), else
--- the interpreter name at arg's lowest negative index, as in Lua's `lua` program.
+-- /proc/self/exe resolved by the process itself, else the interpreter name at arg's lowest
+-- negative index, as in Lua's `lua` program.
 function experiment.interpreter()
-  local f = io.open("/proc/self/stat", "r")
-  if f then
-    local pid = (f:read("l") or ""):match("^(%d+)")
-    f:close()
-    if pid then
-      local p = io.popen("readlink -f /proc/" .. pid .. "/exe 2>/dev/null")
-      if p then
-        local path = p:read("l")
-        p:close()
-        if path and path ~= "" then return path end
-      end
-    end
-  end
+  local path = sslua._fs.realpath("/proc/self/exe")
+  if path and path ~= "" then return path end
   if arg then
     local i = -1
     while arg[i - 1] ~= nil do i = i - 1 end

@@ -1,11 +1,44 @@
 import CLua
 import CShim
 import SSLuaCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `sslua.save(path, x_or_table[, {metadata=}])` and `sslua.load(path[, {dtype=}])`: `.npy`
 /// for one tensor, `.safetensors` for a table of named tensors (SPEC §4.1).
 enum IOBindings {
-    static var libraries: [LuaLibrary] { [LuaLibrary("sslua", functions)] }
+    static var libraries: [LuaLibrary] { [LuaLibrary("sslua", functions), LuaLibrary("sslua._fs", fs)] }
+
+    /// Private file-system natives for `sslua.experiment` and `sslua.sandbox` (`--sandbox`).
+    static let fs: [(String, LuaFunction)] = [
+        // mkdir(path[, parents]) -> true, or false when it existed (without parents)
+        ("mkdir", { a in
+            a.push(try Sandbox.mkdir(try a.string(1), parents: a.boolean(2)))
+        }),
+        // check_write(path) -> true, or false and the reason (io.open's convention)
+        ("check_write", { a in
+            let path = try a.string(1)
+            do { try Sandbox.checkWrite(path); return a.push(true) } catch let e as SSLuaError {
+                a.push(false)
+                return 1 + a.push(e.message)
+            }
+        }),
+        // isatty(fd) -> whether the descriptor is a terminal (progress bars)
+        ("isatty", { a in a.push(isatty(Int32(truncatingIfNeeded: try a.integer(1))) != 0) }),
+        // realpath(path) -> the absolute path with links resolved, or nil
+        ("realpath", { a in
+            guard let r = realpath(try a.string(1), nil) else { return a.pushNil() }
+            defer { free(r) }
+            return a.push(String(cString: r))
+        }),
+        // sandbox(root): confine native and wrapped writes to root; once per process
+        ("sandbox", { a in
+            try require(Sandbox.writeRoot == nil, "the sandbox is already set up")
+            try Sandbox.enable(root: try a.string(1))
+            return a.push(Sandbox.writeRoot ?? "")
+        }),
+    ]
 
     enum Format { case npy, safetensors }
 

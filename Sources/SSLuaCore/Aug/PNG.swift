@@ -20,6 +20,7 @@ public enum PNG {
     public static func write(_ path: String, pixels: [UInt8], width: Int, height: Int, channels: Int) throws {
         try require(channels == 1 || channels == 3, "PNG needs 1 or 3 channels, got \(channels)")
         try require(pixels.count == width * height * channels && width > 0 && height > 0, "bad PNG buffer")
+        try Sandbox.checkWrite(path)
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         img.width = png_uint_32(width)

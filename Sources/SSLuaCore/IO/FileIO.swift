@@ -25,6 +25,7 @@ public enum FileIO {
     /// Calls `body` with a function that appends bytes to the temporary file, then flushes,
     /// syncs and renames it to `path`. On any error the temporary file is removed.
     public static func writeAtomic(_ path: String, _ body: ((UnsafeRawPointer, Int) throws -> Void) throws -> Void) throws {
+        try Sandbox.checkWrite(path)
         let tmp = "\(path).tmp.\(getpid())"
         guard let f = fopen(tmp, "wb") else { throw SSLuaError("cannot write '\(path)': \(reason())") }
         var closed = false
