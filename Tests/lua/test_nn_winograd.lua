@@ -70,6 +70,11 @@ do
   local y3, gx3, gw3 = once(1)
   check.truthy(maxrel(y3, y1:double()) < 1e-6, "forward: 1 thread vs 2")
   check.truthy(maxrel(gw3, gw1:double()) < 1e-6, "grad weight: 1 thread vs 2")
+  -- many workers (each with its own buffers and partial weight-gradient sums)
+  local y12, gx12, gw12 = once(12)
+  check.truthy(maxrel(y12, y1:double()) < 1e-6, "forward: 12 threads vs 2")
+  check.truthy(maxrel(gx12, gx1:double()) < 1e-6, "grad input: 12 threads vs 2")
+  check.truthy(maxrel(gw12, gw1:double()) < 1e-6, "grad weight: 12 threads vs 2")
   sslua.threads(2)
 end
 

@@ -239,6 +239,10 @@ enum Winograd {
 
     // MARK: passes
 
+    /// Workspace slots, clear of im2col's (4 per worker) for up to 256 workers: the kernel
+    /// transform, then (V, M, scratch) per worker, then each worker's weight-gradient sums.
+    static let slotU = 1 << 10, slotV = slotU + 1, slotAcc = slotV + 3 * 256
+
     /// Scratch elements per worker for the row transforms.
     static func scratchCount(_ tl: Tiling) -> Int { 5 * (2 * tl.tilesX + 2) + 16 }
 
@@ -248,11 +252,11 @@ enum Winograd {
         let per = tl.blockRows(Swift.max(g.c, g.o))
         let ld = per * tl.tilesX
         let workers = Swift.max(1, Swift.min(Parallel.threads, tl.rows))
-        let u = try NNWorkspace.buffer(64, 16 * g.o * g.c, Float.self)
+        let u = try NNWorkspace.buffer(slotU, 16 * g.o * g.c, Float.self)
         let bufs = try (0..<workers).map { t -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            (try NNWorkspace.buffer(65 + 3 * t, 16 * g.c * ld, Float.self),
-             try NNWorkspace.buffer(66 + 3 * t, 16 * g.o * ld, Float.self),
-             try NNWorkspace.buffer(67 + 3 * t, scratchCount(tl), Float.self))
+            (try NNWorkspace.buffer(slotV + 3 * t, 16 * g.c * ld, Float.self),
+             try NNWorkspace.buffer(slotV + 3 * t + 1, 16 * g.o * ld, Float.self),
+             try NNWorkspace.buffer(slotV + 3 * t + 2, scratchCount(tl), Float.self))
         }
         try Parallel.checkInterrupt()
         kernelTransform(w, k: g.o, c: g.c, u)
@@ -285,10 +289,10 @@ enum Winograd {
         let workers = Swift.max(1, Swift.min(Parallel.threads, tl.rows))
         let xi = g.o * g.c
         let bufs = try (0..<workers).map { t -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            (try NNWorkspace.buffer(65 + 3 * t, 16 * g.c * ld, Float.self),
-             try NNWorkspace.buffer(66 + 3 * t, 16 * g.o * ld, Float.self),
-             try NNWorkspace.buffer(67 + 3 * t, scratchCount(tl), Float.self),
-             try NNWorkspace.buffer(96 + t, 16 * xi, Float.self))
+            (try NNWorkspace.buffer(slotV + 3 * t, 16 * g.c * ld, Float.self),
+             try NNWorkspace.buffer(slotV + 3 * t + 1, 16 * g.o * ld, Float.self),
+             try NNWorkspace.buffer(slotV + 3 * t + 2, scratchCount(tl), Float.self),
+             try NNWorkspace.buffer(slotAcc + t, 16 * xi, Float.self))
         }
         try Parallel.checkInterrupt()
         Tensor.runWorkers(workers) { t in
