@@ -246,35 +246,54 @@ enum Winograd {
     /// Scratch elements per worker for the row transforms.
     static func scratchCount(_ tl: Tiling) -> Int { 5 * (2 * tl.tilesX + 2) + 16 }
 
-    static func forward(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                        _ b: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) throws {
-        let tl = Tiling(g)
-        let per = tl.blockRows(Swift.max(g.c, g.o))
-        let ld = per * tl.tilesX
-        let workers = Swift.max(1, Swift.min(Parallel.threads, tl.rows))
-        let u = try NNWorkspace.buffer(slotU, 16 * g.o * g.c, Float.self)
-        let bufs = try (0..<workers).map { t -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            (try NNWorkspace.buffer(slotV + 3 * t, 16 * g.c * ld, Float.self),
-             try NNWorkspace.buffer(slotV + 3 * t + 1, 16 * g.o * ld, Float.self),
-             try NNWorkspace.buffer(slotV + 3 * t + 2, scratchCount(tl), Float.self))
+    /// How a pass splits its work: blocks of `per` tile rows (`ld` tiles), contiguous ranges of
+    /// tile rows per worker, and each worker's buffers: V (transformed inputs, 16 x C x ld),
+    /// M (products, or transformed output gradients, 16 x K x ld) and row scratch.
+    struct Plan {
+        let tl: Tiling, per: Int, ld: Int, workers: Int
+        let v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], scratch: [UnsafeMutablePointer<Float>]
+
+        init(_ g: Conv2dGeometry) throws {
+            tl = Tiling(g)
+            per = tl.blockRows(Swift.max(g.c, g.o))
+            ld = per * tl.tilesX
+            workers = Swift.max(1, Swift.min(Parallel.threads, tl.rows))
+            // (closures may not read self before every property is set)
+            let n = ld, rows = scratchCount(tl)
+            v = try (0..<workers).map { try NNWorkspace.buffer(slotV + 3 * $0, 16 * g.c * n, Float.self) }
+            m = try (0..<workers).map { try NNWorkspace.buffer(slotV + 3 * $0 + 1, 16 * g.o * n, Float.self) }
+            scratch = try (0..<workers).map { try NNWorkspace.buffer(slotV + 3 * $0 + 2, rows, Float.self) }
         }
-        try Parallel.checkInterrupt()
-        kernelTransform(w, k: g.o, c: g.c, u)
-        let xi = g.o * g.c
-        Tensor.runWorkers(workers) { t in
-            let (v, m, scratch) = bufs[t]
+
+        /// Calls `body(r0, r1, tiles)` for worker `t`'s blocks of tile rows, in order.
+        func blocks(_ t: Int, _ body: (Int, Int, Int) -> Void) {
             var r = tl.rows * t / workers
             let hi = tl.rows * (t + 1) / workers
             while r < hi {
                 let r1 = Swift.min(hi, r + per)
-                let tiles = (r1 - r) * tl.tilesX
-                inputTransform(tl, x, channels: g.c, h: g.h, w: g.w, ph: g.ph, pw: g.pw, r, r1, v, ld: ld, scratch)
+                body(r, r1, (r1 - r) * tl.tilesX)
+                r = r1
+            }
+        }
+    }
+
+    static func forward(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        _ b: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) throws {
+        let plan = try Plan(g)
+        let (tl, ld) = (plan.tl, plan.ld)
+        let u = try NNWorkspace.buffer(slotU, 16 * g.o * g.c, Float.self)
+        try Parallel.checkInterrupt()
+        kernelTransform(w, k: g.o, c: g.c, u)
+        let xi = g.o * g.c
+        Tensor.runWorkers(plan.workers) { t in
+            let v = plan.v[t], m = plan.m[t], scratch = plan.scratch[t]
+            plan.blocks(t) { r0, r1, tiles in
+                inputTransform(tl, x, channels: g.c, h: g.h, w: g.w, ph: g.ph, pw: g.pw, r0, r1, v, ld: ld, scratch)
                 for q in 0..<16 {
                     nnGemm(false, false, g.o, tiles, g.c, Float(1), u + q * xi, g.c,
                            v + q * g.c * ld, ld, Float(0), m + q * g.o * ld, ld)
                 }
-                outputTransform(tl, m, ld: ld, r, r1, b, out, scratch)
-                r = r1
+                outputTransform(tl, m, ld: ld, r0, r1, b, out, scratch)
             }
         }
         try Parallel.checkInterrupt()
@@ -283,40 +302,28 @@ enum Winograd {
     /// `gw = ∂L/∂w` from input `x` and output gradient `gy`.
     static func weightGrad(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
                            _ gw: UnsafeMutablePointer<Float>) throws {
-        let tl = Tiling(g)
-        let per = tl.blockRows(Swift.max(g.c, g.o))
-        let ld = per * tl.tilesX
-        let workers = Swift.max(1, Swift.min(Parallel.threads, tl.rows))
+        let plan = try Plan(g)
+        let (tl, ld, workers) = (plan.tl, plan.ld, plan.workers)
         let xi = g.o * g.c
-        let bufs = try (0..<workers).map { t -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
-            (try NNWorkspace.buffer(slotV + 3 * t, 16 * g.c * ld, Float.self),
-             try NNWorkspace.buffer(slotV + 3 * t + 1, 16 * g.o * ld, Float.self),
-             try NNWorkspace.buffer(slotV + 3 * t + 2, scratchCount(tl), Float.self),
-             try NNWorkspace.buffer(slotAcc + t, 16 * xi, Float.self))
-        }
+        let sums = try (0..<workers).map { try NNWorkspace.buffer(slotAcc + $0, 16 * xi, Float.self) }
         try Parallel.checkInterrupt()
         Tensor.runWorkers(workers) { t in
-            let (v, dy, scratch, acc) = bufs[t]
-            var r = tl.rows * t / workers
-            let hi = tl.rows * (t + 1) / workers
+            let v = plan.v[t], dy = plan.m[t], scratch = plan.scratch[t], acc = sums[t]
             var first = true
-            while r < hi {
-                let r1 = Swift.min(hi, r + per)
-                let tiles = (r1 - r) * tl.tilesX
-                inputTransform(tl, x, channels: g.c, h: g.h, w: g.w, ph: g.ph, pw: g.pw, r, r1, v, ld: ld, scratch)
-                gradTransform(tl, gy, r, r1, dy, ld: ld, scratch)
+            plan.blocks(t) { r0, r1, tiles in
+                inputTransform(tl, x, channels: g.c, h: g.h, w: g.w, ph: g.ph, pw: g.pw, r0, r1, v, ld: ld, scratch)
+                gradTransform(tl, gy, r0, r1, dy, ld: ld, scratch)
                 for q in 0..<16 {
                     nnGemm(false, true, g.o, g.c, tiles, Float(1), dy + q * g.o * ld, ld,
                            v + q * g.c * ld, ld, first ? Float(0) : Float(1), acc + q * xi, g.c)
                 }
                 first = false
-                r = r1
             }
             if first { for i in 0..<(16 * xi) { acc[i] = 0 } }
         }
         // sum the workers' partial products (in worker order), then A'ᵀ W A' per (k, c)
         Parallel.forRange(xi, grain: 1024) { lo, hi in
-            let parts = bufs.map { UnsafePointer($0.3) }
+            let parts = sums.map { UnsafePointer($0) }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) { tmp in
                 let s = tmp.baseAddress!, h = s + 16
                 for kc in lo..<hi {
