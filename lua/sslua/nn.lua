@@ -16,6 +16,7 @@
 -- bias 0); nn.resnet uses torchvision's (Kaiming-normal, fan_out, ReLU gain). Every constructor
 -- takes an optional {rng = g} (a generator from sslua.rng) and otherwise draws from the global one.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._nn
 
 local nn = {}
@@ -24,7 +25,9 @@ local mtype = math.type
 -- ---------------------------------------------------------------------------------------------
 -- helpers
 
-local function fail(where, msg, level) error("sslua.nn." .. where .. ": " .. msg, (level or 1) + 1) end
+-- util.fail with this module's prefix; here level 1 is the function calling fail, 2 its caller.
+local nn_fail = util.failer("sslua.nn.")
+local function fail(where, msg, level) nn_fail(where, msg, level or 1) end
 
 local function is_tensor(v) return getmetatable(v) == "sslua.Tensor" end
 
@@ -42,10 +45,9 @@ local function pair(v, what, where, min, depth)
   return a, b
 end
 
-local function opts_of(t, where, depth)
-  if t == nil then return {} end
-  if type(t) ~= "table" then fail(where, "options must be a table, got " .. type(t), 3 + (depth or 0)) end
-  return t
+-- The options of `where` checked against `spec` (util.check_options): errors at its caller.
+local function opts_of(t, where, spec, depth)
+  return util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))
 end
 
 local function check_int(v, what, where, min)
@@ -232,8 +234,7 @@ end
 --- first two and returns the lists of missing and unexpected keys.
 function Module:load_state_dict(sd, opts)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table of tensors, got " .. type(sd), 2) end
-  opts = opts or {}
-  if type(opts) ~= "table" then fail("load_state_dict", "options must be a table, got " .. type(opts), 2) end
+  opts = util.check_options("sslua.nn.load_state_dict", opts, { strict = "boolean" })
   local strict = opts.strict ~= false
   local own = {}
   walk(self, "", function(prefix, m)
@@ -319,7 +320,7 @@ nn.F = F
 --- conv2d(x, weight[, bias], {stride = 1, padding = 0})
 function F.conv2d(x, w, b, o)
   if type(b) == "table" and not is_tensor(b) then o, b = b, nil end
-  o = opts_of(o, "conv2d")
+  o = opts_of(o, "conv2d", { stride = "number|table", padding = "number|table", groups = "number", dilation = "number" })
   if o.groups ~= nil and o.groups ~= 1 then fail("conv2d", "only groups = 1 is supported", 2) end
   if o.dilation ~= nil and o.dilation ~= 1 then fail("conv2d", "only dilation = 1 is supported", 2) end
   local sh, sw = pair(o.stride or 1, "stride", "conv2d", 1)
@@ -332,16 +333,21 @@ function F.linear(x, w, b) return C.linear(x, w, b) end
 
 --- batch_norm(x, running_mean, running_var, {weight, bias, training = false, momentum = 0.1, eps = 1e-5})
 function F.batch_norm(x, rm, rv, o)
-  o = opts_of(o, "batch_norm")
+  o = opts_of(o, "batch_norm", { weight = "tensor", bias = "tensor", training = "boolean", momentum = "number",
+    eps = "number", relu = "boolean" })
   return C.batch_norm(x, o.weight, o.bias, rm, rv, o.training and true or false,
     o.momentum or 0.1, o.eps or 1e-5, o.relu and true or false)
 end
 
 --- max_pool2d(x, kernel[, stride], {padding = 0}); stride defaults to the kernel size.
 -- The shared argument reading of the pooling functions: (kernel[, stride], {padding, stride}).
-local function pool_args(where, k, s, o)
+local pool_spec = { stride = "number|table", padding = "number|table", ceil_mode = "boolean" }
+local avg_pool_spec = { stride = "number|table", padding = "number|table", ceil_mode = "boolean",
+  count_include_pad = "boolean" }
+
+local function pool_args(where, k, s, o, spec)
   if type(s) == "table" and #s == 0 then o, s = s, nil end
-  o = opts_of(o, where, 1)
+  o = opts_of(o, where, spec, 1)
   local kh, kw = pair(k, "kernel size", where, 1, 1)
   local sh, sw = pair(s or o.stride or { kh, kw }, "stride", where, 1, 1)
   local ph, pw = pair(o.padding or 0, "padding", where, 0, 1)
@@ -350,13 +356,13 @@ local function pool_args(where, k, s, o)
 end
 
 function F.max_pool2d(x, k, s, o)
-  local _, kh, kw, sh, sw, ph, pw = pool_args("max_pool2d", k, s, o)
+  local _, kh, kw, sh, sw, ph, pw = pool_args("max_pool2d", k, s, o, pool_spec)
   return C.max_pool2d(x, kh, kw, sh, sw, ph, pw)
 end
 
 --- avg_pool2d(x, kernel[, stride], {padding = 0, count_include_pad = true})
 function F.avg_pool2d(x, k, s, o)
-  local opts, kh, kw, sh, sw, ph, pw = pool_args("avg_pool2d", k, s, o)
+  local opts, kh, kw, sh, sw, ph, pw = pool_args("avg_pool2d", k, s, o, avg_pool_spec)
   return C.avg_pool2d(x, kh, kw, sh, sw, ph, pw, opts.count_include_pad ~= false)
 end
 
@@ -386,7 +392,7 @@ end
 --- nn.Linear(in_features, out_features, {bias = true, rng})
 local Linear = class("Linear", Module)
 nn.Linear = setmetatable({}, { __index = Linear, __call = function(_, nin, nout, o)
-  o = opts_of(o, "Linear")
+  o = opts_of(o, "Linear", { bias = "boolean", rng = "userdata" })
   nin = check_int(nin, "in_features", "Linear", 0)
   nout = check_int(nout, "out_features", "Linear", 0)
   local self = new(Linear)
@@ -413,7 +419,8 @@ end
 --- nn.Conv2d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true, rng})
 local Conv2d = class("Conv2d", Module)
 nn.Conv2d = setmetatable({}, { __index = Conv2d, __call = function(_, cin, cout, k, o)
-  o = opts_of(o, "Conv2d")
+  o = opts_of(o, "Conv2d", { stride = "number|table", padding = "number|table", bias = "boolean", rng = "userdata",
+    groups = "number", dilation = "number" })
   cin = check_int(cin, "in_channels", "Conv2d")
   cout = check_int(cout, "out_channels", "Conv2d")
   local kh, kw = pair(k, "kernel size", "Conv2d", 1)
@@ -460,7 +467,8 @@ local function make_bn(name, dims)
   local cls = class(name, BatchNorm)
   cls._dims = dims
   return setmetatable({}, { __index = cls, __call = function(_, n, o)
-    o = opts_of(o, name)
+    o = opts_of(o, name, { eps = "number", momentum = "number|boolean", affine = "boolean",
+      track_running_stats = "boolean" })
     n = check_int(n, "num_features", name)
     local self = new(cls)
     self.num_features = n
@@ -567,7 +575,8 @@ local function make_pool(name, fn, extra)
   end
   return setmetatable({}, { __index = cls, __call = function(_, k, s, o)
     if type(s) == "table" and #s == 0 then o, s = s, nil end
-    o = opts_of(o, name)
+    o = opts_of(o, name, extra and avg_pool_spec or pool_spec)
+    if o.ceil_mode then fail(name, "ceil_mode is not supported", 2) end
     local self = new(cls)
     local kh, kw = pair(k, "kernel size", name, 1)
     local sh, sw = pair(s or o.stride or { kh, kw }, "stride", name, 1)
@@ -690,7 +699,7 @@ end
 --- torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, plus the (downsampled) input, ReLU.
 local BasicBlock = class("BasicBlock", Module)
 nn.BasicBlock = setmetatable({}, { __index = BasicBlock, __call = function(_, inplanes, planes, stride, o)
-  o = opts_of(o, "BasicBlock")
+  o = opts_of(o, "BasicBlock", { rng = "userdata" })
   inplanes = check_int(inplanes, "inplanes", "BasicBlock")
   planes = check_int(planes, "planes", "BasicBlock")
   stride = check_int(stride or 1, "stride", "BasicBlock")
@@ -722,8 +731,11 @@ local depths = { [18] = { 2, 2, 2, 2 }, [34] = { 3, 4, 6, 3 } }
 --- nn.resnet{blocks = {2, 2, 2, 2}, width = 64, in_channels = 3, cifar = true, depth = 18|34, rng}
 --- An encoder (no classifier): output (N, width * 2^(#blocks - 1)). The CIFAR stem is a 3x3
 --- stride-1 conv without max-pool; otherwise torchvision's 7x7 stride-2 conv and 3x3 max-pool.
+local resnet_spec = { blocks = "table", width = "integer", in_channels = "integer", cifar = "boolean",
+  depth = "integer", rng = "userdata" }
+
 function nn.resnet(o)
-  o = opts_of(o, "resnet")
+  o = opts_of(o, "resnet", resnet_spec)
   local blocks = o.blocks
   if o.depth ~= nil then
     if blocks ~= nil then fail("resnet", "give either depth or blocks, not both", 2) end
@@ -783,7 +795,7 @@ end
 
 --- nn.resnet18{in_channels = 3, cifar = true, rng}: ResNet-18, 512-d output, no classifier.
 function nn.resnet18(o)
-  o = opts_of(o, "resnet18")
+  o = opts_of(o, "resnet18", resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   if c.blocks ~= nil or c.depth ~= nil then fail("resnet18", "blocks/depth are fixed for resnet18", 2) end
@@ -792,7 +804,7 @@ function nn.resnet18(o)
 end
 
 function nn.resnet34(o)
-  o = opts_of(o, "resnet34")
+  o = opts_of(o, "resnet34", resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   c.depth = 34
@@ -802,7 +814,7 @@ end
 --- nn.projector{dims = {512, 128}, bias = true, rng}: a Linear when #dims == 2; otherwise an
 --- MLP Sequential with Linear-BatchNorm1d-ReLU between layers and a final Linear.
 function nn.projector(o)
-  o = opts_of(o, "projector")
+  o = opts_of(o, "projector", { dims = "table", bias = "boolean", rng = "userdata" })
   local dims = o.dims
   if type(dims) ~= "table" or #dims < 2 then fail("projector", "dims must list at least 2 sizes, e.g. {512, 128}", 2) end
   for i, d in ipairs(dims) do check_int(d, "dims[" .. i .. "]", "projector") end
