@@ -25,7 +25,8 @@ local function is_transform(t) return getmetatable(t) == Transform end
 -- options: a table argument (or nil) checked against `spec` (util.check_options); integer keys
 -- of the spec are the positional entries allowed for the main parameters.
 local function opts_of(fn, o, spec)
-  return util.check_options("sslua.aug." .. fn, o, spec, 2)
+  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
+  return checked
 end
 
 local function number_pair(fn, name, v, default)

@@ -18,7 +18,8 @@ local fail = util.failer("sslua.data.")
 
 -- The options of `fn` checked against `spec` (util.check_options): errors at its caller.
 local function opts_of(fn, o, spec)
-  return util.check_options("sslua.data." .. fn, o, spec, 2)
+  local checked = util.check_options("sslua.data." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
+  return checked
 end
 
 local reader_spec = { root = "string", train = "boolean" }

@@ -89,6 +89,7 @@ end
 --- json.encode(value [, {indent = "  "}]) -> string. NaN and infinities become null.
 function json.encode(v, opts)
   if opts ~= nil and type(opts) ~= "table" then error("json.encode: options must be a table", 2) end
+  require("sslua.util").check_options("sslua.json.encode", opts, { indent = "string" })
   local ok, res = pcall(encode, v, opts and opts.indent, 0, {})
   if not ok then error(res, 2) end
   return res

@@ -47,7 +47,8 @@ end
 
 -- The options of `where` checked against `spec` (util.check_options): errors at its caller.
 local function opts_of(t, where, spec, depth)
-  return util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))
+  local checked = util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))   -- not a tail call: the level counts this frame
+  return checked
 end
 
 local function check_int(v, what, where, min)
