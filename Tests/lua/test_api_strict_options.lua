@@ -9,7 +9,6 @@ local aug = require "sslua.aug"
 local data = require "sslua.data"
 local plot = require "sslua.plot"
 local json = require "sslua.json"
-local util = require "sslua.util"
 local experiment = require "sslua.experiment"
 
 local here = debug.getinfo(1, "S").short_src
@@ -230,6 +229,8 @@ err_at(function() local r = optim.AdamW(lin, { lrr = 1 }); return r end, "optim 
 err_at(function() local r = plot.hist { values = { 1 }, binss = 2 }; return r end, "plot location")
 err_at(function() local r = M:sort(1, { descendng = true }); return r end, "tensor location")
 err_at(function() local r = rrc:apply(imgs, { recrd = true }); return r end, "apply location")
+
+local util = require "sslua.util"
 
 -- 6. the shared closeness rule (util.closest / the Swift OptionNames.closest agree on these)
 check.eq(util.closest("scael", { "size", "scale", "ratio" }), "scale")       -- a transposition is one edit
