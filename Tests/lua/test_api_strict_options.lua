@@ -240,7 +240,11 @@ check.eq(util.closest("weightdecay", { "weight_decay", "lr" }), "weight_decay")
 
 -- 7. util.class: constructor, methods through __index, inheritance, __tostring
 local Base = util.class("Base")
-function Base:__init(v) self.v = v end
+function Base:__init(v)
+  if type(v) ~= "number" then error("Base: v must be a number", 2) end
+  self.v = v
+  return self
+end
 function Base:get() return self.v end
 Base.__tostring = function(s) return "Base(" .. tostring(s.v) .. ")" end
 local Child = util.class("Child", Base)
@@ -249,5 +253,9 @@ local c = Child(21)
 check.eq(c:twice(), 42)
 check.eq(tostring(c), "Base(21)")
 check.eq(getmetatable(c), Child)
+check.eq(getmetatable(Base(1)), Base)
+m = select(2, pcall(function() local r = Child("x"); return r end))
+check.truthy(tostring(m):find(here .. ":" .. debug.getinfo(1, "l").currentline - 1 .. ": Base: v must be", 1, true),
+  "a constructor's level-2 error points at the line calling it: " .. tostring(m))
 
 print("test_api_strict_options: ok")

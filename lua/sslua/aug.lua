@@ -9,8 +9,7 @@ local C = sslua._aug
 
 local aug = {}
 
-local Transform = {}
-Transform.__index = Transform
+local Transform = util.class("sslua.aug.Transform")
 aug.Transform = Transform
 
 local fail = util.failer("sslua.aug.")

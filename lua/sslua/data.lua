@@ -9,9 +9,7 @@ local C = sslua._data
 
 local data = {}
 
-local Dataset = {}
-Dataset.__index = Dataset
-Dataset.__name = "sslua.data.Dataset"
+local Dataset = util.class("sslua.data.Dataset")
 data.Dataset = Dataset
 
 local fail = util.failer("sslua.data.")

@@ -296,8 +296,7 @@ end
 -- Keys that read best first in a table of results; the rest follow alphabetically.
 local leading = { "run", "policy", "config", "projector", "seed", "epoch", "step" }
 
-local Logger = {}
-Logger.__index = Logger
+local Logger = util.class("sslua.experiment.Logger")
 
 function Logger:log(row)
   if type(row) ~= "table" then error("run:log: expected a table of column = value, got " .. type(row), 2) end
@@ -346,8 +345,7 @@ function Logger:close()
   if self.file then self.file:close(); self.file = nil end
 end
 
-local Run = {}
-Run.__index = Run
+local Run = util.class("sslua.experiment.Run")
 
 local function mkdir_p(path)
   return (pcall(sslua._fs.mkdir, path, true))
@@ -489,8 +487,7 @@ function experiment.interactive()
   return tty_cache
 end
 
-local Progress = {}
-Progress.__index = Progress
+local Progress = util.class("sslua.experiment.Progress")
 
 --- experiment.progress(total [, {label=, width=}]) -> bar with :update(done [, info]) and :finish([info]).
 function experiment.progress(total, opts)

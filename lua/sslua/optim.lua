@@ -39,8 +39,7 @@ local function number(o, key, default, where, lo)
   return v
 end
 
-local Optimizer = {}
-Optimizer.__index = Optimizer
+local Optimizer = util.class("sslua.optim.Optimizer")
 
 local function new(cls, params, where)
   local self = setmetatable({}, cls)
@@ -60,9 +59,7 @@ local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }
 
 -- SGD ------------------------------------------------------------------------------------------
 
-local SGD = setmetatable({}, { __index = Optimizer })
-SGD.__index = SGD
-SGD.__name = "sslua.optim.SGD"
+local SGD = util.class("sslua.optim.SGD", Optimizer)
 
 --- optim.SGD(params, {lr, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false})
 function optim.SGD(params, o)
@@ -99,9 +96,7 @@ end
 
 -- Adam / AdamW ---------------------------------------------------------------------------------
 
-local Adam = setmetatable({}, { __index = Optimizer })
-Adam.__index = Adam
-Adam.__name = "sslua.optim.Adam"
+local Adam = util.class("sslua.optim.Adam", Optimizer)
 
 local function make_adam(o, params, where, decoupled, default_wd)
   -- level 1: optim.Adam/AdamW tail-call this, so their caller is next on the stack
@@ -144,9 +139,7 @@ end
 
 -- LARS -----------------------------------------------------------------------------------------
 
-local LARS = setmetatable({}, { __index = Optimizer })
-LARS.__index = LARS
-LARS.__name = "sslua.optim.LARS"
+local LARS = util.class("sslua.optim.LARS", Optimizer)
 
 --- optim.LARS(params, {lr, momentum = 0.9, weight_decay = 0, eta = 0.001, exclude_bias_and_norm = true})
 --- SimCLR's LARS: d = g + wd*w; trust = eta*|w|/|d| (1 if a norm is 0); v = m*v + lr*trust*d;

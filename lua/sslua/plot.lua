@@ -122,8 +122,7 @@ end
 
 local function num(v) return string.format("%.2f", v) end
 
-local Figure = {}
-Figure.__index = Figure
+local Figure = util.class("sslua.plot.Figure")
 
 local function new_figure(fn, o)
   if type(o) ~= "table" then fail(fn, "expected a table of options", 3) end

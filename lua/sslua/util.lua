@@ -10,9 +10,9 @@
 --                                         "unknown option 'betta' (did you mean 'beta'?)", a
 --                                         wrong type "option 'beta' must be a number, got string"
 --   util.closest(key, keys)              the valid key nearest to key, if close
---   util.class(name[, parent])           a class: Class(...) builds an instance through
---                                         Class.__init(self, ...); methods are found through
---                                         __index (and the parent's); tostring uses __tostring
+--   util.class(name[, parent])           a class: Class(...) makes an instance and returns
+--                                         Class.__init(self, ...) (which returns self); methods
+--                                         are found through __index (and the parent's)
 --
 -- Type names in a spec: "number", "integer", "boolean", "string", "table", "function",
 -- "tensor", "any", or alternatives joined by "|" ("number|table"); a validator is a function
@@ -147,9 +147,11 @@ function util.check_options(fname, opts, spec, level)
 end
 
 -- Classes: `local Linear = util.class("sslua.nn.Linear", Module)`; `Linear(...)` makes
--- setmetatable({}, Linear) and calls Linear.__init(self, ...) (inherited when not defined) and
--- returns what __init returns, or self. Instances find methods through __index; metamethods
--- (__tostring, __call, ...) are copied from the parent, since Lua looks them up raw.
+-- setmetatable({}, Linear) and returns Linear.__init(self, ...) (inherited when not defined;
+-- without one, the bare instance). __init returns the instance: it is tail-called, so an error it
+-- raises at level 2 points at the line that called Linear(...), as for a plain function.
+-- Instances find methods through __index; metamethods (__tostring, __call, ...) are copied
+-- from the parent when the class is made, since Lua looks them up raw.
 function util.class(name, parent)
   local cls = {}
   cls.__index = cls
@@ -162,13 +164,10 @@ function util.class(name, parent)
   return setmetatable(cls, {
     __index = parent,
     __call = function(c, ...)
-      local init = c.__init
       local self = setmetatable({}, c)
-      if init then
-        local r = init(self, ...)
-        if r ~= nil then return r end
-      end
-      return self
+      local init = c.__init
+      if init == nil then return self end
+      return init(self, ...)
     end,
     __tostring = function() return "class " .. name end,
   })
