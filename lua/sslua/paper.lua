@@ -136,7 +136,11 @@ end
 
 --- paper.optimizer(cfg) -> the optimizer name and options for experiment.simclr.
 function paper.optimizer(cfg)
-  return { optimizer = cfg.optimizer or "adam", lr = cfg.lr, momentum = cfg.momentum, weight_decay = cfg.weight_decay }
+  local name = cfg.optimizer or "adam"
+  -- momentum only for the optimizers that have one (Adam's is betas): experiment.simclr rejects it otherwise
+  local lower = type(name) == "string" and name:lower() or nil
+  local momentum = (lower == "sgd" or lower == "lars") and cfg.momentum or nil
+  return { optimizer = name, lr = cfg.lr, momentum = momentum, weight_decay = cfg.weight_decay }
 end
 
 --- paper.simclr(cfg, fields) -> experiment.simclr with the config's optimizer and sizes.

@@ -60,7 +60,14 @@ function M.simclr(o)
     local cls = optimizers[(opt or "sgd"):lower()]
     if not cls then error("sslua.experiment.simclr: unknown optimizer '" .. tostring(opt) .. "'", 2) end
     local ctor = sslua.optim[cls]
-    opt = ctor(params, { lr = o.lr or 0.1, momentum = o.momentum, weight_decay = o.weight_decay })
+    local oo = { lr = o.lr or 0.1, weight_decay = o.weight_decay }
+    if o.momentum ~= nil then
+      if cls == "Adam" or cls == "AdamW" then
+        error("sslua.experiment.simclr: option 'momentum' does not apply to the " .. cls .. " optimizer (it has betas)", 2)
+      end
+      oo.momentum = o.momentum
+    end
+    opt = ctor(params, oo)
   end
   local history = {}
   local state = { encoder = encoder, projector = projector, optimizer = opt, epoch = 0, step = 0,
