@@ -72,6 +72,11 @@ m = err_at(function() local r = experiment.simclr { encoder = nn.Linear(4, 4), p
   policy = aug.policy("small"), epoch = 0, progress = false }; return r end, "simclr epoch")
 has(m, "sslua.experiment.simclr: unknown option 'epoch' (did you mean 'epochs'?)")
 
+-- simclr: momentum means nothing to Adam (it has betas); it used to be dropped silently
+m = err_at(function() local r = experiment.simclr { encoder = nn.Linear(4, 4), projector = nn.Linear(4, 2), data = ds,
+  policy = aug.policy("small"), optimizer = "adam", momentum = 0.9, epochs = 0, progress = false }; return r end, "simclr adam momentum")
+has(m, "sslua.experiment.simclr: option 'momentum' does not apply to the Adam optimizer")
+
 -- experiment.args: an unknown --flag names the closest declared one
 m = select(2, pcall(experiment.args, { epochs = 3, lr = 0.1 }, { argv = { "--epoch", "2" } }))
 has(tostring(m), "unknown option '--epoch'"); has(tostring(m), "did you mean '--epochs'?")
@@ -93,6 +98,9 @@ local npy = tmp .. ".npy"
 local sft = tmp .. ".safetensors"
 sslua.save(npy, sslua.ones(2))
 local feats = { train = M, train_labels = { 1, 2, 1, 2, 1 }, test = M, test_labels = { 1, 2, 1, 2, 1 } }
+local run_dir = tmp .. "-run"
+local cfg = experiment.args({ n = 1 }, { argv = {} })
+local run = experiment.run(cfg, { dir = run_dir })
 local function with(t, extra)
   local c = {}
   for k, v in pairs(t) do c[k] = v end
@@ -182,6 +190,9 @@ local sweep = {
   { "sslua.experiment.args", function(o) return experiment.args({ n = 1 }, with({ argv = {} }, o)) end },
   { "sslua.experiment.progress", function(o) return experiment.progress(3, with({ out = { write = function() end } }, o)) end },
   { "sslua.experiment.format_table", function(o) return experiment.format_table({ { a = 1.5 } }, { "a" }, with({ digits = 3 }, o)) end },
+  { "sslua.experiment.run", function(o) return experiment.run(cfg, with({ dir = run_dir }, o)) end },
+  { "sslua.experiment.Run:logger", function(o) return run:logger("extra.csv", with({ columns = { "a" } }, o)) end },
+  { "sslua.experiment.print_table", function(o) return experiment.print_table({}, { "a" }, with({ digits = 3 }, o)) end },
   { "sslua.json.encode", function(o) return json.encode({ 1 }, with({ indent = " " }, o)) end },
   { "sslua.experiment.simclr", function(o)
     return experiment.simclr(with({ encoder = nn.Flatten(), projector = nn.Linear(192, 2), data = ds,
@@ -202,6 +213,8 @@ for _, case in ipairs(sweep) do
 end
 print("swept " .. #sweep .. " functions")
 os.remove(npy); os.remove(sft); os.remove(tmp .. ".png")
+for _, f in ipairs { "config.json", "extra.csv", "metrics.csv" } do os.remove(run_dir .. "/" .. f) end
+os.remove(run_dir)
 
 -- 3. wrong-typed values name the expected type
 m = err_at(function() local r = nn.Linear(2, 3, { bias = 1 }); return r end, "Linear bias type")
