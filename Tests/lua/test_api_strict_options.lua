@@ -188,6 +188,7 @@ local sweep = {
   { "sslua.plot.spectrum", function(o) return plot.spectrum(with({ values = { 3, 2, 1 } }, o)) end },
   { "sslua.plot.hist", function(o) return plot.hist(with({ values = { 1, 2, 3 }, bins = 2 }, o)) end },
   { "sslua.experiment.args", function(o) return experiment.args({ n = 1 }, with({ argv = {} }, o)) end },
+  { "sslua.experiment.usage", function(o) return experiment.usage({ n = 1 }, with({ description = "d" }, o)) end },
   { "sslua.experiment.progress", function(o) return experiment.progress(3, with({ out = { write = function() end } }, o)) end },
   { "sslua.experiment.format_table", function(o) return experiment.format_table({ { a = 1.5 } }, { "a" }, with({ digits = 3 }, o)) end },
   { "sslua.experiment.run", function(o) return experiment.run(cfg, with({ dir = run_dir }, o)) end },

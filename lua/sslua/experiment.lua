@@ -82,8 +82,10 @@ local function script_name()
 end
 
 --- experiment.usage(defaults [, opts]) -> the --help text (every option with its default).
+local args_spec = { argv = "any", description = "string", help = "table", exit = "boolean", script = "string" }
+
 function experiment.usage(defaults, opts)
-  opts = opts or {}
+  opts = util.check_options("sslua.experiment.usage", opts, args_spec)
   local options, help = option_table(defaults, opts)
   local names = {}
   for k in pairs(options) do names[#names + 1] = k end
@@ -147,8 +149,7 @@ local configs = setmetatable({}, { __mode = "k" })
 -- seed (sslua.manual_seed) and the thread count, and exits after printing `--help`.
 function experiment.args(defaults, opts)
   if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.args: options must be a table", 2) end
-  opts = util.check_options("sslua.experiment.args", opts, { argv = "any", description = "string", help = "table",
-    exit = "boolean", script = "string" })
+  opts = util.check_options("sslua.experiment.args", opts, args_spec)
   local options = option_table(defaults, opts)
   local argv = opts.argv
   if argv == nil then
