@@ -15,7 +15,7 @@ enum LinalgBindings {
 
     static let functions: [(String, LuaFunction)] = [
         ("svd", { a in
-            let full = try a.options(at: 2)?.bool("full") ?? false
+            let full = try a.options(at: 2, keys: ["full"])?.bool("full") ?? false
             let (u, s, vt) = try Linalg.svd(a.tensor(1), full: full)
             a.push(u); a.push(s); a.push(vt)
             return 3
@@ -36,7 +36,7 @@ enum LinalgBindings {
             a.push(x); a.push(rank)
             return 2
         }),
-        ("pinv", { a in a.push(try Linalg.pinv(a.tensor(1), rtol: a.options(at: 2)?.number("rtol"))) }),
+        ("pinv", { a in a.push(try Linalg.pinv(a.tensor(1), rtol: a.options(at: 2, keys: ["rtol"])?.number("rtol"))) }),
         ("det", { a in a.push(try Linalg.det(a.tensor(1))) }),
         ("expm", { a in a.push(try Linalg.expm(a.tensor(1))) }),
     ]

@@ -14,10 +14,22 @@ enum TensorBindings {
 
     // MARK: helpers
 
-    /// The generator from a trailing `{rng = g}` options table, else the global one.
-    static func rng(_ a: LuaArgs) throws -> RNG {
-        guard let o = a.options() else { return RNG.global }
+    /// The generator from the `{rng = g}` options, else the global one.
+    static func rng(_ a: LuaArgs, _ o: LuaTable?) throws -> RNG {
+        guard let o = o else { return RNG.global }
         return try rng(from: o, a) ?? RNG.global
+    }
+
+    /// The options of a constructor (a trailing table): `dtype` and `requires_grad`, plus `extra`.
+    static func ctorOptions(_ a: LuaArgs, _ extra: [String] = [], grad: Bool = true) throws -> LuaTable? {
+        try a.options(keys: ["dtype"] + (grad ? ["requires_grad"] : []) + extra)
+    }
+
+    /// `t`, made a leaf that requires grad when the options say `requires_grad = true` (torch's
+    /// `torch.randn(3, requires_grad=True)`).
+    static func made(_ t: Tensor, _ o: LuaTable?) throws -> Tensor {
+        if try o?.bool("requires_grad") == true { t.requiresGrad = true }
+        return t
     }
 
     static func rng(from o: LuaTable, _ a: LuaArgs) throws -> RNG? {
@@ -29,8 +41,8 @@ enum TensorBindings {
         return g
     }
 
-    static func dtype(_ a: LuaArgs) throws -> DType {
-        guard let s = try a.options()?.string("dtype") else { return .float32 }
+    static func dtype(_ o: LuaTable?) throws -> DType {
+        guard let s = try o?.string("dtype") else { return .float32 }
         guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
         return d
     }
@@ -146,24 +158,27 @@ enum TensorBindings {
 
     static let constructors: [(String, LuaFunction)] = [
         ("tensor", { a in
-            let dt = try dtype(a)
-            if a.isNumber(1) { return a.push(try Tensor.scalar(a.number(1), dtype: dt)) }
-            if let t = try TensorBox.get(a.L, 1) { return a.push(try t.detach().clone().to(dt)) }
+            let o = a.count >= 2 ? try ctorOptions(a) : nil
+            let dt = try dtype(o)
+            if a.isNumber(1) { return a.push(try made(Tensor.scalar(a.number(1), dtype: dt), o)) }
+            if let t = try TensorBox.get(a.L, 1) { return a.push(try made(t.detach().clone().to(dt), o)) }
             guard a.isTable(1) else { throw a.bad(1, "table expected, got \(a.typeName(1))") }
             let (v, s) = try nested(a.L, 1)
-            return a.push(try Tensor.from(v, shape: s, dtype: dt))
+            return a.push(try made(Tensor.from(v, shape: s, dtype: dt), o))
         }),
-        ("zeros", { a in a.push(try Tensor(shape: a.sizes(from: 1), dtype: dtype(a))) }),
-        ("ones", { a in a.push(try Tensor.full(a.sizes(from: 1), 1, dtype: dtype(a))) }),
+        ("zeros", { a in let o = try ctorOptions(a); return a.push(try made(Tensor(shape: a.sizes(from: 1), dtype: dtype(o)), o)) }),
+        ("ones", { a in let o = try ctorOptions(a); return a.push(try made(Tensor.full(a.sizes(from: 1), 1, dtype: dtype(o)), o)) }),
         ("full", { a in
             let s = a.isNumber(1) ? [try a.integer(1)] : try a.intList(1)
-            return a.push(try Tensor.full(s, a.number(2), dtype: dtype(a)))
+            let o = a.count >= 3 ? try ctorOptions(a) : nil
+            return a.push(try made(Tensor.full(s, a.number(2), dtype: dtype(o)), o))
         }),
         ("eye", { a in
             let n = try a.integer(1)
             let m = a.isNumber(2) ? try a.integer(2) : n
             try require(n >= 0 && m >= 0, "size must be non-negative")
-            return a.push(try Tensor.eye(n, m, dtype: dtype(a)))
+            let o = try ctorOptions(a)
+            return a.push(try made(Tensor.eye(n, m, dtype: dtype(o)), o))
         }),
         ("arange", { a in
             // Lua's numeric for: arange(n) = 1..n, arange(a, b[, step]) inclusive
@@ -175,44 +190,50 @@ enum TensorBindings {
             try require(span.isFinite && span < Double(1 << 40), "range too large (or not finite)")
             let n = span < 0 ? 0 : Int(span) + 1
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) { defer { k += 1 }; return lo + Double(k) * step }, o))
         }),
         ("linspace", { a in
             let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
             try require(n >= 0, "number of points must be non-negative")
             var k = 0
-            return a.push(try fill([n], dtype(a)) {
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) {
                 defer { k += 1 }
                 return n == 1 ? lo : lo + (hi - lo) * Double(k) / Double(n - 1)
-            })
+            }, o))
         }),
         ("rand", { a in
-            let g = try rng(a), dt = try dtype(a)
-            return a.push(try fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o), dt = try dtype(o)
+            return a.push(try made(fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() }, o))
         }),
         ("randn", { a in
-            let g = try rng(a)
-            return a.push(try fill(a.sizes(from: 1), dtype(a)) { g.normal() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o)
+            return a.push(try made(fill(a.sizes(from: 1), dtype(o)) { g.normal() }, o))
         }),
         ("randperm", { a in
             let n = try a.integer(1)
             try require(n >= 0, "n must be non-negative")
             // Fisher-Yates (as RNG.permutation) in a checked allocation: a huge n is an
             // error here rather than a trap inside Array(0..<n).
-            let g = try rng(a)
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
             let scratch = try Storage(count: n, dtype: .float64, zeroed: false)
             let p = scratch.raw.assumingMemoryBound(to: Int.self)
             for i in 0..<n { p[i] = i }
             if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { let j = g.integer(0, i); (p[i], p[j]) = (p[j], p[i]) } }
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return Double(p[k] + 1) })
+            return a.push(try fill([n], dtype(o)) { defer { k += 1 }; return Double(p[k] + 1) })
         }),
         ("randint", { a in
             let lo = try a.integer(1), hi = try a.integer(2)
             try require(lo <= hi, "randint: empty range \(lo)..\(hi)")
             let s = a.isNumber(3) ? [try a.integer(3)] : try a.intList(3)
-            let g = try rng(a)
-            return a.push(try fill(s, dtype(a)) { Double(g.integer(lo, hi)) })
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
+            return a.push(try fill(s, dtype(o)) { Double(g.integer(lo, hi)) })
         }),
         ("manual_seed", { a in
             RNG.global.reseed(UInt64(bitPattern: Int64(try a.integer(1))))
@@ -420,8 +441,8 @@ enum TensorBindings {
 
 extension TensorBindings {
     /// Arguments `(x, [dim], [keepdim], [{options}])` of a reduction that also takes options.
-    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32) throws -> (Int?, Bool, LuaTable?) {
-        let opts = a.options()
+    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32, keys: [String]) throws -> (Int?, Bool, LuaTable?) {
+        let opts = try a.options(keys: keys)
         let last = opts == nil ? a.count : a.count - 1
         var dim: Int? = nil, keep = false
         if i <= last && !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL { dim = try a.dim(i, of: t) }
@@ -433,7 +454,7 @@ extension TensorBindings {
     /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
     static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
         if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
-        if let o = a.options(), let v = try o.bool(key) { return v }
+        if let o = try a.options(keys: [key]), let v = try o.bool(key) { return v }
         if !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL && !a.isOptionsTable(i) {
             throw a.bad(i, "boolean expected, got \(a.typeName(i))")
         }
@@ -473,17 +494,17 @@ extension TensorBindings {
     static let opMethods: [(String, LuaFunction)] = [
         ("var", { a in
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
+            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["correction", "unbiased"])
             return a.push(try t.variance(dim: d, keepdim: k, correction: correction(o)))
         }),
         ("std", { a in
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
+            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["correction", "unbiased"])
             return a.push(try t.std(dim: d, keepdim: k, correction: correction(o)))
         }),
         ("norm", { a in
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
+            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["p"])
             var p = 2.0
             if let o = o {
                 if let s = try? o.string("p"), s == "inf" || s == "fro" { p = s == "inf" ? .infinity : 2 }
@@ -491,15 +512,21 @@ extension TensorBindings {
             }
             return a.push(try t.norm(p: p, dim: d, keepdim: k))
         }),
-        ("softmax", { a in let t = try a.tensor(1); return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1))) }),
-        ("log_softmax", { a in let t = try a.tensor(1); return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1))) }),
+        ("softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1)))
+        }),
+        ("log_softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1)))
+        }),
         ("logsumexp", { a in
-            let t = try a.tensor(1)
+            let t = try a.tensor(1); _ = try a.options(keys: [])
             return a.push(try t.logsumexp(dim: optDim(a, 2, of: t, -1), keepdim: a.optBool(3, false)))
         }),
         ("normalize", { a in
             let t = try a.tensor(1)
-            let eps = try a.options()?.number("eps") ?? 1e-12
+            let eps = try a.options(keys: ["eps"])?.number("eps") ?? 1e-12
             return a.push(try t.normalize(dim: optDim(a, 2, of: t, t.dim >= 2 ? 1 : 0), eps: eps))
         }),
         ("matmul", { a in a.push(try a.tensor(1).matmul(a.tensor(2))) }),
