@@ -39,6 +39,8 @@ public enum Sandbox {
         guard fd >= 0 else { throw SSLuaError("cannot open the results directory '\(root)': \(reason())") }
         rootFD = fd
         writeRoot = r
+        // the component-wise walk, as on kernels without openat2 (for testing that path)
+        if let v = getenv("SSLUA_SANDBOX_NO_OPENAT2"), v.pointee != 0, String(cString: v) != "0" { noOpenat2 = true }
         rootSpellings = [components(r)]
         if let given = absolute(root) { rootSpellings.append(components(given)) }
     }
