@@ -41,6 +41,10 @@ expect_error("package.loadlib('libc.so.6', 'puts')", "package.loadlib is disable
 expect_error("require('lfs_not_a_lua_module')", "module 'lfs_not_a_lua_module' not found", "C modules")
 check.eq(expect_ok("io.write(tostring(package.cpath == '' and debug == nil and #package.searchers == 2))", "globals"),
   "true", "cpath empty, no debug, two searchers")
+-- a cpath set by the script reaches no C loader (unsandboxed, this dlopens libc and fails
+-- on the missing luaopen_ symbol)
+expect_error("package.cpath = '/lib/x86_64-linux-gnu/?.so.6;/usr/lib/x86_64-linux-gnu/?.so.6'; require('libc')",
+  "module 'libc' not found", "C module through a cpath set by the script")
 expect_error("require('debug')", "module 'debug' not found", "require 'debug'")
 expect_error("assert(load(string.dump(function() end)))", "attempt to load a binary chunk", "load of bytecode")
 expect_error("sslua._fs.sandbox('/')", "already set up", "widening the sandbox")
@@ -197,6 +201,10 @@ for _, form in ipairs({ "--sandbox sweep s.lua --k 1,2", "sweep s.lua --k 1,2 --
   check.eq(ran, "sandboxedsandboxed", "sslua " .. form .. ": every run is sandboxed")
   empty_outside("sslua " .. form)
 end
+local sp = require("sslua.sweep").parse { "--sandbox", "x.lua", "--k", "1,2" }
+check.truthy(sp.sandbox and sp.script == "x.lua" and #sp.flags == 0 and #sp.axes == 1, "sweep.parse takes --sandbox as its own")
+local okd, dout = sh(q(exe) .. " --sandbox sweep s.lua --k 1,2 --dry-run")
+check.truthy(okd and select(2, dout:gsub(" %-%-sandbox 's.lua' ", "")) == 2, "dry run: every command is sandboxed:\n" .. dout)
 -- (the test's own control: without --sandbox the runs may start processes)
 local okf = sh(q(exe) .. " sweep s.lua --k 1")
 check.truthy(okf and read(outside .. "/escaped") == "", "without --sandbox the run's os.execute works")
