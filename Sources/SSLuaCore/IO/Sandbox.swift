@@ -148,24 +148,27 @@ public enum Sandbox {
         if isEnabled {
             let p = try parent(of: path)
             fd = openat(p.fd, p.name, flags | O_NOFOLLOW, 0o666)
-            if fd < 0 { throw failure(path, errno, link: errno == ELOOP) }
+            if fd < 0 { let e = errno; throw failure(path, e, link: e == ELOOP) }
         } else {
             fd = open(path, flags, 0o666)
             if fd < 0 { throw SSLuaError("cannot open '\(path)': \(reason())") }
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw SSLuaError("cannot open '\(path)': \(reason(e))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG || !isEnabled else {
-            close(fd)
-            throw SSLuaError("cannot write '\(path)': not a regular file (--sandbox)")
-        }
-        guard st.st_nlink <= 1 || !isEnabled || (st.st_mode & S_IFMT) != S_IFREG else {
-            close(fd)
-            throw SSLuaError("cannot write '\(path)': it has \(st.st_nlink) hard links, so writing it would change a file elsewhere (--sandbox)")
+        let regular = (st.st_mode & S_IFMT) == S_IFREG
+        if isEnabled {
+            guard regular else {
+                close(fd)
+                throw SSLuaError("cannot write '\(path)': not a regular file (--sandbox)")
+            }
+            guard st.st_nlink <= 1 else {
+                close(fd)
+                throw SSLuaError("cannot write '\(path)': it has \(st.st_nlink) hard links, so writing it would change a file elsewhere (--sandbox)")
+            }
         }
         let fl = fcntl(fd, F_GETFL)
         if fl >= 0 { _ = fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) }
-        if truncate && (st.st_mode & S_IFMT) == S_IFREG && ftruncate(fd, 0) != 0 {
+        if truncate && regular && ftruncate(fd, 0) != 0 {
             let e = errno
             close(fd)
             throw SSLuaError("cannot write '\(path)': \(reason(e))")
