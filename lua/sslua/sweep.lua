@@ -53,7 +53,7 @@ function sweep.parse(args)
     if not name then
       if spec.script then error("sslua sweep: unexpected argument '" .. a .. "' (options look like --name v1,v2)", 2) end
       spec.script = a
-    elseif name == "dry-run" and value == nil then
+    elseif name == "dry-run" then
       spec.dry_run = true
     elseif name == "sandbox" and value == nil then
       spec.sandbox = true   -- every run gets `sslua --sandbox` (the launcher itself is not sandboxed)
