@@ -239,21 +239,25 @@ for _, env in ipairs({ "", "SSLUA_SANDBOX_NO_OPENAT2=1" }) do
   local swapper = io.popen("cd " .. q(dir) .. " && python3 swap.py 2>&1")
   check.eq(swapper:read("l"), "ready", "the swapper starts")
   local okr, rout = run([[
-  local written, x = 0, sslua.ones(4)
-  for i = 1, 3000 do
+  -- at least 3000 writes, and on until 100 landed and 100 were refused (the swaps really
+  -- interleaved with them, however the two processes are scheduled), at most 200000
+  local written, refused, x, i = 0, 0, sslua.ones(4), 0
+  while i < 3000 or ((written < 100 or refused < 100) and i < 200000) do
+    i = i + 1
     local f = io.open("results/sub/w" .. i % 50 .. ".txt", "w")
-    if f then f:write("x"); f:close(); written = written + 1 end
+    if f then f:write("x"); f:close(); written = written + 1 else refused = refused + 1 end
     if i % 10 == 0 and pcall(sslua.save, "results/sub/t" .. i % 7 .. ".npy", x) then written = written + 1 end
     if i % 10 == 5 and pcall(sslua._fs.mkdir, "results/sub/d" .. i % 7, true) then written = written + 1 end
     if i % 10 == 7 then os.remove("results/sub/w" .. (i - 1) % 50 .. ".txt") end
   end
   local f = io.open("results/stop", "w"); f:close()
-  print("written", written)
+  print("written", written, "refused", refused)
   ]], nil, env)
   write(dir .. "/results/stop", "")
   local swaps = swapper:read("a"); swapper:close()
   check.truthy(okr, "the writing loop under --sandbox:\n" .. rout)
-  check.truthy((tonumber(rout:match("written%s+(%d+)")) or 0) > 0, "some writes succeed during the race: " .. rout)
+  local nw, nr = rout:match("written%s+(%d+)%s+refused%s+(%d+)")
+  check.truthy((tonumber(nw) or 0) >= 100 and (tonumber(nr) or 0) >= 100, "writes land and are refused during the race: " .. rout)
   check.truthy(swaps:find("swaps"), "the swapper ran: " .. swaps)
   empty_outside("the renameat2 race " .. env)
 end
