@@ -69,7 +69,7 @@ struct Options {
         return """
         sslua: \(problem)
         usage: sslua [options] [script [args]]
-               sslua sweep file.lua [args]
+               sslua [--sandbox] sweep file.lua [args]
         Available options are:
           -e stat   execute string 'stat'
           -i        enter interactive mode after executing 'script'

@@ -244,25 +244,15 @@ function experiment.given(cfg, name)
   return meta ~= nil and meta.given[name] == true
 end
 
--- Writes a whole file atomically: a temporary name in the same directory, then rename.
+-- Writes a whole file atomically (native: a new temporary file under a random name beside
+-- `path`, opened O_EXCL|O_NOFOLLOW, synced, then renamed over `path`; under --sandbox beneath
+-- the results directory).
 local function write_atomic(path, text)
   if type(path) ~= "string" or type(text) ~= "string" then
     error("sslua.experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
   end
-  local tmp = path .. ".tmp" .. tostring(math.random(1, 1 << 30))
-  local f, err = io.open(tmp, "wb")
-  if not f then error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if not ok or not cok then
-    os.remove(tmp)
-    error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
-  end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then
-    os.remove(tmp)
-    error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(rerr), 0)
-  end
+  local ok, err = sslua._fs.write_atomic(path, text)
+  if not ok then error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
 end
 experiment.write_atomic = write_atomic
 
