@@ -9,6 +9,98 @@ local experiment = require "sslua.experiment"
 local json = require "sslua.json"
 local q = experiment.shell_quote
 
+-- 0a. Generator states are exact: the seeding and the stream match a Python reference of
+-- splitmix64 / xoshiro256** (python3, integers), and a restored state continues identically.
+check.eq(sslua.rng(5):state(), "xoshiro256**:63033b0ca389c35a:c097314d939736f8:3b92d3f0106bc147:196e4ec2da05b945:0000000000000005:-",
+  "state of sslua.rng(5) (splitmix64 of 5)")
+local g = sslua.rng(1)
+g:set_state("xoshiro256**:0123456789abcdef:fedcba9876543210:0f1e2d3c4b5a6978:8796a5b4c3d2e1f0:0000000000000007:-")
+local u = sslua.rand(4, { rng = g, dtype = "float64" }):totable()
+local ref = { 0.4, 0.847750865051903, 0.19373819670579706, 0.35268603415444766 }
+for i = 1, 4 do check.eq(string.format("%.17g", u[i]), string.format("%.17g", ref[i]), "xoshiro256** output " .. i) end
+check.eq(g:state(), "xoshiro256**:28bbacd0716af6cc:4a043e4028ee40d0:35c4a7e46b56c86f:73407139984b25fc:0000000000000007:-",
+  "state after 4 outputs")
+check.eq(g:seed(), 7, "the seed travels with the state")
+-- A pending Box-Muller spare is part of the state.
+g = sslua.rng(11)
+sslua.randn(3, { rng = g })
+local st = g:state()
+check.truthy(not st:match(":%-$"), "an odd number of normals leaves a spare: " .. st)
+local a1 = sslua.randn(7, { rng = g }):totable()
+local h = sslua.rng(99)
+h:set_state(st)
+local a2 = sslua.randn(7, { rng = h }):totable()
+for i = 1, 7 do check.eq(a2[i], a1[i], "restored stream, normal " .. i) end
+check.eq(h:state(), g:state(), "same state after the same draws")
+-- The global generator.
+sslua.manual_seed(3)
+sslua.randn(1)
+local gs = sslua.get_rng_state()
+local x1 = sslua.rand(5):totable()
+sslua.set_rng_state(gs)
+local x2 = sslua.rand(5):totable()
+for i = 1, 5 do check.eq(x2[i], x1[i], "global stream continues, value " .. i) end
+-- Bad states are errors and leave the generator unchanged.
+local keep = h:state()
+check.errors(function() h:set_state("xoshiro256**:1:2:3:4:5:-") end, "sslua.Generator.set_state: field 1 of the state is not 16 hex digits")
+check.errors(function() h:set_state("mt19937:0") end, "sslua.Generator.set_state: expected a state from g:state()")
+check.errors(function() h:set_state("xoshiro256**:0000000000000000:0000000000000000:0000000000000000:0000000000000000:0000000000000000:-") end,
+  "cannot be all zeros")
+check.errors(function() h:set_state("xoshiro256**:000000000000000g:0000000000000000:0000000000000000:0000000000000001:0000000000000000:-") end,
+  "field 1 of the state")
+check.errors(function() sslua.set_rng_state(42) end, "sslua.set_rng_state: bad argument #1 (string expected")
+check.errors(function() h.state(5) end, "sslua.Generator.state: bad argument #1")
+check.eq(h:state(), keep, "a refused state changes nothing")
+
+-- 0b. Optimizer state dicts: an optimizer loaded from another's state_dict() continues exactly.
+local function params(seed)
+  local r = sslua.rng(seed)
+  return { sslua.randn(4, 3, { rng = r }), sslua.randn(3, { rng = r }) }
+end
+local function grads(step)
+  local r = sslua.rng(100 + step)
+  return { sslua.randn(4, 3, { rng = r }), sslua.randn(3, { rng = r }) }
+end
+local function steps(opt, ps, from, to)
+  for s = from, to do
+    local gr = grads(s)
+    for i, p in ipairs(ps) do p.grad = gr[i] end
+    opt.lr = 0.1 / s
+    opt:step()
+  end
+end
+local makers = {
+  SGD = function(ps) return sslua.optim.SGD(ps, { lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 1e-2 }) end,
+  Adam = function(ps) return sslua.optim.Adam(ps, { lr = 0.01, weight_decay = 1e-3 }) end,
+  AdamW = function(ps) return sslua.optim.AdamW(ps, { lr = 0.01 }) end,
+  LARS = function(ps) return sslua.optim.LARS(ps, { lr = 0.5, weight_decay = 1e-4 }) end,
+}
+for name, make in pairs(makers) do
+  local p1 = params(1)
+  local o1 = make(p1)
+  steps(o1, p1, 1, 3)
+  local sd = o1:state_dict()
+  local p2 = { p1[1]:clone(), p1[2]:clone() }
+  local o2 = make(p2)
+  o2:load_state_dict(sd)
+  check.eq(o2.lr, o1.lr, name .. " lr restored")
+  check.eq(o2.step_count, 3, name .. " step count restored")
+  steps(o1, p1, 4, 6)
+  steps(o2, p2, 4, 6)
+  for i = 1, 2 do check.near(p2[i], p1[i], 0, name .. " parameter " .. i .. " after resuming") end
+  -- state_dict() holds copies: later steps do not change it.
+  local again = make({ params(1)[1], params(1)[2] })
+  again:load_state_dict(sd)
+  check.eq(again.step_count, 3, name .. " state dict unchanged by later steps")
+end
+local po = params(1)
+local so = sslua.optim.Adam(po, {})
+steps(so, po, 1, 1)
+local bad = sslua.optim.Adam({ sslua.zeros(2, 3), sslua.zeros(3) }, {})
+check.errors(function() bad:load_state_dict(so:state_dict()) end, "Adam:load_state_dict: state 'exp_avg' of parameter #1 has shape [4x3], the parameter [2x3]")
+check.errors(function() sslua.optim.SGD({ sslua.zeros(1) }, { lr = 1 }):load_state_dict(so:state_dict()) end,
+  "the state dict has 2 parameters, the optimizer 1")
+
 local exe = experiment.interpreter()
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root))
 local script = "examples/rank_vs_aug.lua"
