@@ -7,6 +7,11 @@
 --   local run = experiment.run(cfg)
 --   run:log{policy = "small", epoch = 0, loss = 4.2}      -- appends to metrics.csv
 --   run:save(fig, "rank.svg")
+--
+-- `--resume RUN_DIR` (every script, through experiment.args/experiment.run) continues a killed
+-- run in RUN_DIR from the checkpoint experiment.simclr writes after each epoch; see
+-- "Checkpoints and --resume" below. State a script keeps across epochs for its figures goes in
+-- `run.state` (JSON-like values), which checkpoints carry.
 local json = require "sslua.json"
 local sha256 = require "sslua.sha256"
 
@@ -390,7 +395,9 @@ end
 
 --- experiment.run(cfg [, {name=, root=, dir=, columns=, description=}]) -> run.
 -- Creates `results/<script>/<timestamp>/` (a counter suffix when taken; SSLUA_RUN_DIR or
--- `dir` names it exactly) and writes config.json there.
+-- `dir` names it exactly) and writes config.json there. Under --resume DIR (or `resume = DIR`)
+-- it reopens DIR instead, after checking that its config.json records this script (name and
+-- SHA-256), these arguments and this thread count; a finished run prints so and exits 0.
 function experiment.run(cfg, opts)
   if type(cfg) ~= "table" then error("experiment.run: expected the config table from experiment.args", 2) end
   if opts ~= nil and type(opts) ~= "table" then error("experiment.run: options must be a table", 2) end
