@@ -393,6 +393,8 @@ local function mkdir_new(path)
   return ok and created
 end
 
+local resume_run -- below, with the checkpoints
+
 --- experiment.run(cfg [, {name=, root=, dir=, columns=, description=}]) -> run.
 -- Creates `results/<script>/<timestamp>/` (a counter suffix when taken; SSLUA_RUN_DIR or
 -- `dir` names it exactly) and writes config.json there. Under --resume DIR (or `resume = DIR`)
@@ -434,7 +436,7 @@ function experiment.run(cfg, opts)
   experiment.current_run = run
   if resume_dir then
     run.columns = opts.columns
-    return experiment._resume(run, args)
+    return resume_run(run, args)
   end
   run.record = {
     name = name,
@@ -576,7 +578,6 @@ local function unpack_exact(v)
   for k, x in pairs(v) do out[k] = unpack_exact(x) end
   return out
 end
-experiment._pack, experiment._unpack = pack, unpack_exact
 
 local function read_file(path)
   local f = io.open(path, "rb")
@@ -605,15 +606,15 @@ local function digest(path)
   return h, size
 end
 
--- experiment._resume(run, args): reopens run.dir after checking that this script and these
--- arguments made it; loads the checkpoint manifest (if any) and restores the loggers.
-function experiment._resume(run, args)
+-- resume(run, args): reopens run.dir after checking that this script and these arguments
+-- made it; loads the checkpoint manifest (if any) and restores the loggers.
+resume_run = function(run, args)
   local s = sslua_mod or package.loaded.sslua
   local dir = run.dir
   local where = "experiment.run: cannot resume " .. dir
   local cpath = dir .. "/config.json"
   local text = read_file(cpath)
-  if not text then error(where .. ": no " .. cpath .. " (not a run directory, or killed before it was written)", 0) end
+  if not text then error(where .. ": no " .. cpath .. " (not a run directory; a run killed before writing it lost nothing: start it again without --resume)", 0) end
   local ok, rec = pcall(json.decode, text)
   if not ok or type(rec) ~= "table" or type(rec.args) ~= "table" then
     error(where .. ": " .. cpath .. " is not a run record (" .. (ok and "no 'args'" or tostring(rec)) .. ")", 0)
@@ -720,6 +721,10 @@ end
 --- and the global generator. Used by experiment.simclr at the end of each epoch.
 function Run:checkpoint(tensors, data)
   local s = sslua_mod or package.loaded.sslua
+  if type(tensors) ~= "table" then error("run:checkpoint: expected a table of named tensors, got " .. type(tensors), 2) end
+  if type(data) ~= "table" or math.type(data.segment) ~= "integer" or math.type(data.epoch) ~= "integer" then
+    error("run:checkpoint: expected data with integer 'segment' and 'epoch', got " .. type(data), 2)
+  end
   if self.replay then error("run:checkpoint: the run is still replaying up to its checkpoint", 2) end
   local seq = self.checkpoint_seq + 1
   local file = "checkpoint-" .. seq .. ".safetensors"
