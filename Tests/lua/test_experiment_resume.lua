@@ -121,8 +121,9 @@ end
 
 -- Starts the example in the background and SIGKILLs it once `cond` (a shell test) holds; returns
 -- the checkpoint sequence number it was killed at (0 = none yet), or nil if it finished first.
-local function run_killed(dir, cond)
-  local sh = env(dir) .. q(exe) .. " " .. q(script) .. " " .. args .. " > " .. q(dir .. ".log") .. " 2>&1 & pid=$!; "
+local function run_killed(dir, cond, resume)
+  local sh = env(not resume and dir or nil) .. q(exe) .. " " .. q(script) .. " " .. args
+    .. (resume and (" --resume " .. q(dir)) or "") .. " > " .. q(dir .. ".log") .. " 2>&1 & pid=$!; "
     .. "while kill -0 $pid 2>/dev/null; do if " .. cond .. "; then kill -9 $pid; wait $pid 2>/dev/null; echo killed; exit 0; fi; "
     .. "sleep 0.02; done; wait $pid; echo finished"
   local p = io.popen("sh -c " .. q(sh) .. " 2>/dev/null")
@@ -174,13 +175,29 @@ local seqD = run_killed(D, seq_at_least(D, 5))
 check.truthy(seqD == nil or seqD >= 5, "killed in the second loop")
 if seqD then
   f = assert(io.open(D .. "/metrics.csv", "ab")); f:write("large,3,0.1,2"); f:close()
+  -- As if killed while writing the next checkpoint (its tensor file done, the manifest not yet
+  -- renamed) and right after the previous one's rename (its old tensor file not yet removed).
+  write(D .. "/checkpoint-" .. (seqD + 1) .. ".safetensors", "half a file")
+  write(D .. "/checkpoint-" .. (seqD - 1) .. ".safetensors", "stale")
   ok, out = run(args, nil, D)
   check.eq(ok, true, "resumed run: " .. out:sub(-2000))
   check.truthy(out:find("training loop 2", 1, true), out:sub(1, 500))
+  check.eq(read(D .. "/checkpoint-" .. (seqD - 1) .. ".safetensors"), nil, "the stale tensor file is removed")
 end
 check.eq(read(D .. "/metrics.csv"), want, "metrics.csv after a kill at checkpoint " .. tostring(seqD) .. " and --resume")
 
--- 5. A finished run resumes as a no-op: nothing rewritten.
+-- 5. A resumed run killed again resumes again.
+local E = root .. "/e"
+local seqE = run_killed(E, seq_at_least(E, 2))
+check.truthy(seqE and seqE >= 2, "killed the first time")
+local seqE2 = run_killed(E, seq_at_least(E, seqE + 2), true)
+check.truthy(seqE2 == nil or seqE2 >= seqE + 2, "killed the resumed run")
+ok, out = run(args, nil, E)
+check.eq(ok, true, "resumed twice: " .. out:sub(-2000))
+check.eq(read(E .. "/metrics.csv"), want, "metrics.csv after kills at checkpoints " .. seqE .. " and " .. tostring(seqE2))
+check.eq(#json.decode(read(E .. "/config.json")).resumed_utc, 2, "two resumes recorded")
+
+-- 6. A finished run resumes as a no-op: nothing rewritten.
 local before = read(A .. "/config.json")
 ok, out = run(args, nil, A)
 check.eq(ok, true, "resume of a finished run succeeds: " .. out)
@@ -188,7 +205,7 @@ check.truthy(out:find("is complete", 1, true), "says it is complete: " .. out)
 check.eq(read(A .. "/config.json"), before, "config.json untouched")
 check.eq(read(A .. "/metrics.csv"), want, "metrics.csv untouched")
 
--- 6. Bad input: errors naming the file and what differs.
+-- 7. Bad input: errors naming the file and what differs.
 local function fails(dir, pattern, cmd_args, scr)
   local good, text = run(cmd_args or args, nil, dir, scr)
   check.eq(good, false, "resume of " .. dir .. " must fail")
@@ -221,4 +238,5 @@ fails(root .. "/b_manifest", "corrupt checkpoint " .. mpath)
 fails(root .. "/nothing", "no " .. root .. "/nothing/config.json")
 
 os.execute("rm -rf " .. q(root))
-print(string.format("ok (killed at checkpoints %s, %s, %s)", tostring(seqB), tostring(seqC), tostring(seqD)))
+print(string.format("ok (killed at checkpoints %s, %s, %s, %s then %s)", tostring(seqB), tostring(seqC), tostring(seqD),
+  tostring(seqE), tostring(seqE2)))

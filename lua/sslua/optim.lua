@@ -101,9 +101,14 @@ function Optimizer:load_state_dict(sd)
   for i = 1, n do
     local st = sd.state[i] or {}
     if type(st) ~= "table" then fail(where, "state of parameter #" .. i .. " must be a table") end
-    local out = {}
-    for k, v in pairs(st) do
+    local out, keys = {}, {}
+    for k in pairs(st) do
       if type(k) ~= "string" then fail(where, "state of parameter #" .. i .. " has a non-string key") end
+      keys[#keys + 1] = k
+    end
+    table.sort(keys) -- the first misfit named is the same every time
+    for _, k in ipairs(keys) do
+      local v = st[k]
       if getmetatable(v) == "sslua.Tensor" then
         local p = self.params[i]
         local a, b = p:shape(), v:shape()
