@@ -136,6 +136,26 @@ local function seq_at_least(dir, k)
   return "[ \"$(grep -o '\"seq\":[0-9]*' " .. q(dir .. "/checkpoint.json") .. " 2>/dev/null | cut -d: -f2)\" -ge " .. k .. " ] 2>/dev/null"
 end
 
+-- 0c. The checkpoint digest is FNV-1a 64 of the file's bytes (python3 reference), refuses
+-- non-regular files instead of blocking on a FIFO, and errors name the function.
+do
+  local bytes = {}
+  for rep = 1, 3 do for b = 0, 255 do bytes[#bytes + 1] = string.char(b) end end
+  local path = root .. "/digest.bin"
+  write(path, table.concat(bytes) .. "sslua")
+  local h, n = sslua._checkpoint.digest(path)
+  check.eq(h, "15cde21728e1435b", "FNV-1a 64 of 3 x 0..255 .. 'sslua'")
+  check.eq(n, 773, "its size")
+  write(path, "")
+  check.eq(select(1, sslua._checkpoint.digest(path)), "cbf29ce484222325", "FNV-1a 64 of nothing: the offset basis")
+  check.errors(function() sslua._checkpoint.digest(root .. "/missing") end, "sslua._checkpoint.digest: cannot open")
+  check.errors(function() sslua._checkpoint.digest(root) end, "sslua._checkpoint.digest: '" .. root .. "' is not a regular file")
+  if os.execute("mkfifo " .. q(root .. "/fifo") .. " 2>/dev/null") then
+    check.errors(function() sslua._checkpoint.digest(root .. "/fifo") end, "is not a regular file")
+  end
+  check.errors(function() sslua._checkpoint.digest(5) end, "sslua._checkpoint.digest: bad argument #1")
+end
+
 -- 1. The uninterrupted run.
 local A = root .. "/a"
 local ok, out = run(args, A)
