@@ -217,6 +217,55 @@ check.eq(ok, true, "resumed twice: " .. out:sub(-2000))
 check.eq(read(E .. "/metrics.csv"), want, "metrics.csv after kills at checkpoints " .. seqE .. " and " .. tostring(seqE2))
 check.eq(#json.decode(read(E .. "/config.json")).resumed_utc, 2, "two resumes recorded")
 
+-- 5b. A script of its own: two training loops sharing one generator, a row after both from
+-- the first loop's trained weights, killed (kill -9 of itself, from a hook: a fixed point) in
+-- the second loop and at the end of the first.
+local tiny = root .. "/tiny/two_loops.lua"
+os.execute("mkdir -p " .. q(root .. "/tiny"))
+write(tiny, [==[
+local experiment = require "sslua.experiment"
+local nn, aug, data = sslua.nn, sslua.aug, sslua.data
+local cfg = experiment.args({ epochs = 3, n = 64, lr = 1e-2 })
+local ds = data.synthetic { n = cfg.n, seed = cfg.seed, size = 8 }
+local run = experiment.run(cfg)
+local die = os.getenv("DIE_AT")
+local rng = sslua.rng(cfg.seed)
+local encs = {}
+for loop = 1, 2 do
+  local enc = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 16, { rng = rng }), nn.BatchNorm1d(16), nn.ReLU())
+  local proj = nn.Linear(16, 8, { bias = false, rng = rng })
+  encs[loop] = enc
+  experiment.simclr { encoder = enc, projector = proj, data = ds, policy = aug.policy("small"), epochs = cfg.epochs,
+    batch = 16, optimizer = loop == 1 and "sgd" or "adam", momentum = 0.9, lr = cfg.lr, rng = rng, progress = false,
+    on_epoch = function(epoch, st)
+      run:log { loop = loop, epoch = epoch, w = proj.weight:sum():item(), loss = st.loss or 0 / 0,
+        bn = enc[3].running_mean:sum():item() }
+      if die == loop .. "," .. epoch then os.execute("kill -9 $PPID") end
+    end }
+end
+run:log { loop = 0, epoch = -1, w = encs[1][2].weight:sum():item(), loss = encs[2][2].weight:sum():item(),
+  bn = sslua.rand(1):item() }
+run:finish()
+]==])
+local function tiny_run(dir, die, resume)
+  local cmd = "SSLUA_PROGRESS=0 " .. (die and ("DIE_AT=" .. die .. " ") or "") .. (resume and "" or ("SSLUA_RUN_DIR=" .. q(dir) .. " "))
+    .. q(exe) .. " " .. q(tiny) .. " --threads 2" .. (resume and (" --resume " .. q(dir)) or "") .. " 2>&1"
+  local p = io.popen(cmd); local text = p:read("a"); local good = p:close()
+  return good == true, text
+end
+ok, out = tiny_run(root .. "/t0")
+check.eq(ok, true, "two loops: " .. out)
+local want2 = read(root .. "/t0/metrics.csv")
+check.eq(select(2, want2:gsub("\n", "")), 1 + 2 * 4 + 1, "header, 2 loops x epochs 0..3, the final row")
+for _, die in ipairs({ "2,2", "1,3", "2,0", "1,1" }) do
+  local dir = root .. "/t_" .. die:gsub(",", "_")
+  ok, out = tiny_run(dir, die)
+  check.eq(ok, false, "killed at " .. die .. ": " .. out)
+  ok, out = tiny_run(dir, nil, true)
+  check.eq(ok, true, "resumed after a kill at " .. die .. ": " .. out)
+  check.eq(read(dir .. "/metrics.csv"), want2, "two loops, killed at loop,epoch " .. die .. ", resumed")
+end
+
 -- 6. A finished run resumes as a no-op: nothing rewritten.
 local before = read(A .. "/config.json")
 ok, out = run(args, nil, A)

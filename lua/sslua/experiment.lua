@@ -430,6 +430,7 @@ function experiment.run(cfg, opts)
   local run = setmetatable({
     dir = dir, name = name, config = cfg, script = script,
     started = clock(), loggers = {}, figures = {}, state = {}, segment = 0, histories = {}, checkpoint_seq = 0,
+    finished_loops = {}, kept = {},
   }, Run)
   local args = {}
   for k, v in pairs(cfg) do args[k] = v end
@@ -698,8 +699,29 @@ resume_run = function(run, args)
     run.checkpoint_seq = m.seq
     run.checkpoint_path = mpath
     run.checkpoint_tensors = tpath
-    -- A kill after the manifest's rename may have left the previous tensor file behind.
-    os.remove(dir .. "/checkpoint-" .. (m.seq - 1) .. ".safetensors")
+    run.last_tensors = m.tensors
+    -- The final checkpoints of the training loops finished before: the skipped loops of the
+    -- replay restore their trained state from them.
+    if m.finished ~= nil and type(m.finished) ~= "table" then error(where .. ": corrupt checkpoint " .. mpath .. ": bad 'finished'", 0) end
+    for i, e in ipairs(m.finished or {}) do
+      if type(e) ~= "table" or math.type(e.segment) ~= "integer" or type(e.tensors) ~= "string"
+        or not e.tensors:match("^checkpoint%-%d+%.safetensors$") then
+        error(where .. ": corrupt checkpoint " .. mpath .. ": bad entry " .. i .. " of 'finished'", 0)
+      end
+      local fpath = dir .. "/" .. e.tensors
+      local fh, fsize = digest(fpath)
+      if not fh then error(where .. ": checkpoint " .. mpath .. " names " .. fpath .. ", which cannot be read: " .. tostring(fsize), 0) end
+      if fh ~= e.digest or fsize ~= e.bytes then
+        error(where .. ": corrupt checkpoint: " .. fpath .. " has " .. fsize .. " bytes with digest " .. fh .. ", "
+          .. mpath .. " expects " .. tostring(e.bytes) .. " bytes with digest " .. tostring(e.digest), 0)
+      end
+      run.finished_loops[i] = e
+      run.kept[e.tensors] = true
+    end
+    -- A kill after the manifest's rename may have left the previous tensor file behind, one
+    -- inside a checkpoint's write the next.
+    local prev = "checkpoint-" .. (m.seq - 1) .. ".safetensors"
+    if not run.kept[prev] then os.remove(dir .. "/" .. prev) end
     os.remove(dir .. "/checkpoint-" .. (m.seq + 1) .. ".safetensors")
   end
   local resumed = type(rec.resumed_utc) == "table" and rec.resumed_utc or {}
@@ -736,17 +758,39 @@ function Run:checkpoint(tensors, data)
   for name, lg in pairs(self.loggers) do
     if lg.columns then loggers[name] = { columns = lg.columns, rows = pack(lg.rows, "run:log rows") } end
   end
+  local packed = pack(data, "run:checkpoint data")
+  if data.epoch == data.epochs then
+    -- The end of a training loop: kept, so that a resumed run can restore the trained loop.
+    self.finished_loops[#self.finished_loops + 1] = { segment = data.segment, tensors = file, digest = h, bytes = size, data = packed }
+    self.kept[file] = true
+  end
   local m = {
     format = CHECKPOINT_FORMAT, seq = seq, tensors = file, digest = h, bytes = size,
-    segment = data.segment, epoch = data.epoch, data = pack(data, "run:checkpoint data"),
+    segment = data.segment, epoch = data.epoch, data = packed, finished = self.finished_loops,
     global_rng = s.get_rng_state(), threads = s.threads(),
     loggers = loggers, run_state = pack(self.state or {}, "run.state"), histories = pack(self.histories, "history"),
     written_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"),
   }
   self:write("checkpoint.json", json.encode(m) .. "\n")
-  os.remove(self:path("checkpoint-" .. (seq - 1) .. ".safetensors"))
+  if self.last_tensors and not self.kept[self.last_tensors] then os.remove(self:path(self.last_tensors)) end
+  self.last_tensors = file
   self.checkpoint_seq = seq
   return self:path("checkpoint.json")
+end
+
+--- run:finished_checkpoint(segment) -> tensors, data of the end of training loop `segment`
+--- (checked when the run was reopened), or nil when that loop left none.
+function Run:finished_checkpoint(segment)
+  local s = sslua_mod or package.loaded.sslua
+  for _, e in ipairs(self.finished_loops) do
+    if e.segment == segment then
+      local path = self:path(e.tensors)
+      local ok, tensors = pcall(s.load, path)
+      if not ok then error("experiment: cannot resume " .. self.dir .. ": corrupt checkpoint " .. path .. ": " .. tostring(tensors), 0) end
+      return tensors, unpack_exact(e.data)
+    end
+  end
+  return nil
 end
 
 --- run:restore_checkpoint() -> tensors, data of the checkpoint being resumed (checked), and ends

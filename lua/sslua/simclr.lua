@@ -139,21 +139,15 @@ function M.simclr(o)
     end
     run.segment = run.segment + 1
     segment = run.segment
-    run.histories[segment] = history
     local m = run.replay
-    if m and segment < m.segment then
-      -- Finished before the checkpoint: its rows and history are restored already.
-      local h = run.histories[segment]
-      if type(h) ~= "table" then h = {} end
-      run.histories[segment] = h
-      encoder:eval(); projector:eval()
-      return { encoder = encoder, projector = projector, optimizer = opt, history = h, skipped = true }
-    elseif m and segment > m.segment then
-      error("experiment.simclr: resuming " .. run.dir .. ": the checkpoint is of training loop " .. m.segment
-        .. ", but the script reached loop " .. segment .. " before it (it does not run as the killed run did)", 2)
-    elseif m then
-      local where = "experiment.simclr: cannot resume " .. run.dir .. " from " .. run.checkpoint_path
-      local tensors, d = run:restore_checkpoint()
+    local h = run.histories[segment]
+    if type(h) ~= "table" then h = {} end
+    for i = 1, #h do history[i] = h[i] end
+    run.histories[segment] = history
+    local function check_shape(where, d)
+      if type(d) ~= "table" or type(d.optimizer) ~= "table" or type(d.rngs) ~= "table" then
+        error(where .. ": training loop " .. segment .. ": the checkpoint has no optimizer or generator states", 0)
+      end
       for _, key in ipairs({ "epochs", "batch", "per_epoch" }) do
         local now = ({ epochs = epochs, batch = batch, per_epoch = per_epoch })[key]
         if d[key] ~= now then
@@ -161,11 +155,29 @@ function M.simclr(o)
             .. " in the checkpoint, " .. tostring(now) .. " now", 0)
         end
       end
+    end
+    if m and segment < m.segment then
+      -- Finished before the checkpoint: its rows and history are restored already; its
+      -- trained state comes from the loop's final checkpoint (kept for this).
+      local tensors, d = run:finished_checkpoint(segment)
+      if tensors then
+        local where = "experiment.simclr: cannot resume " .. run.dir .. " from " .. run.checkpoint_path
+        check_shape(where, d)
+        restore_state(where, tensors, d, encoder, projector, opt, gens)
+        state.step, state.epoch, opt.lr = d.step, d.epoch, d.lr
+      elseif epochs > 0 then
+        error("experiment.simclr: cannot resume " .. run.dir .. ": " .. run.checkpoint_path .. " has no final checkpoint of training loop " .. segment, 2)
+      end
+      encoder:eval(); projector:eval()
+      return { encoder = encoder, projector = projector, optimizer = opt, history = history, skipped = true }
+    elseif m and segment > m.segment then
+      error("experiment.simclr: resuming " .. run.dir .. ": the checkpoint is of training loop " .. m.segment
+        .. ", but the script reached loop " .. segment .. " before it (it does not run as the killed run did)", 2)
+    elseif m then
+      local where = "experiment.simclr: cannot resume " .. run.dir .. " from " .. run.checkpoint_path
+      local tensors, d = run:restore_checkpoint()
+      check_shape(where, d)
       restore_state(where, tensors, d, encoder, projector, opt, gens)
-      local h = run.histories[segment]
-      if type(h) ~= "table" then h = {} end
-      for i = 1, #h do history[i] = h[i] end
-      run.histories[segment] = history
       state.step, state.epoch = d.step, d.epoch
       state.loss = history[#history] and history[#history].loss
       opt.lr = d.lr
