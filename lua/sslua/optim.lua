@@ -57,6 +57,101 @@ end
 
 local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }) end
 
+-- Hyperparameters saved in a state dict's param_groups (the ones an optimizer has).
+local hyper = { "lr", "momentum", "dampening", "weight_decay", "nesterov", "betas", "eps", "decoupled", "eta",
+  "exclude_bias_and_norm" }
+
+--- opt:state_dict() -> {state = {[i] = {name = tensor | number, ...}}, param_groups = {{lr=, ...,
+--- params = {1, ..., n}}}, step_count = n}, as PyTorch's (parameters by position). Tensors are
+--- copies, so the dict does not change with later steps.
+function Optimizer:state_dict()
+  local state = {}
+  for i, st in ipairs(self.state) do
+    local out = {}
+    for k, v in pairs(st) do
+      if getmetatable(v) == "sslua.Tensor" then out[k] = v:detach():clone() else out[k] = v end
+    end
+    state[i] = out
+  end
+  local group = { params = {} }
+  for i = 1, #self.params do group.params[i] = i end
+  for _, k in ipairs(hyper) do
+    local v = self[k]
+    if type(v) == "table" then v = { table.unpack(v) } end
+    group[k] = v
+  end
+  return { state = state, param_groups = { group }, step_count = self.step_count }
+end
+
+--- opt:load_state_dict(sd): restores a state_dict() of an optimizer of the same kind over
+--- parameters of the same shapes (moments, momentum buffers, step counts, lr). Errors name the
+--- entry that does not fit and leave the optimizer unchanged.
+function Optimizer:load_state_dict(sd)
+  local where = (getmetatable(self).__name or "optim"):gsub("^sslua%.optim%.", "") .. ":load_state_dict"
+  if type(sd) ~= "table" or type(sd.state) ~= "table" or type(sd.param_groups) ~= "table" then
+    fail(where, "expected a table from opt:state_dict() with 'state' and 'param_groups'")
+  end
+  local group = sd.param_groups[1]
+  if type(group) ~= "table" or #sd.param_groups ~= 1 then fail(where, "expected exactly one parameter group") end
+  local n = #self.params
+  if type(group.params) ~= "table" or #group.params ~= n then
+    fail(where, "the state dict has " .. (type(group.params) == "table" and #group.params or 0)
+      .. " parameters, the optimizer " .. n)
+  end
+  local new = {}
+  for i = 1, n do
+    local st = sd.state[i] or {}
+    if type(st) ~= "table" then fail(where, "state of parameter #" .. i .. " must be a table") end
+    local out, keys = {}, {}
+    for k in pairs(st) do
+      if type(k) ~= "string" then fail(where, "state of parameter #" .. i .. " has a non-string key") end
+      keys[#keys + 1] = k
+    end
+    table.sort(keys) -- the first misfit named is the same every time
+    for _, k in ipairs(keys) do
+      local v = st[k]
+      if getmetatable(v) == "sslua.Tensor" then
+        local p = self.params[i]
+        local a, b = p:shape(), v:shape()
+        local same = #a == #b
+        for j = 1, #a do if a[j] ~= b[j] then same = false end end
+        if not same then
+          fail(where, "state '" .. k .. "' of parameter #" .. i .. " has shape [" .. table.concat(b, "x")
+            .. "], the parameter [" .. table.concat(a, "x") .. "]")
+        end
+        if v:dtype() ~= p:dtype() then
+          fail(where, "state '" .. k .. "' of parameter #" .. i .. " is " .. v:dtype() .. ", the parameter " .. p:dtype())
+        end
+        out[k] = v:detach():clone()
+      elseif type(v) == "number" or type(v) == "boolean" then
+        out[k] = v
+      else
+        fail(where, "state '" .. k .. "' of parameter #" .. i .. " must be a tensor or a number, got " .. type(v))
+      end
+    end
+    new[i] = out
+  end
+  for _, k in ipairs(hyper) do
+    local v = group[k]
+    if v ~= nil and self[k] ~= nil then
+      if type(v) ~= type(self[k]) then
+        fail(where, "param_groups[1]." .. k .. " must be a " .. type(self[k]) .. ", got " .. type(v))
+      end
+    end
+  end
+  if sd.step_count ~= nil and math.type(sd.step_count) ~= "integer" then fail(where, "step_count must be an integer") end
+  for _, k in ipairs(hyper) do
+    local v = group[k]
+    if v ~= nil and self[k] ~= nil then
+      if type(v) == "table" then v = { table.unpack(v) } end
+      self[k] = v
+    end
+  end
+  self.state = new
+  self.step_count = sd.step_count or self.step_count
+  return self
+end
+
 -- SGD ------------------------------------------------------------------------------------------
 
 local SGD = util.class("sslua.optim.SGD", Optimizer)

@@ -9,7 +9,8 @@ enum TensorBindings {
     static let generatorMeta = "sslua.Generator"
 
     static var libraries: [LuaLibrary] {
-        [LuaLibrary("sslua", constructors + joins), LuaLibrary("Tensor", methods + opMethods)]
+        [LuaLibrary("sslua", constructors + joins), LuaLibrary("Tensor", methods + opMethods),
+         LuaLibrary("sslua.Generator", generatorMethods)]
     }
 
     // MARK: helpers
@@ -40,6 +41,27 @@ enum TensorBindings {
         }
         return g
     }
+
+    /// Methods of a generator from `sslua.rng(seed)` (its metatable's `__index`, set by the prelude).
+    static func generator(_ a: LuaArgs, _ where_: String) throws -> RNG {
+        guard let g = try ObjectBox.get(a.L, 1, metatable: generatorMeta, as: RNG.self) else {
+            throw a.bad(1, "generator expected (call it as g:\(where_)(...)), got \(a.typeName(1))")
+        }
+        return g
+    }
+
+    static let generatorMethods: [(String, LuaFunction)] = [
+        /// g:state() -> the generator's exact state as a string (see RNG.state).
+        ("state", { a in a.push(try generator(a, "state").state) }),
+        /// g:set_state(s): continues from a state that g:state() (or sslua.get_rng_state()) returned.
+        ("set_state", { a in
+            let g = try generator(a, "set_state")
+            try g.setState(try a.string(2))
+            return 0
+        }),
+        /// g:seed() -> the seed the generator was created (or last reseeded) with.
+        ("seed", { a in a.push(Int(Int64(bitPattern: try generator(a, "seed").seed))) }),
+    ]
 
     static func dtype(_ o: LuaTable?) throws -> DType {
         guard let s = try o?.string("dtype") else { return .float32 }
@@ -237,6 +259,11 @@ enum TensorBindings {
         }),
         ("manual_seed", { a in
             RNG.global.reseed(UInt64(bitPattern: Int64(try a.integer(1))))
+            return 0
+        }),
+        ("get_rng_state", { a in a.push(RNG.global.state) }),
+        ("set_rng_state", { a in
+            try RNG.global.setState(try a.string(1))
             return 0
         }),
         ("rng", { a in

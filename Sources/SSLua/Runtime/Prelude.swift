@@ -40,6 +40,10 @@ sslua.Tensor = T
 sslua._VERSION = "sslua " .. version
 sslua.version = version
 
+-- Generators (sslua.rng(seed)) have methods: g:state(), g:set_state(s), g:seed().
+local gmt = debug.getregistry()["sslua.Generator"]
+if gmt and natives["sslua.Generator"] then gmt.__index = natives["sslua.Generator"] end
+
 -- Native submodules (sslua.linalg, ...) are fields and requireable.
 for name, tbl in pairs(natives) do
   local sub = name:match("^sslua%.([%w_]+)$")
