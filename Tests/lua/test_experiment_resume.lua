@@ -236,7 +236,7 @@ for loop = 1, 2 do
   local proj = nn.Linear(16, 8, { bias = false, rng = rng })
   encs[loop] = enc
   experiment.simclr { encoder = enc, projector = proj, data = ds, policy = aug.policy("small"), epochs = cfg.epochs,
-    batch = 16, optimizer = loop == 1 and "sgd" or "adam", momentum = 0.9, lr = cfg.lr, rng = rng, progress = false,
+    batch = 16, optimizer = loop == 1 and "sgd" or "adam", momentum = loop == 1 and 0.9 or nil, lr = cfg.lr, rng = rng, progress = false,
     on_epoch = function(epoch, st)
       run:log { loop = loop, epoch = epoch, w = proj.weight:sum():item(), loss = st.loss or 0 / 0,
         bn = enc[3].running_mean:sum():item() }
