@@ -345,9 +345,7 @@ enum TensorBindings {
         ("_setgrad", { a in
             let t = try a.tensor(1)
             if a.isNone(2) || lua_type(a.L, 2) == LUA_TNIL { t.grad = nil; return 0 }
-            let g = try a.tensor(2)
-            try require(g.shape == t.shape, "assigned grad has size \(shapeString(g.shape)), expected \(shapeString(t.shape))")
-            t.grad = g
+            try t.setGrad(a.tensor(2))
             return 0
         }),
         ("_tostring", { a in a.push(try a.tensor(1).formatted()) }),
