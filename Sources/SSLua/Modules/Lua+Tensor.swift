@@ -118,6 +118,8 @@ enum TensorBindings {
     static func extremum(_ isMax: Bool) -> LuaFunction {
         { a in
             let t = try a.tensor(1)
+            // torch.max(input, other): the elementwise maximum
+            if let o = try TensorBox.get(a.L, 2) { return a.push(try t.binary(isMax ? .maximum : .minimum, o)) }
             if a.isNone(2) {
                 try require(t.numel > 0, "\(isMax ? "max" : "min") of an empty tensor")
                 let (v, _) = try t.reshape([-1]).extremum(max: isMax, dim: 0)
@@ -417,17 +419,6 @@ enum TensorBindings {
 // MARK: - the rest of §4.1: statistics, softmax family, products, sorting, indexing, joins
 
 extension TensorBindings {
-    /// Arguments `(x, [dim], [keepdim], [{options}])` of a reduction that also takes options.
-    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32) throws -> (Int?, Bool, LuaTable?) {
-        let opts = a.options()
-        let last = opts == nil ? a.count : a.count - 1
-        var dim: Int? = nil, keep = false
-        if i <= last && !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL { dim = try a.dim(i, of: t) }
-        if i + 1 <= last { keep = a.boolean(i + 1) }
-        if i + 2 <= last { throw a.bad(i + 2, "unexpected argument (\(a.typeName(i + 2)))") }
-        return (dim, keep, opts)
-    }
-
     /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
     static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
         if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
@@ -438,12 +429,46 @@ extension TensorBindings {
         return def
     }
 
-    /// `correction` for var/std: `{unbiased=false}` or `{correction=c}` (default 1).
-    static func correction(_ o: LuaTable?) throws -> Double {
-        guard let o = o else { return 1 }
-        if let c = try o.number("correction") { return c }
-        if let u = try o.bool("unbiased") { return u ? 1 : 0 }
-        return 1
+    /// A boolean argument (nil is not accepted where a flag is expected).
+    static func bool(_ a: LuaArgs, _ i: Int32, _ what: String) throws -> Bool {
+        guard lua_type(a.L, i) == LUA_TBOOLEAN else { throw a.bad(i, "\(what) must be a boolean, got \(a.typeName(i))") }
+        return a.boolean(i)
+    }
+
+    /// `var`/`std` as torch: `(dim, unbiased, keepdim)` positionally (dim nil or absent: all
+    /// elements; unbiased defaults to true), with `{correction = c, keepdim = k, unbiased = u}`
+    /// as a trailing table (torch's keyword arguments).
+    static func spread(_ f: @escaping (Tensor, Int?, Bool, Double) throws -> Tensor) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            let o = a.options()
+            let last = o == nil ? a.count : a.count - 1
+            var d: Int? = nil, keep = false, correction = 1.0
+            if last >= 2 && lua_type(a.L, 2) != LUA_TNIL {
+                if lua_type(a.L, 2) == LUA_TBOOLEAN {   // torch.var(unbiased): all elements
+                    correction = a.boolean(2) ? 1 : 0
+                    if last >= 3 { throw a.bad(3, "unexpected argument (\(a.typeName(3)))") }
+                } else { d = try a.dim(2, of: t) }
+            }
+            if last >= 3 && lua_type(a.L, 3) != LUA_TNIL { correction = try bool(a, 3, "unbiased") ? 1 : 0 }
+            if last >= 4 && lua_type(a.L, 4) != LUA_TNIL { keep = try bool(a, 4, "keepdim") }
+            if last >= 5 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            if let o = o {
+                if let u = try o.bool("unbiased") {
+                    try require(last < 3, "unbiased given twice (argument 3 and option)")
+                    correction = u ? 1 : 0
+                }
+                if let c = try o.number("correction") {
+                    try require(last < 3 && !o.has("unbiased"), "give either unbiased or correction")
+                    correction = c
+                }
+                if let k = try o.bool("keepdim") {
+                    try require(last < 4, "keepdim given twice (argument 4 and option)")
+                    keep = k
+                }
+            }
+            return a.push(try f(t, d, keep, correction))
+        }
     }
 
     /// An index argument: a tensor of 1-based values, or a Lua list of them.
@@ -469,25 +494,42 @@ extension TensorBindings {
     }
 
     static let opMethods: [(String, LuaFunction)] = [
-        ("var", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
-            return a.push(try t.variance(dim: d, keepdim: k, correction: correction(o)))
-        }),
-        ("std", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
-            return a.push(try t.std(dim: d, keepdim: k, correction: correction(o)))
-        }),
+        ("var", spread { t, d, k, c in try t.variance(dim: d, keepdim: k, correction: c) }),
+        ("std", spread { t, d, k, c in try t.std(dim: d, keepdim: k, correction: c) }),
         ("norm", { a in
+            // torch.Tensor.norm(p='fro', dim=None, keepdim=False): p a number (inf, -inf, 0
+            // included) or "fro"; dim an integer or a list of them
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
             var p = 2.0
-            if let o = o {
-                if let s = try? o.string("p"), s == "inf" || s == "fro" { p = s == "inf" ? .infinity : 2 }
-                else if let v = try o.number("p") { p = v }
+            switch lua_type(a.L, 2) {
+            case LUA_TNONE, LUA_TNIL: break
+            case LUA_TNUMBER: p = try a.number(2)
+            case LUA_TSTRING:
+                switch try a.string(2) {
+                case "fro": p = 2
+                case "inf": p = .infinity
+                case "-inf": p = -.infinity
+                case "nuc": throw a.bad(2, "the nuclear norm is sslua.linalg.svdvals(A):sum()")
+                case let s: throw a.bad(2, "p must be a number, \"fro\", \"inf\" or \"-inf\", got \"\(s)\"")
+                }
+            default: throw a.bad(2, "p must be a number or \"fro\", got \(a.typeName(2))")
             }
-            return a.push(try t.norm(p: p, dim: d, keepdim: k))
+            try require(!a.isOptionsTable(2) && !a.isOptionsTable(3) || a.isNone(2),
+                        "norm takes (p, dim, keepdim) as torch.Tensor.norm; options tables are not accepted")
+            if a.count > 4 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            let keep = a.isNone(4) || lua_type(a.L, 4) == LUA_TNIL ? false : try bool(a, 4, "keepdim")
+            switch lua_type(a.L, 3) {
+            case LUA_TNONE, LUA_TNIL:
+                return a.push(try t.norm(p: p, dim: nil, keepdim: keep))
+            case LUA_TTABLE:
+                let ds = try a.intList(3).map { d -> Int in
+                    try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                    return d > 0 ? d - 1 : d
+                }
+                return a.push(try t.norm(p: p, dims: ds, keepdim: keep))
+            default:
+                return a.push(try t.norm(p: p, dim: a.dim(3, of: t), keepdim: keep))
+            }
         }),
         ("softmax", { a in let t = try a.tensor(1); return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1))) }),
         ("log_softmax", { a in let t = try a.tensor(1); return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1))) }),
@@ -514,6 +556,11 @@ extension TensorBindings {
             let t = try a.tensor(1)
             let k = try a.integer(2)
             let d = try optDim(a, 3, of: t, -1)
+            // sorted (argument 5, torch's default true): the values always come sorted, which
+            // torch allows for sorted=false too
+            if !a.isNone(5) && lua_type(a.L, 5) != LUA_TBOOLEAN && !a.isOptionsTable(5) {
+                throw a.bad(5, "sorted must be a boolean, got \(a.typeName(5))")
+            }
             let (v, i) = try t.topk(k, dim: d, largest: flag(a, 4, "largest", true))
             return try push(a, values: v, indices: i)
         }),
