@@ -7,12 +7,12 @@ local check = require "check"
 local S = sslua
 
 -- values: the assigned expression, detached
-local w = S.tensor({ 1, 2, 3 }):requires_grad()
+local w = S.tensor({ 1, 2, 3 }):requires_grad_()
 w.grad = S.tensor({ 10, 20, 30 })
 w.grad = w.grad + w * 2
 check.near(w.grad, { 12, 24, 36 }, 0, "assigned grad values")
-check.truthy(w.grad:is_leaf(), "an assigned grad is cut from the graph")
-check.eq(S.no_grad(function() return (w.grad * 1):is_leaf() end), true, "ops on it record nothing")
+check.truthy(w.grad.is_leaf, "an assigned grad is cut from the graph")
+check.eq(S.no_grad(function() return (w.grad * 1).is_leaf end), true, "ops on it record nothing")
 -- backward accumulates into the assigned grad: d/dw sum(w*w) = 2w
 ;(w * w):sum():backward()
 check.near(w.grad, { 14, 28, 42 }, 0, "backward accumulates into the assigned grad")
@@ -20,7 +20,7 @@ w.grad = nil
 check.eq(w.grad, nil, "grad cleared")
 
 -- refused assignments (PyTorch's messages)
-local a = S.zeros(3):requires_grad()
+local a = S.zeros(3):requires_grad_()
 check.errors(function() a.grad = a end, "can't assign a tensor as its own grad")
 check.errors(function() a.grad = S.zeros(3, { dtype = "float64" }) end, "assigned grad has dtype float64, expected float32")
 check.errors(function() a.grad = S.zeros(4) end, "assigned grad has size [4], expected [3]")
@@ -32,7 +32,7 @@ check.near(a.grad, { 0, 0, 0 }, 0, "grad = a:detach()")
 -- memory: 300 steps of w.grad = w.grad + w * 1e-4 with 256 KiB tensors. Keeping each step's
 -- graph alive (the old behaviour) holds every previous grad: about 150 MB.
 local n = 256
-local p = S.randn(n, n):requires_grad()
+local p = S.randn(n, n):requires_grad_()
 p.grad = S.zeros(n, n)
 for _ = 1, 20 do p.grad = p.grad + p * 1e-4 end   -- warm up
 collectgarbage(); collectgarbage()
@@ -47,7 +47,7 @@ check.near(p.grad, p:detach() * (320 * 1e-4), 1e-4, "accumulated grad value")
 collectgarbage(); collectgarbage()
 base = S.memory()
 for _ = 1, 200 do
-  local t = S.zeros(n, n):requires_grad()
+  local t = S.zeros(n, n):requires_grad_()
   pcall(function() t.grad = t end)
 end
 collectgarbage(); collectgarbage()

@@ -10,7 +10,7 @@ local MSG = "modified by an inplace operation"
 
 -- the reproducer: y = sum(x * w), dy/dx = w = 4; w changed to 204 before backward gave 204
 local function mul_graph()
-  local x = T({ 2 }):requires_grad()
+  local x = T({ 2 }):requires_grad_()
   local w = T({ 4 })
   return x, w, (x * w):sum()
 end
@@ -45,7 +45,7 @@ end
 
 -- exact versions: one in-place op after recording moves the counter by one
 do
-  local x = T({ 1, 2, 3 }):requires_grad()
+  local x = T({ 1, 2, 3 }):requires_grad_()
   local c = S.zeros(3)            -- made by a constructor: version 0
   c:copy_(T({ 5, 6, 7 }))          -- version 1, before recording: fine
   local y = (x * c):sum()
@@ -57,20 +57,20 @@ end
 
 -- a saved output: exp's backward reads exp(x); d/dx sum(exp(x)) = exp(x)
 do
-  local x = T({ 0, 1 }):requires_grad()
+  local x = T({ 0, 1 }):requires_grad_()
   local e = x:exp()
   local y = e:sum()
   S.no_grad(function() e:mul_(100) end)
   local err = check.errors(function() y:backward() end, MSG)
   check.truthy(err:find("saved by 'exp' (its output)", 1, true), "names exp's output: " .. err)
-  x = T({ 0, 1 }):requires_grad()
+  x = T({ 0, 1 }):requires_grad_()
   x:exp():sum():backward()
   check.near(x.grad, { 1, math.exp(1) }, 1e-6, "d sum(exp x)/dx")
 end
 
 -- a saved condition: where(c, a, b) reads c in backward
 do
-  local a = T({ 1, 2 }):requires_grad()
+  local a = T({ 1, 2 }):requires_grad_()
   local c = T({ 1, 0 })
   local y = S.where(c, a, 0):sum()
   c:fill_(1)
@@ -79,7 +79,7 @@ end
 
 -- values the backward does not read may change: d/dx sum(x + w) = 1 whatever w becomes
 do
-  local x = T({ 2, 3 }):requires_grad()
+  local x = T({ 2, 3 }):requires_grad_()
   local w = T({ 4, 5 })
   local y = (x + w):sum()
   w:add_(100)
@@ -92,7 +92,7 @@ end
 
 -- mm: both operands saved; d/dA sum(A B) = 1 B^T
 do
-  local A = T({ { 1, 2 }, { 3, 4 } }):requires_grad()
+  local A = T({ { 1, 2 }, { 3, 4 } }):requires_grad_()
   local B = T({ { 1, 0 }, { 2, 1 } })
   local y = A:mm(B):sum()
   y:backward()
