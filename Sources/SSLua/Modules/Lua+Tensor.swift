@@ -111,7 +111,18 @@ enum TensorBindings {
         { a in
             let t = try a.tensor(1)
             if a.isNone(2) { return a.push(try all(t)) }
-            return a.push(try byDim(t, try a.dim(2, of: t), a.optBool(3, false)))
+            let keep = a.optBool(3, false)
+            guard a.isTable(2) else { return a.push(try byDim(t, try a.dim(2, of: t), keep)) }
+            // a list of dimensions (torch's dim=(0, 1)): reduced from the last, so the earlier
+            // axes keep their numbers
+            let ds = try a.intList(2).map { d -> Int in
+                try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                return try t.axis(d > 0 ? d - 1 : d)
+            }
+            try require(!ds.isEmpty && Set(ds).count == ds.count, "expected a non-empty list of distinct dimensions")
+            var r = t
+            for d in ds.sorted(by: >) { r = try byDim(r, d, keep) }
+            return a.push(r)
         }
     }
 
@@ -243,6 +254,12 @@ enum TensorBindings {
 
     // MARK: tensor methods
 
+    static let totableFn: LuaFunction = { a in
+        let t = try a.tensor(1)
+        _ = totable(a.L, try t.toDoubles(), t.shape, 0)
+        return 1
+    }
+
     static let methods: [(String, LuaFunction)] = [
         ("shape", { a in a.push(ints: try a.tensor(1).shape) }),
         ("size", { a in
@@ -307,11 +324,8 @@ enum TensorBindings {
         }),
         ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
-        ("totable", { a in
-            let t = try a.tensor(1)
-            _ = totable(a.L, try t.toDoubles(), t.shape, 0)
-            return 1
-        }),
+        ("totable", totableFn),
+        ("tolist", totableFn),   // torch's name
         ("item", { a in
             let t = try a.tensor(1)
             try require(t.numel == 1, "a Tensor with \(t.numel) elements cannot be converted to a number")
@@ -493,6 +507,11 @@ extension TensorBindings {
         return 2
     }
 
+    static let indexSelect: LuaFunction = { a in
+        let t = try a.tensor(1)
+        return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
+    }
+
     static let opMethods: [(String, LuaFunction)] = [
         ("var", spread { t, d, k, c in try t.variance(dim: d, keepdim: k, correction: c) }),
         ("std", spread { t, d, k, c in try t.std(dim: d, keepdim: k, correction: c) }),
@@ -578,15 +597,9 @@ extension TensorBindings {
             return a.push(try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3),
                                         source: a.tensor(4), accumulate: true, base: 1))
         }),
-        ("index", { a in
-            let t = try a.tensor(1)
-            return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
-        }),
+        ("index", indexSelect),
+        ("index_select", indexSelect),   // torch's name
         ("masked_fill", { a in a.push(try a.tensor(1).maskedFill(a.tensor(2), a.number(3))) }),
-        ("where", { a in
-            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
-            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
-        }),
         ("masked_fill_", { a in
             let t = try a.tensor(1); try t.checkInPlace("masked_fill")
             let r = try GradMode.withoutGrad { try t.maskedFill(a.tensor(2), a.number(3)) }
@@ -612,6 +625,12 @@ extension TensorBindings {
     static let joins: [(String, LuaFunction)] = [
         ("cat", join { try Tensor.cat($0, dim: $1) }),
         ("stack", join { try Tensor.stack($0, dim: $1) }),
+        // torch.where(condition, input, other); a function only: torch's method form
+        // x.where(condition, y) takes the condition second, so `x:where` would silently swap
+        ("where", { a in
+            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
+            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
+        }),
     ]
 
     static func join(_ f: @escaping ([Tensor], Int) throws -> Tensor) -> LuaFunction {

@@ -22,10 +22,15 @@ mt.__index = function(t, k)
   if f then return f(t) end
   return nil
 end
+-- a field setter's error names the field and points at the assignment
+local function setfield(name, f, t, v)
+  local ok, err = pcall(f, t, v)
+  if not ok then error("sslua.Tensor." .. name .. ": " .. (tostring(err):gsub("^.-sslua%._[%w_]+: ", "")), 3) end
+end
 mt.__newindex = function(t, k, v)
   if mtype(k) == "integer" then return setindex(t, k, v) end
-  if k == "grad" then return setgrad(t, v) end
-  if k == "requires_grad" then return setrg(t, v) end
+  if k == "grad" then return setfield("grad", setgrad, t, v) end
+  if k == "requires_grad" then return setfield("requires_grad", setrg, t, v) end
   error("sslua.Tensor: cannot set field '" .. tostring(k) .. "'", 2)
 end
 mt.__add, mt.__sub, mt.__mul, mt.__div, mt.__pow = T.add, T.sub, T.mul, T.div, T.pow
