@@ -108,10 +108,16 @@ check.near(tv, { 5, 4, 3 }, 0, "topk(3, 1, true, true)")
 check.near(ti, { 5, 3, 1 }, 0, "topk sorted indices")
 check.near(select(1, T({ { 1, 9 }, { 8, 2 } }):topk(1, 1)), { { 8, 9 } }, 0, "topk(1, 1) along dim 1")
 
+-- add / sub with torch's keyword alpha: input + alpha * other
+check.near(T({ 1, 2 }):add(T({ 10, 20 }), { alpha = 2 }), { 21, 42 }, 0, "add(other, {alpha = 2})")
+check.near(S.sub(T({ 1, 2 }), 1, { alpha = 3 }), { -2, -1 }, 0, "sub(input, 1, {alpha = 3})")
+check.errors(function() return T({ 1 }):mul(T({ 2 }), 5) end, "unexpected argument")
+
 -- clamp(min, max)
 check.near(X:clamp(-1, 2), { { 1, -1, 2 }, { -1, 2, -1 } }, 0, "clamp(-1, 2)")
 check.near(X:clamp(0), { { 1, 0, 3 }, { 0, 5, 0 } }, 0, "clamp(0): min only")
 check.near(X:clamp(nil, 0), { { 0, -2, 0 }, { -4, 0, -6 } }, 0, "clamp(nil, 0): max only")
+check.errors(function() return X:clamp(0, S.ones(2, 3)) end, "number expected, got tensor")
 
 -- gather(dim, index), scatter(dim, index, src | value), scatter_add, index_select
 check.near(X:gather(2, T({ { 1, 1 }, { 3, 2 } })), { { 1, 1 }, { -6, 5 } }, 0, "gather(2, index)")

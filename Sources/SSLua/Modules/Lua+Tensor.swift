@@ -99,6 +99,13 @@ enum TensorBindings {
             // a number on either side; the tensor decides the dtype
             let dt = (try? TensorBox.get(a.L, 1))??.dtype ?? (try? TensorBox.get(a.L, 2))??.dtype ?? .float32
             let x = try a.tensorOrNumber(1, dtype: dt), y = try a.tensorOrNumber(2, dtype: dt)
+            // torch.add/sub(input, other, *, alpha=1): input + alpha * other
+            if a.count >= 3 && lua_type(a.L, 3) != LUA_TNIL {
+                guard op == .add || op == .sub, a.isOptionsTable(3), let o = a.options(at: 3) else {
+                    throw a.bad(3, "unexpected argument (\(a.typeName(3)))")
+                }
+                if let alpha = try o.number("alpha") { return a.push(try x.binary(op, y.mul(scalar: alpha))) }
+            }
             return a.push(try x.binary(op, y))
         }
     }
@@ -377,7 +384,9 @@ enum TensorBindings {
             let t = try a.tensor(1)
             let lo: Double? = a.isNumber(2) ? try a.number(2) : nil
             let hi: Double? = a.isNumber(3) ? try a.number(3) : nil
-            if !a.isNone(2) && !a.isNumber(2) && lua_type(a.L, 2) != LUA_TNIL { throw a.bad(2, "number expected, got \(a.typeName(2))") }
+            for i: Int32 in [2, 3] where !a.isNone(i) && !a.isNumber(i) && lua_type(a.L, i) != LUA_TNIL {
+                throw a.bad(i, "number expected, got \(a.typeName(i))")
+            }
             return a.push(try t.clamp(lo, hi))
         }),
         ("leaky_relu", { a in a.push(try a.tensor(1).leakyRelu(a.optNumber(2, 0.01))) }),
