@@ -15,7 +15,7 @@ public final class Node {
     }
 
     /// Records `t`'s current version; `role` says which value it is in the error message.
-    public func save(_ t: Tensor, _ role: String) {
+    public func save(_ t: Tensor, _ role: SavedValue.Role) {
         saved.append(SavedValue(storage: t.storage, version: t.storage.version, shape: t.shape, role: role))
     }
 
@@ -24,7 +24,7 @@ public final class Node {
     public func checkSavedVersions() throws {
         for v in saved where v.storage.version != v.version {
             throw SSLuaError("one of the variables needed for gradient computation has been modified by an inplace operation: "
-                + "the \(shapeString(v.shape)) \(v.storage.dtype.rawValue) tensor saved by '\(name)' (\(v.role)) "
+                + "the \(shapeString(v.shape)) \(v.storage.dtype.rawValue) tensor saved by '\(name)' (\(v.role.text)) "
                 + "is at version \(v.storage.version); expected version \(v.version) (it, a view of it or its detach() "
                 + "was changed in place, e.g. under sslua.no_grad, after '\(name)' used it; use an out-of-place op or clone() it first)")
         }
@@ -53,7 +53,19 @@ public struct SavedValue {
     public let storage: Storage
     public let version: Int
     public let shape: [Int]
-    public let role: String
+    public let role: Role
+
+    /// Which value of the op it is (text built only for an error).
+    public enum Role {
+        case input(Int), output, captured
+        var text: String {
+            switch self {
+            case .input(let i): return "its input \(i + 1)"
+            case .output: return "its output"
+            case .captured: return "a tensor it captured"
+            }
+        }
+    }
 }
 
 /// Global autograd switch (`sslua.no_grad`), as PyTorch's grad mode.
@@ -84,9 +96,9 @@ extension Tensor {
         if Tensor.needsGrad(inputs) {
             let n = Node(name, inputs, backward)
             let reads = Node.savedInputs[name]
-            for (i, t) in inputs.enumerated() where reads?.contains(i) ?? true { n.save(t, "its input \(i + 1)") }
-            for t in extra { n.save(t, "a tensor it captured") }
-            if Node.readsOutput.contains(name) { n.save(self, "its output") }
+            for (i, t) in inputs.enumerated() where reads?.contains(i) ?? true { n.save(t, .input(i)) }
+            for t in extra { n.save(t, .captured) }
+            if Node.readsOutput.contains(name) { n.save(self, .output) }
             node = n
             requiresGrad = true
         }
@@ -103,7 +115,7 @@ extension Tensor {
         guard Tensor.needsGrad(inputs) else { return self }
         let value = detach()
         recorded(name, inputs) { g in try backward(g, value) }
-        node?.save(value, "its output")
+        node?.save(value, .output)
         return self
     }
 
