@@ -43,7 +43,11 @@ do -- norm over dims {1, 3} of a 2x3x4 tensor, against a loop over its values
   check.near(Y:norm(1, { 1, 3 }), { 68, 100, 132 }, 1e-5, "norm(1, {1, 3}) (NumPy: abs(Y).sum(axis=(0, 2)))")
 end
 check.errors(function() return X:norm("nuc") end, "svdvals")
-check.errors(function() return X:norm(2, { p = 3 }) end, "(p, dim, keepdim)")
+-- torch's keywords as a trailing table
+check.near(X:norm({ p = 1, dim = 2 }), { 6, 15 }, 1e-6, "norm({p = 1, dim = 2})")
+check.eq(shape(X:norm(1, { dim = 2, keepdim = true })), "2x1", "norm(1, {dim = 2, keepdim = true})")
+check.errors(function() return X:norm(2, { p = 3 }) end, "p given twice")
+check.errors(function() return X:norm({ dims = 2 }) end, "unknown option 'dims'")
 check.errors(function() return X:norm(-1) end, "p must be positive")
 -- the gradient of the column norms: d||x_j||/dx = x / ||x_j||
 do

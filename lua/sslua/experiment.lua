@@ -8,6 +8,7 @@
 --   run:log{policy = "small", epoch = 0, loss = 4.2}      -- appends to metrics.csv
 --   run:save(fig, "rank.svg")
 local json = require "sslua.json"
+local util = require "sslua.util"
 local sha256 = require "sslua.sha256"
 
 local experiment = {}
@@ -35,21 +36,21 @@ end
 -- The options table: defaults plus the conventional ones, and per-option help texts.
 local function option_table(defaults, opts)
   if type(defaults) ~= "table" then
-    error("experiment.args: expected a table of defaults, got " .. type(defaults), 3)
+    error("sslua.experiment.args: expected a table of defaults, got " .. type(defaults), 3)
   end
-  if type(opts) ~= "table" then error("experiment.args: options must be a table, got " .. type(opts), 3) end
+  if type(opts) ~= "table" then error("sslua.experiment.args: options must be a table, got " .. type(opts), 3) end
   local options, help = {}, {}
   for k, v in pairs(defaults) do
     if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then
-      error("experiment.args: option names must be identifiers, got " .. tostring(k), 3)
+      error("sslua.experiment.args: option names must be identifiers, got " .. tostring(k), 3)
     end
     if not kind_of(v) then
-      error("experiment.args: default of '" .. k .. "' must be a number, boolean, string or list, got " .. type(v), 3)
+      error("sslua.experiment.args: default of '" .. k .. "' must be a number, boolean, string or list, got " .. type(v), 3)
     end
     if type(v) == "table" then
       for i = 1, #v do
         if type(v[i]) ~= "number" and type(v[i]) ~= "string" then
-          error("experiment.args: list default of '" .. k .. "' must hold numbers or strings", 3)
+          error("sslua.experiment.args: list default of '" .. k .. "' must hold numbers or strings", 3)
         end
       end
     end
@@ -81,8 +82,10 @@ local function script_name()
 end
 
 --- experiment.usage(defaults [, opts]) -> the --help text (every option with its default).
+local args_spec = { argv = "any", description = "string", help = "table", exit = "boolean", script = "string" }
+
 function experiment.usage(defaults, opts)
-  opts = opts or {}
+  opts = util.check_options("sslua.experiment.usage", opts, args_spec)
   local options, help = option_table(defaults, opts)
   local names = {}
   for k in pairs(options) do names[#names + 1] = k end
@@ -113,12 +116,12 @@ end
 local function parse_value(name, kind, default, text)
   if kind == "number" then
     local n = tonumber(text)
-    if n == nil then error("experiment.args: option " .. flag_name(name) .. " expects a number, got '" .. text .. "'", 0) end
+    if n == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects a number, got '" .. text .. "'", 0) end
     if math.type(default) == "integer" then return math.tointeger(n) or n end
     return n + 0.0
   elseif kind == "boolean" then
     local b = ({ ["true"] = true, ["1"] = true, yes = true, ["false"] = false, ["0"] = false, no = false })[text:lower()]
-    if b == nil then error("experiment.args: option " .. flag_name(name) .. " expects true or false, got '" .. text .. "'", 0) end
+    if b == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects true or false, got '" .. text .. "'", 0) end
     return b
   elseif kind == "list" then
     local out = {}
@@ -127,7 +130,7 @@ local function parse_value(name, kind, default, text)
     for item in (text .. ","):gmatch("([^,]*),") do
       if numeric then
         local n = tonumber(item)
-        if n == nil then error("experiment.args: option " .. flag_name(name) .. " expects a list of numbers, got '" .. item .. "'", 0) end
+        if n == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects a list of numbers, got '" .. item .. "'", 0) end
         out[#out + 1] = n
       else
         out[#out + 1] = item
@@ -145,15 +148,15 @@ local configs = setmetatable({}, { __mode = "k" })
 -- Adds --quick, --full, --seed, --threads when the script does not define them, applies the
 -- seed (sslua.manual_seed) and the thread count, and exits after printing `--help`.
 function experiment.args(defaults, opts)
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.args: options must be a table", 2) end
-  opts = opts or {}
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.args: options must be a table", 2) end
+  opts = util.check_options("sslua.experiment.args", opts, args_spec)
   local options = option_table(defaults, opts)
   local argv = opts.argv
   if argv == nil then
     argv = {}
     if arg then for i = 1, #arg do argv[i] = arg[i] end end
   elseif type(argv) ~= "table" then
-    error("experiment.args: argv must be a list of strings", 2)
+    error("sslua.experiment.args: argv must be a list of strings", 2)
   end
   local cfg, given = {}, {}
   for k, v in pairs(options) do
@@ -168,7 +171,7 @@ function experiment.args(defaults, opts)
   local i = 1
   while i <= #argv do
     local a = argv[i]
-    if type(a) ~= "string" then error("experiment.args: argument " .. i .. " is not a string", 2) end
+    if type(a) ~= "string" then error("sslua.experiment.args: argument " .. i .. " is not a string", 2) end
     if a == "--help" or a == "-h" then
       if opts.exit == false then return nil, experiment.usage(defaults, opts) end
       print(experiment.usage(defaults, opts))
@@ -177,7 +180,7 @@ function experiment.args(defaults, opts)
     local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
     if not name then name = a:match("^%-%-([%w_%-]+)$") end
     if not name then
-      error("experiment.args: unexpected argument '" .. a .. "' (options look like --name value; try --help)", 2)
+      error("sslua.experiment.args: unexpected argument '" .. a .. "' (options look like --name value; try --help)", 2)
     end
     local key = name:gsub("%-", "_")
     local negated = false
@@ -186,7 +189,11 @@ function experiment.args(defaults, opts)
     end
     local default = options[key]
     if default == nil then
-      error("experiment.args: unknown option '--" .. name .. "' (try --help)", 2)
+      local names = {}
+      for k in pairs(options) do names[#names + 1] = k end
+      local near = util.closest(key, names)
+      error("sslua.experiment.args: unknown option '--" .. name .. "' ("
+        .. (near and "did you mean '" .. flag_name(near) .. "'?; " or "") .. "try --help)", 2)
     end
     local kind = kind_of(default)
     if kind == "boolean" and value == nil then
@@ -196,7 +203,7 @@ function experiment.args(defaults, opts)
       else value = negated and "false" or "true" end
     elseif value == nil then
       value = argv[i + 1]
-      if value == nil then error("experiment.args: option --" .. name .. " needs a value", 2) end
+      if value == nil then error("sslua.experiment.args: option --" .. name .. " needs a value", 2) end
       i = i + 1
     end
     local ok, v = pcall(parse_value, key, kind, default, value)
@@ -205,7 +212,7 @@ function experiment.args(defaults, opts)
     given[key] = true
     i = i + 1
   end
-  if cfg.quick and cfg.full then error("experiment.args: --quick and --full exclude each other", 2) end
+  if cfg.quick and cfg.full then error("sslua.experiment.args: --quick and --full exclude each other", 2) end
   configs[cfg] = { argv = argv, given = given, options = options }
   local s = sslua_mod or package.loaded.sslua
   if s then
@@ -219,7 +226,7 @@ end
 --- listed values replace the defaults, except the options given on the command line.
 function experiment.preset(cfg, presets)
   if type(cfg) ~= "table" or type(presets) ~= "table" then
-    error("experiment.preset: expected the config and a table of presets", 2)
+    error("sslua.experiment.preset: expected the config and a table of presets", 2)
   end
   for _, mode in ipairs({ "quick", "full" }) do
     if cfg[mode] and presets[mode] then
@@ -240,21 +247,21 @@ end
 -- Writes a whole file atomically: a temporary name in the same directory, then rename.
 local function write_atomic(path, text)
   if type(path) ~= "string" or type(text) ~= "string" then
-    error("experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
+    error("sslua.experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
   end
   local tmp = path .. ".tmp" .. tostring(math.random(1, 1 << 30))
   local f, err = io.open(tmp, "wb")
-  if not f then error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
+  if not f then error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
   local ok, werr = f:write(text)
   local cok, cerr = f:close()
   if not ok or not cok then
     os.remove(tmp)
-    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
+    error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
   end
   local rok, rerr = os.rename(tmp, path)
   if not rok then
     os.remove(tmp)
-    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(rerr), 0)
+    error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(rerr), 0)
   end
 end
 experiment.write_atomic = write_atomic
@@ -290,8 +297,7 @@ end
 -- Keys that read best first in a table of results; the rest follow alphabetically.
 local leading = { "run", "policy", "config", "projector", "seed", "epoch", "step" }
 
-local Logger = {}
-Logger.__index = Logger
+local Logger = util.class("sslua.experiment.Logger")
 
 function Logger:log(row)
   if type(row) ~= "table" then error("run:log: expected a table of column = value, got " .. type(row), 2) end
@@ -340,8 +346,7 @@ function Logger:close()
   if self.file then self.file:close(); self.file = nil end
 end
 
-local Run = {}
-Run.__index = Run
+local Run = util.class("sslua.experiment.Run")
 
 local function mkdir_p(path)
   return (pcall(sslua._fs.mkdir, path, true))
@@ -357,24 +362,25 @@ end
 -- Creates `results/<script>/<timestamp>/` (a counter suffix when taken; SSLUA_RUN_DIR or
 -- `dir` names it exactly) and writes config.json there.
 function experiment.run(cfg, opts)
-  if type(cfg) ~= "table" then error("experiment.run: expected the config table from experiment.args", 2) end
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.run: options must be a table", 2) end
-  opts = opts or {}
+  if type(cfg) ~= "table" then error("sslua.experiment.run: expected the config table from experiment.args", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.run: options must be a table", 2) end
+  opts = util.check_options("sslua.experiment.run", opts, { script = "string", name = "string", dir = "string",
+    root = "string", description = "string", columns = "table" })
   local script = opts.script or script_name()
   local name = opts.name or basename(script):gsub("%.lua$", "")
   local dir = opts.dir or os.getenv("SSLUA_RUN_DIR")
   if dir and dir ~= "" then
-    if not mkdir_p(dir) then error("experiment.run: cannot create " .. dir, 2) end
+    if not mkdir_p(dir) then error("sslua.experiment.run: cannot create " .. dir, 2) end
   else
     local root = (opts.root or os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
-    if not mkdir_p(root) then error("experiment.run: cannot create " .. root, 2) end
+    if not mkdir_p(root) then error("sslua.experiment.run: cannot create " .. root, 2) end
     local stamp = os.date("!%Y%m%d-%H%M%S")
     dir = nil
     for k = 1, 1000 do
       local cand = root .. "/" .. stamp .. (k > 1 and ("-" .. k) or "")
       if mkdir_new(cand) then dir = cand; break end
     end
-    if not dir then error("experiment.run: cannot create a run directory under " .. root, 2) end
+    if not dir then error("sslua.experiment.run: cannot create a run directory under " .. root, 2) end
   end
   local s = sslua_mod or package.loaded.sslua
   local meta = configs[cfg] or {}
@@ -427,7 +433,7 @@ end
 --- run:logger(file [, {columns = {...}}]) -> a CSV logger with :log(row).
 function Run:logger(file, opts)
   file = file or "metrics.csv"
-  if opts ~= nil and type(opts) ~= "table" then error("run:logger: options must be a table, got " .. type(opts), 2) end
+  util.check_options("sslua.experiment.Run:logger", opts, { columns = "table" })
   if self.loggers[file] then return self.loggers[file] end
   local lg = setmetatable({ path = self:path(file), name = file, rows = {},
     order = (opts and opts.columns) or (file == "metrics.csv" and self.columns) or nil }, Logger)
@@ -482,16 +488,14 @@ function experiment.interactive()
   return tty_cache
 end
 
-local Progress = {}
-Progress.__index = Progress
+local Progress = util.class("sslua.experiment.Progress")
 
 --- experiment.progress(total [, {label=, width=}]) -> bar with :update(done [, info]) and :finish([info]).
 function experiment.progress(total, opts)
   if math.type(total) ~= "integer" or total < 0 then
-    error("experiment.progress: total must be a non-negative integer, got " .. tostring(total), 2)
+    error("sslua.experiment.progress: total must be a non-negative integer, got " .. tostring(total), 2)
   end
-  opts = opts or {}
-  if type(opts) ~= "table" then error("experiment.progress: options must be a table, got " .. type(opts), 2) end
+  opts = util.check_options("sslua.experiment.progress", opts, { label = "string", width = "integer", out = "any" })
   return setmetatable({ total = total, label = opts.label or "", width = opts.width or 30,
     tty = experiment.interactive(), start = clock(), last = clock(), out = opts.out or io.stdout }, Progress)
 end
@@ -499,7 +503,7 @@ end
 local function info_text(info)
   if info == nil then return "" end
   if type(info) == "string" then return info end
-  if type(info) ~= "table" then error("experiment.progress: info must be a table or a string, got " .. type(info), 3) end
+  if type(info) ~= "table" then error("sslua.experiment.progress: info must be a table or a string, got " .. type(info), 3) end
   local keys = {}
   for k in pairs(info) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -555,11 +559,11 @@ end
 --- experiment.format_table(rows, columns [, {digits=4}]) -> aligned text table.
 function experiment.format_table(rows, columns, opts)
   if type(rows) ~= "table" or type(columns) ~= "table" then
-    error("experiment.format_table: expected rows and a list of columns", 2)
+    error("sslua.experiment.format_table: expected rows and a list of columns", 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.format_table: options must be a table, got " .. type(opts), 2) end
+  util.check_options("sslua.experiment.format_table", opts, { digits = "integer" })
   for j, c in ipairs(columns) do
-    if type(c) ~= "string" then error("experiment.format_table: column " .. j .. " must be a name, got " .. type(c), 2) end
+    if type(c) ~= "string" then error("sslua.experiment.format_table: column " .. j .. " must be a name, got " .. type(c), 2) end
   end
   local digits = (opts and opts.digits) or 4
   local cells, widths = {}, {}
@@ -589,6 +593,7 @@ function experiment.format_table(rows, columns, opts)
 end
 
 function experiment.print_table(rows, columns, opts)
+  util.check_options("sslua.experiment.print_table", opts, { digits = "integer" })
   print(experiment.format_table(rows, columns, opts))
 end
 

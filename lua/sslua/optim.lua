@@ -8,11 +8,13 @@
 -- `params` is a list of tensors, or a module (its parameters are taken). Each update is one
 -- fused native pass per parameter (sslua._nn), run outside the autograd graph.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._nn
 
 local optim = {}
 
-local function fail(where, msg) error("sslua.optim." .. where .. ": " .. msg, 3) end
+local optim_fail = util.failer("sslua.optim.")
+local function fail(where, msg) optim_fail(where, msg, 2) end
 
 local function param_list(params, where)
   if type(params) == "table" and type(params.parameters) == "function" and params._params then
@@ -37,8 +39,7 @@ local function number(o, key, default, where, lo)
   return v
 end
 
-local Optimizer = {}
-Optimizer.__index = Optimizer
+local Optimizer = util.class("sslua.optim.Optimizer")
 
 local function new(cls, params, where)
   local self = setmetatable({}, cls)
@@ -58,13 +59,12 @@ local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }
 
 -- SGD ------------------------------------------------------------------------------------------
 
-local SGD = setmetatable({}, { __index = Optimizer })
-SGD.__index = SGD
-SGD.__name = "sslua.optim.SGD"
+local SGD = util.class("sslua.optim.SGD", Optimizer)
 
 --- optim.SGD(params, {lr, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false})
 function optim.SGD(params, o)
-  o = o or {}
+  o = util.check_options("sslua.optim.SGD", o, { lr = "any", momentum = "any", dampening = "any",
+    weight_decay = "any", nesterov = "boolean" })
   local self = new(SGD, params, "SGD")
   self.lr = number(o, "lr", nil, "SGD", 0)
   self.momentum = number(o, "momentum", 0, "SGD", 0)
@@ -96,12 +96,11 @@ end
 
 -- Adam / AdamW ---------------------------------------------------------------------------------
 
-local Adam = setmetatable({}, { __index = Optimizer })
-Adam.__index = Adam
-Adam.__name = "sslua.optim.Adam"
+local Adam = util.class("sslua.optim.Adam", Optimizer)
 
 local function make_adam(o, params, where, decoupled, default_wd)
-  o = o or {}
+  -- level 1: optim.Adam/AdamW tail-call this, so their caller is next on the stack
+  o = util.check_options("sslua.optim." .. where, o, { lr = "any", betas = "any", eps = "any", weight_decay = "any" })
   local self = new(Adam, params, where)
   self.lr = number(o, "lr", 1e-3, where, 0)
   local betas = o.betas or { 0.9, 0.999 }
@@ -140,16 +139,15 @@ end
 
 -- LARS -----------------------------------------------------------------------------------------
 
-local LARS = setmetatable({}, { __index = Optimizer })
-LARS.__index = LARS
-LARS.__name = "sslua.optim.LARS"
+local LARS = util.class("sslua.optim.LARS", Optimizer)
 
 --- optim.LARS(params, {lr, momentum = 0.9, weight_decay = 0, eta = 0.001, exclude_bias_and_norm = true})
 --- SimCLR's LARS: d = g + wd*w; trust = eta*|w|/|d| (1 if a norm is 0); v = m*v + lr*trust*d;
 --- w -= v. With exclude_bias_and_norm, 1-d parameters (biases, BN) get neither decay nor
 --- adaptation (trust 1).
 function optim.LARS(params, o)
-  o = o or {}
+  o = util.check_options("sslua.optim.LARS", o, { lr = "any", momentum = "any", weight_decay = "any", eta = "any",
+    exclude_bias_and_norm = "boolean" })
   local self = new(LARS, params, "LARS")
   self.lr = number(o, "lr", nil, "LARS", 0)
   self.momentum = number(o, "momentum", 0.9, "LARS", 0)
@@ -180,6 +178,7 @@ end
 --- reaching final_lr at step `total` (and staying there).
 function optim.warmup_cosine(o)
   if type(o) ~= "table" then fail("warmup_cosine", "expected an options table {base_lr, warmup, total, final_lr}") end
+  util.check_options("sslua.optim.warmup_cosine", o, { base_lr = "any", warmup = "any", total = "any", final_lr = "any" })
   local base = number(o, "base_lr", nil, "warmup_cosine")
   local warmup = number(o, "warmup", 0, "warmup_cosine", 0)
   local total = number(o, "total", nil, "warmup_cosine", 1)

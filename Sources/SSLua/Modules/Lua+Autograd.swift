@@ -62,7 +62,7 @@ enum AutogradBindings {
             if let t = try TensorBox.get(a.L, 2) { inputs = [t] }
             else if a.isTable(2) && !a.isOptionsTable(2) { inputs = try a.table(2).tensorArray() }
             else { throw a.bad(2, "tensor or list of tensors expected, got \(a.typeName(2))") }
-            let o = a.isTable(3) ? try a.table(3) : nil
+            let o = a.isTable(3) ? try a.table(3).checked(keys: ["eps", "atol", "rtol"]) : nil
             if !a.isNone(3) && o == nil { throw a.bad(3, "options table expected, got \(a.typeName(3))") }
             let L = a.L
             let r = try GradCheck.run(inputs, eps: try o?.number("eps") ?? 1e-6, atol: try o?.number("atol") ?? 1e-5,

@@ -76,7 +76,7 @@ enum IOBindings {
             let fmt = try format(path)
             var meta: [String: String] = [:]
             if a.isTable(3) {
-                let o = try a.table(3)
+                let o = try a.table(3).checked(keys: ["metadata"])
                 lua_pushstring(a.L, "metadata")
                 let t = lua_rawget(a.L, o.index)
                 defer { sslua_pop(a.L, 1) }
@@ -115,7 +115,7 @@ enum IOBindings {
         ("load", { a in
             let path = try a.string(1)
             var dt: DType? = nil
-            if let s = try a.options(at: 2)?.string("dtype") {
+            if let s = try a.options(at: 2, keys: ["dtype"])?.string("dtype") {
                 guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
                 dt = d
             }

@@ -17,7 +17,7 @@ enum LinalgBindings {
 
     static let functions: [(String, LuaFunction)] = [
         ("svd", { a in
-            let o = a.options(at: 2)
+            let o = try a.options(at: 2, keys: ["full", "full_matrices"])
             let full = try o?.bool("full") ?? o?.bool("full_matrices") ?? false
             let (u, s, vt) = try Linalg.svd(a.tensor(1), full: full)
             a.push(u); a.push(s); a.push(vt)
@@ -39,7 +39,7 @@ enum LinalgBindings {
             a.push(x); a.push(rank)
             return 2
         }),
-        ("pinv", { a in a.push(try Linalg.pinv(a.tensor(1), rtol: a.options(at: 2)?.number("rtol"))) }),
+        ("pinv", { a in a.push(try Linalg.pinv(a.tensor(1), rtol: a.options(at: 2, keys: ["rtol"])?.number("rtol"))) }),
         ("det", { a in a.push(try Linalg.det(a.tensor(1))) }),
         ("expm", { a in a.push(try Linalg.expm(a.tensor(1))) }),
         ("matrix_exp", { a in a.push(try Linalg.expm(a.tensor(1))) }),   // torch.linalg.matrix_exp

@@ -14,10 +14,22 @@ enum TensorBindings {
 
     // MARK: helpers
 
-    /// The generator from a trailing `{rng = g}` options table, else the global one.
-    static func rng(_ a: LuaArgs) throws -> RNG {
-        guard let o = a.options() else { return RNG.global }
+    /// The generator from the `{rng = g}` options, else the global one.
+    static func rng(_ a: LuaArgs, _ o: LuaTable?) throws -> RNG {
+        guard let o = o else { return RNG.global }
         return try rng(from: o, a) ?? RNG.global
+    }
+
+    /// The options of a constructor (a trailing table): `dtype` and `requires_grad`, plus `extra`.
+    static func ctorOptions(_ a: LuaArgs, _ extra: [String] = [], grad: Bool = true) throws -> LuaTable? {
+        try a.options(keys: ["dtype"] + (grad ? ["requires_grad"] : []) + extra)
+    }
+
+    /// `t`, made a leaf that requires grad when the options say `requires_grad = true` (torch's
+    /// `torch.randn(3, requires_grad=True)`).
+    static func made(_ t: Tensor, _ o: LuaTable?) throws -> Tensor {
+        if try o?.bool("requires_grad") == true { t.requiresGrad = true }
+        return t
     }
 
     static func rng(from o: LuaTable, _ a: LuaArgs) throws -> RNG? {
@@ -29,8 +41,8 @@ enum TensorBindings {
         return g
     }
 
-    static func dtype(_ a: LuaArgs) throws -> DType {
-        guard let s = try a.options()?.string("dtype") else { return .float32 }
+    static func dtype(_ o: LuaTable?) throws -> DType {
+        guard let s = try o?.string("dtype") else { return .float32 }
         guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
         return d
     }
@@ -101,7 +113,7 @@ enum TensorBindings {
             let x = try a.tensorOrNumber(1, dtype: dt), y = try a.tensorOrNumber(2, dtype: dt)
             // torch.add/sub(input, other, *, alpha=1): input + alpha * other
             if a.count >= 3 && lua_type(a.L, 3) != LUA_TNIL {
-                guard op == .add || op == .sub, a.isOptionsTable(3), let o = a.options(at: 3) else {
+                guard op == .add || op == .sub, a.isOptionsTable(3), let o = try a.options(at: 3, keys: ["alpha"]) else {
                     throw a.bad(3, "unexpected argument (\(a.typeName(3)))")
                 }
                 if let alpha = try o.number("alpha") { return a.push(try x.binary(op, y.mul(scalar: alpha))) }
@@ -166,24 +178,27 @@ enum TensorBindings {
 
     static let constructors: [(String, LuaFunction)] = [
         ("tensor", { a in
-            let dt = try dtype(a)
-            if a.isNumber(1) { return a.push(try Tensor.scalar(a.number(1), dtype: dt)) }
-            if let t = try TensorBox.get(a.L, 1) { return a.push(try t.detach().clone().to(dt)) }
+            let o = a.count >= 2 ? try ctorOptions(a) : nil
+            let dt = try dtype(o)
+            if a.isNumber(1) { return a.push(try made(Tensor.scalar(a.number(1), dtype: dt), o)) }
+            if let t = try TensorBox.get(a.L, 1) { return a.push(try made(t.detach().clone().to(dt), o)) }
             guard a.isTable(1) else { throw a.bad(1, "table expected, got \(a.typeName(1))") }
             let (v, s) = try nested(a.L, 1)
-            return a.push(try Tensor.from(v, shape: s, dtype: dt))
+            return a.push(try made(Tensor.from(v, shape: s, dtype: dt), o))
         }),
-        ("zeros", { a in a.push(try Tensor(shape: a.sizes(from: 1), dtype: dtype(a))) }),
-        ("ones", { a in a.push(try Tensor.full(a.sizes(from: 1), 1, dtype: dtype(a))) }),
+        ("zeros", { a in let o = try ctorOptions(a); return a.push(try made(Tensor(shape: a.sizes(from: 1), dtype: dtype(o)), o)) }),
+        ("ones", { a in let o = try ctorOptions(a); return a.push(try made(Tensor.full(a.sizes(from: 1), 1, dtype: dtype(o)), o)) }),
         ("full", { a in
             let s = a.isNumber(1) ? [try a.integer(1)] : try a.intList(1)
-            return a.push(try Tensor.full(s, a.number(2), dtype: dtype(a)))
+            let o = a.count >= 3 ? try ctorOptions(a) : nil
+            return a.push(try made(Tensor.full(s, a.number(2), dtype: dtype(o)), o))
         }),
         ("eye", { a in
             let n = try a.integer(1)
             let m = a.isNumber(2) ? try a.integer(2) : n
             try require(n >= 0 && m >= 0, "size must be non-negative")
-            return a.push(try Tensor.eye(n, m, dtype: dtype(a)))
+            let o = try ctorOptions(a)
+            return a.push(try made(Tensor.eye(n, m, dtype: dtype(o)), o))
         }),
         ("arange", { a in
             // Lua's numeric for: arange(n) = 1..n, arange(a, b[, step]) inclusive
@@ -195,44 +210,50 @@ enum TensorBindings {
             try require(span.isFinite && span < Double(1 << 40), "range too large (or not finite)")
             let n = span < 0 ? 0 : Int(span) + 1
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) { defer { k += 1 }; return lo + Double(k) * step }, o))
         }),
         ("linspace", { a in
             let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
             try require(n >= 0, "number of points must be non-negative")
             var k = 0
-            return a.push(try fill([n], dtype(a)) {
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) {
                 defer { k += 1 }
                 return n == 1 ? lo : lo + (hi - lo) * Double(k) / Double(n - 1)
-            })
+            }, o))
         }),
         ("rand", { a in
-            let g = try rng(a), dt = try dtype(a)
-            return a.push(try fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o), dt = try dtype(o)
+            return a.push(try made(fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() }, o))
         }),
         ("randn", { a in
-            let g = try rng(a)
-            return a.push(try fill(a.sizes(from: 1), dtype(a)) { g.normal() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o)
+            return a.push(try made(fill(a.sizes(from: 1), dtype(o)) { g.normal() }, o))
         }),
         ("randperm", { a in
             let n = try a.integer(1)
             try require(n >= 0, "n must be non-negative")
             // Fisher-Yates (as RNG.permutation) in a checked allocation: a huge n is an
             // error here rather than a trap inside Array(0..<n).
-            let g = try rng(a)
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
             let scratch = try Storage(count: n, dtype: .float64, zeroed: false)
             let p = scratch.raw.assumingMemoryBound(to: Int.self)
             for i in 0..<n { p[i] = i }
             if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { let j = g.integer(0, i); (p[i], p[j]) = (p[j], p[i]) } }
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return Double(p[k] + 1) })
+            return a.push(try fill([n], dtype(o)) { defer { k += 1 }; return Double(p[k] + 1) })
         }),
         ("randint", { a in
             let lo = try a.integer(1), hi = try a.integer(2)
             try require(lo <= hi, "randint: empty range \(lo)..\(hi)")
             let s = a.isNumber(3) ? [try a.integer(3)] : try a.intList(3)
-            let g = try rng(a)
-            return a.push(try fill(s, dtype(a)) { Double(g.integer(lo, hi)) })
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
+            return a.push(try fill(s, dtype(o)) { Double(g.integer(lo, hi)) })
         }),
         ("manual_seed", { a in
             RNG.global.reseed(UInt64(bitPattern: Int64(try a.integer(1))))
@@ -445,7 +466,7 @@ extension TensorBindings {
     /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
     static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
         if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
-        if let o = a.options(), let v = try o.bool(key) { return v }
+        if let o = try a.options(keys: [key]), let v = try o.bool(key) { return v }
         if !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL && !a.isOptionsTable(i) {
             throw a.bad(i, "boolean expected, got \(a.typeName(i))")
         }
@@ -464,7 +485,7 @@ extension TensorBindings {
     static func spread(_ f: @escaping (Tensor, Int?, Bool, Double) throws -> Tensor) -> LuaFunction {
         { a in
             let t = try a.tensor(1)
-            let o = a.options()
+            let o = try a.options(keys: ["correction", "unbiased", "keepdim"])
             let last = o == nil ? a.count : a.count - 1
             var d: Int? = nil, keep = false, correction = 1.0
             if last >= 2 && lua_type(a.L, 2) != LUA_TNIL {
@@ -526,48 +547,63 @@ extension TensorBindings {
         ("std", spread { t, d, k, c in try t.std(dim: d, keepdim: k, correction: c) }),
         ("norm", { a in
             // torch.Tensor.norm(p='fro', dim=None, keepdim=False): p a number (inf, -inf, 0
-            // included) or "fro"; dim an integer or a list of them
+            // included) or "fro"; dim an integer or a list of them; the keywords as a trailing
+            // table {p =, dim =, keepdim =}
             let t = try a.tensor(1)
-            var p = 2.0
-            switch lua_type(a.L, 2) {
-            case LUA_TNONE, LUA_TNIL: break
-            case LUA_TNUMBER: p = try a.number(2)
-            case LUA_TSTRING:
-                switch try a.string(2) {
-                case "fro": p = 2
-                case "inf": p = .infinity
-                case "-inf": p = -.infinity
-                case "nuc": throw a.bad(2, "the nuclear norm is sslua.linalg.svdvals(A):sum()")
-                case let s: throw a.bad(2, "p must be a number, \"fro\", \"inf\" or \"-inf\", got \"\(s)\"")
-                }
-            default: throw a.bad(2, "p must be a number or \"fro\", got \(a.typeName(2))")
+            let o = try a.options(keys: ["p", "dim", "keepdim"])
+            let last = o == nil ? a.count : a.count - 1
+            if last > 4 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            // each argument from its position, else from the options (not both)
+            func slot(_ i: Int32, _ key: String, _ read: (Int32) throws -> Void) throws {
+                let positional = i <= last && lua_type(a.L, i) != LUA_TNIL
+                let t = o.map { $0.pushField(key) } ?? LUA_TNIL
+                defer { if o != nil { sslua_pop(a.L, 1) } }
+                if positional && t > LUA_TNIL { throw SSLuaError("\(key) given twice (argument \(i) and option)") }
+                if positional { try read(i) } else if t > LUA_TNIL { try read(lua_gettop(a.L)) }
             }
-            try require(!a.isOptionsTable(2) && !a.isOptionsTable(3) || a.isNone(2),
-                        "norm takes (p, dim, keepdim) as torch.Tensor.norm; options tables are not accepted")
-            if a.count > 4 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
-            let keep = a.isNone(4) || lua_type(a.L, 4) == LUA_TNIL ? false : try bool(a, 4, "keepdim")
-            switch lua_type(a.L, 3) {
-            case LUA_TNONE, LUA_TNIL:
-                return a.push(try t.norm(p: p, dim: nil, keepdim: keep))
-            case LUA_TTABLE:
-                let ds = try a.intList(3).map { d -> Int in
-                    try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
-                    return d > 0 ? d - 1 : d
+            var p = 2.0, dims: [Int]? = nil, keep = false
+            try slot(2, "p") { i in
+                switch lua_type(a.L, i) {
+                case LUA_TNUMBER: p = try a.number(i)
+                case LUA_TSTRING:
+                    switch try a.string(i) {
+                    case "fro": p = 2
+                    case "inf": p = .infinity
+                    case "-inf": p = -.infinity
+                    case "nuc": throw SSLuaError("the nuclear norm is sslua.linalg.svdvals(A):sum()")
+                    case let s: throw SSLuaError("p must be a number, \"fro\", \"inf\" or \"-inf\", got \"\(s)\"")
+                    }
+                default: throw SSLuaError("p must be a number or \"fro\", got \(a.typeName(i))")
                 }
-                return a.push(try t.norm(p: p, dims: ds, keepdim: keep))
-            default:
-                return a.push(try t.norm(p: p, dim: a.dim(3, of: t), keepdim: keep))
             }
+            try slot(3, "dim") { i in
+                if a.isTable(i) {
+                    dims = try a.intList(i).map { d -> Int in
+                        try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                        return d > 0 ? d - 1 : d
+                    }
+                } else { dims = [try a.dim(i, of: t)] }
+            }
+            try slot(4, "keepdim") { i in keep = try bool(a, i, "keepdim") }
+            guard let ds = dims else { return a.push(try t.norm(p: p, dim: nil, keepdim: keep)) }
+            if ds.count == 1 { return a.push(try t.norm(p: p, dim: ds[0], keepdim: keep)) }
+            return a.push(try t.norm(p: p, dims: ds, keepdim: keep))
         }),
-        ("softmax", { a in let t = try a.tensor(1); return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1))) }),
-        ("log_softmax", { a in let t = try a.tensor(1); return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1))) }),
+        ("softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1)))
+        }),
+        ("log_softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1)))
+        }),
         ("logsumexp", { a in
-            let t = try a.tensor(1)
+            let t = try a.tensor(1); _ = try a.options(keys: [])
             return a.push(try t.logsumexp(dim: optDim(a, 2, of: t, -1), keepdim: a.optBool(3, false)))
         }),
         ("normalize", { a in
             let t = try a.tensor(1)
-            let eps = try a.options()?.number("eps") ?? 1e-12
+            let eps = try a.options(keys: ["eps"])?.number("eps") ?? 1e-12
             return a.push(try t.normalize(dim: optDim(a, 2, of: t, t.dim >= 2 ? 1 : 0), eps: eps))
         }),
         ("matmul", { a in a.push(try a.tensor(1).matmul(a.tensor(2))) }),
