@@ -403,7 +403,7 @@ import Testing
         let r = try Self.pty([], home: home, env: ["LUA_PATH": home.path + "/lib/?.lua;;"], [
             "expect:> ", "send:=package.loaded['sslua.lazy_thing']\\n", "expect:nil",
             "expect:> ", "send:=sslua.lazy_t\\t.answer + 1\\n", "expect:4242",
-            "expect:> ", "send:x = sslua.ones(2):requires_grad()\\n",
+            "expect:> ", "send:x = sslua.ones(2):requires_grad_()\\n",
             "expect:> ", "send:x:sum():backward()\\n",
             "expect:> ", "send:=x.gra\\t:sum():item() * 1000 + 7\\n", "expect:2007",
             "expect:> ", "send:\\x04", "eof",

@@ -112,7 +112,7 @@ end
 function Module:register_parameter(name, t)
   if type(name) ~= "string" then fail("Module", "register_parameter: the name must be a string, got " .. type(name), 2) end
   if t ~= nil and not is_tensor(t) then fail("Module", "parameter '" .. name .. "' must be a tensor", 2) end
-  if t ~= nil then t:requires_grad(true) end
+  if t ~= nil then t:requires_grad_(true) end
   return register(self, self._params, name, t)
 end
 

@@ -133,6 +133,13 @@ enum TensorBindings {
             // a number on either side; the tensor decides the dtype
             let dt = (try? TensorBox.get(a.L, 1))??.dtype ?? (try? TensorBox.get(a.L, 2))??.dtype ?? .float32
             let x = try a.tensorOrNumber(1, dtype: dt), y = try a.tensorOrNumber(2, dtype: dt)
+            // torch.add/sub(input, other, *, alpha=1): input + alpha * other
+            if a.count >= 3 && lua_type(a.L, 3) != LUA_TNIL {
+                guard op == .add || op == .sub, a.isOptionsTable(3), let o = try a.options(at: 3, keys: ["alpha"]) else {
+                    throw a.bad(3, "unexpected argument (\(a.typeName(3)))")
+                }
+                if let alpha = try o.number("alpha") { return a.push(try x.binary(op, y.mul(scalar: alpha))) }
+            }
             return a.push(try x.binary(op, y))
         }
     }
@@ -145,13 +152,26 @@ enum TensorBindings {
         { a in
             let t = try a.tensor(1)
             if a.isNone(2) { return a.push(try all(t)) }
-            return a.push(try byDim(t, try a.dim(2, of: t), a.optBool(3, false)))
+            let keep = a.optBool(3, false)
+            guard a.isTable(2) else { return a.push(try byDim(t, try a.dim(2, of: t), keep)) }
+            // a list of dimensions (torch's dim=(0, 1)): reduced from the last, so the earlier
+            // axes keep their numbers
+            let ds = try a.intList(2).map { d -> Int in
+                try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                return try t.axis(d > 0 ? d - 1 : d)
+            }
+            try require(!ds.isEmpty && Set(ds).count == ds.count, "expected a non-empty list of distinct dimensions")
+            var r = t
+            for d in ds.sorted(by: >) { r = try byDim(r, d, keep) }
+            return a.push(r)
         }
     }
 
     static func extremum(_ isMax: Bool) -> LuaFunction {
         { a in
             let t = try a.tensor(1)
+            // torch.max(input, other): the elementwise maximum
+            if let o = try TensorBox.get(a.L, 2) { return a.push(try t.binary(isMax ? .maximum : .minimum, o)) }
             if a.isNone(2) {
                 try require(t.numel > 0, "\(isMax ? "max" : "min") of an empty tensor")
                 let (v, _) = try t.reshape([-1]).extremum(max: isMax, dim: 0)
@@ -289,6 +309,12 @@ enum TensorBindings {
 
     // MARK: tensor methods
 
+    static let totableFn: LuaFunction = { a in
+        let t = try a.tensor(1)
+        _ = totable(a.L, try t.toDoubles(), t.shape, 0)
+        return 1
+    }
+
     static let methods: [(String, LuaFunction)] = [
         ("shape", { a in a.push(ints: try a.tensor(1).shape) }),
         ("size", { a in
@@ -353,11 +379,8 @@ enum TensorBindings {
         }),
         ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
-        ("totable", { a in
-            let t = try a.tensor(1)
-            _ = totable(a.L, try t.toDoubles(), t.shape, 0)
-            return 1
-        }),
+        ("totable", totableFn),
+        ("tolist", totableFn),   // torch's name
         ("item", { a in
             let t = try a.tensor(1)
             try require(t.numel == 1, "a Tensor with \(t.numel) elements cannot be converted to a number")
@@ -393,9 +416,7 @@ enum TensorBindings {
         ("_setgrad", { a in
             let t = try a.tensor(1)
             if a.isNone(2) || lua_type(a.L, 2) == LUA_TNIL { t.grad = nil; return 0 }
-            let g = try a.tensor(2)
-            try require(g.shape == t.shape, "assigned grad has size \(shapeString(g.shape)), expected \(shapeString(t.shape))")
-            t.grad = g
+            try t.setGrad(a.tensor(2))
             return 0
         }),
         ("_tostring", { a in a.push(try a.tensor(1).formatted()) }),
@@ -411,7 +432,9 @@ enum TensorBindings {
             let t = try a.tensor(1)
             let lo: Double? = a.isNumber(2) ? try a.number(2) : nil
             let hi: Double? = a.isNumber(3) ? try a.number(3) : nil
-            if !a.isNone(2) && !a.isNumber(2) && lua_type(a.L, 2) != LUA_TNIL { throw a.bad(2, "number expected, got \(a.typeName(2))") }
+            for i: Int32 in [2, 3] where !a.isNone(i) && !a.isNumber(i) && lua_type(a.L, i) != LUA_TNIL {
+                throw a.bad(i, "number expected, got \(a.typeName(i))")
+            }
             return a.push(try t.clamp(lo, hi))
         }),
         ("leaky_relu", { a in a.push(try a.tensor(1).leakyRelu(a.optNumber(2, 0.01))) }),
@@ -467,17 +490,6 @@ enum TensorBindings {
 // MARK: - the rest of §4.1: statistics, softmax family, products, sorting, indexing, joins
 
 extension TensorBindings {
-    /// Arguments `(x, [dim], [keepdim], [{options}])` of a reduction that also takes options.
-    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32, keys: [String]) throws -> (Int?, Bool, LuaTable?) {
-        let opts = try a.options(keys: keys)
-        let last = opts == nil ? a.count : a.count - 1
-        var dim: Int? = nil, keep = false
-        if i <= last && !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL { dim = try a.dim(i, of: t) }
-        if i + 1 <= last { keep = a.boolean(i + 1) }
-        if i + 2 <= last { throw a.bad(i + 2, "unexpected argument (\(a.typeName(i + 2)))") }
-        return (dim, keep, opts)
-    }
-
     /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
     static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
         if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
@@ -488,12 +500,46 @@ extension TensorBindings {
         return def
     }
 
-    /// `correction` for var/std: `{unbiased=false}` or `{correction=c}` (default 1).
-    static func correction(_ o: LuaTable?) throws -> Double {
-        guard let o = o else { return 1 }
-        if let c = try o.number("correction") { return c }
-        if let u = try o.bool("unbiased") { return u ? 1 : 0 }
-        return 1
+    /// A boolean argument (nil is not accepted where a flag is expected).
+    static func bool(_ a: LuaArgs, _ i: Int32, _ what: String) throws -> Bool {
+        guard lua_type(a.L, i) == LUA_TBOOLEAN else { throw a.bad(i, "\(what) must be a boolean, got \(a.typeName(i))") }
+        return a.boolean(i)
+    }
+
+    /// `var`/`std` as torch: `(dim, unbiased, keepdim)` positionally (dim nil or absent: all
+    /// elements; unbiased defaults to true), with `{correction = c, keepdim = k, unbiased = u}`
+    /// as a trailing table (torch's keyword arguments).
+    static func spread(_ f: @escaping (Tensor, Int?, Bool, Double) throws -> Tensor) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            let o = try a.options(keys: ["correction", "unbiased", "keepdim"])
+            let last = o == nil ? a.count : a.count - 1
+            var d: Int? = nil, keep = false, correction = 1.0
+            if last >= 2 && lua_type(a.L, 2) != LUA_TNIL {
+                if lua_type(a.L, 2) == LUA_TBOOLEAN {   // torch.var(unbiased): all elements
+                    correction = a.boolean(2) ? 1 : 0
+                    if last >= 3 { throw a.bad(3, "unexpected argument (\(a.typeName(3)))") }
+                } else { d = try a.dim(2, of: t) }
+            }
+            if last >= 3 && lua_type(a.L, 3) != LUA_TNIL { correction = try bool(a, 3, "unbiased") ? 1 : 0 }
+            if last >= 4 && lua_type(a.L, 4) != LUA_TNIL { keep = try bool(a, 4, "keepdim") }
+            if last >= 5 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            if let o = o {
+                if let u = try o.bool("unbiased") {
+                    try require(last < 3, "unbiased given twice (argument 3 and option)")
+                    correction = u ? 1 : 0
+                }
+                if let c = try o.number("correction") {
+                    try require(last < 3 && !o.has("unbiased"), "give either unbiased or correction")
+                    correction = c
+                }
+                if let k = try o.bool("keepdim") {
+                    try require(last < 4, "keepdim given twice (argument 4 and option)")
+                    keep = k
+                }
+            }
+            return a.push(try f(t, d, keep, correction))
+        }
     }
 
     /// An index argument: a tensor of 1-based values, or a Lua list of them.
@@ -518,26 +564,57 @@ extension TensorBindings {
         return 2
     }
 
+    static let indexSelect: LuaFunction = { a in
+        let t = try a.tensor(1)
+        return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
+    }
+
     static let opMethods: [(String, LuaFunction)] = [
-        ("var", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["correction", "unbiased"])
-            return a.push(try t.variance(dim: d, keepdim: k, correction: correction(o)))
-        }),
-        ("std", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["correction", "unbiased"])
-            return a.push(try t.std(dim: d, keepdim: k, correction: correction(o)))
-        }),
+        ("var", spread { t, d, k, c in try t.variance(dim: d, keepdim: k, correction: c) }),
+        ("std", spread { t, d, k, c in try t.std(dim: d, keepdim: k, correction: c) }),
         ("norm", { a in
+            // torch.Tensor.norm(p='fro', dim=None, keepdim=False): p a number (inf, -inf, 0
+            // included) or "fro"; dim an integer or a list of them; the keywords as a trailing
+            // table {p =, dim =, keepdim =}
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2, keys: ["p"])
-            var p = 2.0
-            if let o = o {
-                if let s = try? o.string("p"), s == "inf" || s == "fro" { p = s == "inf" ? .infinity : 2 }
-                else if let v = try o.number("p") { p = v }
+            let o = try a.options(keys: ["p", "dim", "keepdim"])
+            let last = o == nil ? a.count : a.count - 1
+            if last > 4 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            // each argument from its position, else from the options (not both)
+            func slot(_ i: Int32, _ key: String, _ read: (Int32) throws -> Void) throws {
+                let positional = i <= last && lua_type(a.L, i) != LUA_TNIL
+                let t = o.map { $0.pushField(key) } ?? LUA_TNIL
+                defer { if o != nil { sslua_pop(a.L, 1) } }
+                if positional && t > LUA_TNIL { throw SSLuaError("\(key) given twice (argument \(i) and option)") }
+                if positional { try read(i) } else if t > LUA_TNIL { try read(lua_gettop(a.L)) }
             }
-            return a.push(try t.norm(p: p, dim: d, keepdim: k))
+            var p = 2.0, dims: [Int]? = nil, keep = false
+            try slot(2, "p") { i in
+                switch lua_type(a.L, i) {
+                case LUA_TNUMBER: p = try a.number(i)
+                case LUA_TSTRING:
+                    switch try a.string(i) {
+                    case "fro": p = 2
+                    case "inf": p = .infinity
+                    case "-inf": p = -.infinity
+                    case "nuc": throw SSLuaError("the nuclear norm is sslua.linalg.svdvals(A):sum()")
+                    case let s: throw SSLuaError("p must be a number, \"fro\", \"inf\" or \"-inf\", got \"\(s)\"")
+                    }
+                default: throw SSLuaError("p must be a number or \"fro\", got \(a.typeName(i))")
+                }
+            }
+            try slot(3, "dim") { i in
+                if a.isTable(i) {
+                    dims = try a.intList(i).map { d -> Int in
+                        try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                        return d > 0 ? d - 1 : d
+                    }
+                } else { dims = [try a.dim(i, of: t)] }
+            }
+            try slot(4, "keepdim") { i in keep = try bool(a, i, "keepdim") }
+            guard let ds = dims else { return a.push(try t.norm(p: p, dim: nil, keepdim: keep)) }
+            if ds.count == 1 { return a.push(try t.norm(p: p, dim: ds[0], keepdim: keep)) }
+            return a.push(try t.norm(p: p, dims: ds, keepdim: keep))
         }),
         ("softmax", { a in
             let t = try a.tensor(1); _ = try a.options(keys: [])
@@ -570,6 +647,11 @@ extension TensorBindings {
             let t = try a.tensor(1)
             let k = try a.integer(2)
             let d = try optDim(a, 3, of: t, -1)
+            // sorted (argument 5, torch's default true): the values always come sorted, which
+            // torch allows for sorted=false too
+            if !a.isNone(5) && lua_type(a.L, 5) != LUA_TBOOLEAN && !a.isOptionsTable(5) {
+                throw a.bad(5, "sorted must be a boolean, got \(a.typeName(5))")
+            }
             let (v, i) = try t.topk(k, dim: d, largest: flag(a, 4, "largest", true))
             return try push(a, values: v, indices: i)
         }),
@@ -587,15 +669,9 @@ extension TensorBindings {
             return a.push(try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3),
                                         source: a.tensor(4), accumulate: true, base: 1))
         }),
-        ("index", { a in
-            let t = try a.tensor(1)
-            return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
-        }),
+        ("index", indexSelect),
+        ("index_select", indexSelect),   // torch's name
         ("masked_fill", { a in a.push(try a.tensor(1).maskedFill(a.tensor(2), a.number(3))) }),
-        ("where", { a in
-            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
-            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
-        }),
         ("masked_fill_", { a in
             let t = try a.tensor(1); try t.checkInPlace("masked_fill")
             let r = try GradMode.withoutGrad { try t.maskedFill(a.tensor(2), a.number(3)) }
@@ -621,6 +697,12 @@ extension TensorBindings {
     static let joins: [(String, LuaFunction)] = [
         ("cat", join { try Tensor.cat($0, dim: $1) }),
         ("stack", join { try Tensor.stack($0, dim: $1) }),
+        // torch.where(condition, input, other); a function only: torch's method form
+        // x.where(condition, y) takes the condition second, so `x:where` would silently swap
+        ("where", { a in
+            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
+            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
+        }),
     ]
 
     static func join(_ f: @escaping ([Tensor], Int) throws -> Tensor) -> LuaFunction {

@@ -8,6 +8,8 @@ local sslua = natives.sslua or {}
 local T = natives.Tensor
 local mt = debug.getregistry()["sslua.Tensor"]
 local select_, setindex, getgrad, setgrad = T.select, T._setindex, T._getgrad, T._setgrad
+local fields = { requires_grad = T._requires_grad, is_leaf = T._is_leaf, grad_fn = T._grad_fn }
+local setrg = T._set_requires_grad
 local mtype = math.type
 
 mt.__name = "sslua.Tensor"
@@ -16,11 +18,19 @@ mt.__index = function(t, k)
   if m ~= nil then return m end
   if mtype(k) == "integer" then return select_(t, 1, k) end
   if k == "grad" then return getgrad(t) end
+  local f = fields[k]
+  if f then return f(t) end
   return nil
+end
+-- a field setter's error names the field and points at the assignment
+local function setfield(name, f, t, v)
+  local ok, err = pcall(f, t, v)
+  if not ok then error("sslua.Tensor." .. name .. ": " .. (tostring(err):gsub("^.-sslua%._[%w_]+: ", "")), 3) end
 end
 mt.__newindex = function(t, k, v)
   if mtype(k) == "integer" then return setindex(t, k, v) end
-  if k == "grad" then return setgrad(t, v) end
+  if k == "grad" then return setfield("grad", setgrad, t, v) end
+  if k == "requires_grad" then return setfield("requires_grad", setrg, t, v) end
   error("sslua.Tensor: cannot set field '" .. tostring(k) .. "'", 2)
 end
 mt.__add, mt.__sub, mt.__mul, mt.__div, mt.__pow = T.add, T.sub, T.mul, T.div, T.pow
