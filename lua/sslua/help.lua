@@ -43,6 +43,8 @@ local function load_entries()
   for _, m in ipairs(help.modules) do
     local list = require("sslua.doc." .. m.file)
     for _, e in ipairs(list) do
+      e.name, e.sig, e.summary = e.name or e[1], e.sig or e[2], e.summary or e[3]
+      e.returns, e.example = e.returns or e.ret, e.example or e.ex
       if type(e.name) ~= "string" or type(e.sig) ~= "string" or type(e.summary) ~= "string" then
         fail("bad entry in sslua.doc." .. m.file .. ": " .. tostring(e.name))
       end
@@ -371,6 +373,7 @@ local function format_table(t, indent, depth, seen)
     items[#items + 1] = type(v) == "table" and format_table(v, indent .. "  ", depth + 1, seen) or scalar(v)
     shown = shown + 1
   end
+  local shown_seq = shown
   local keys = {}
   for k in pairs(t) do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
@@ -392,15 +395,16 @@ local function format_table(t, indent, depth, seen)
   if #one + #indent <= WIDTH and not one:find("\n") then return one end
   local inner = indent .. "  "
   -- one entry a line, except that short entries share lines up to the width
-  local lines, cur = {}, nil
+  local lines, cur, cur_keyed = {}, nil, false
   for i, item in ipairs(items) do
     local piece = item .. (i < #items and "," or "")
-    if cur and not item:find("\n") and not cur:find("\n") and #inner + #cur + 1 + #piece <= WIDTH
-       and #item <= 16 and #cur <= WIDTH then
+    local keyed = i > shown_seq
+    if cur and not keyed and not cur_keyed and not item:find("\n") and not cur:find("\n")
+       and #inner + #cur + 1 + #piece <= WIDTH and #item <= 16 then
       cur = cur .. " " .. piece
     else
       if cur then lines[#lines + 1] = cur end
-      cur = piece
+      cur, cur_keyed = piece, keyed
     end
   end
   lines[#lines + 1] = cur
