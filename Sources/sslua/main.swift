@@ -34,6 +34,7 @@ func sslua(_ argv: [String]) -> Int32 {
         writeError(Options.usage(badOption: bad))
         return 1
     }
+    if options.help { fputs(Options.usageText, stdout); return 0 }
     if options.version { printVersion() }
     if options.ignoreEnvironment {
         lua_pushboolean(L, 1)      // tells the package library to ignore LUA_PATH / LUA_CPATH
