@@ -10,7 +10,7 @@ return {
   { "sslua.nn.ModuleBase", "nn.ModuleBase", "The base class of every module. Methods: `m:forward(x)` (also `m(x)`), `m:parameters()`, `m:named_parameters()`, `m:named_buffers()`, `m:named_children()`, `m:num_parameters()`, `m:train([mode])`, `m:eval()`, `m:zero_grad()`, `m:state_dict()`, `m:state_dict_keys()`, `m:load_state_dict(sd [, {strict = true}])`, `m:register_parameter(name, t)`, `m:register_buffer(name, t)`, `m:add_module(name, m)`; `tostring(m)` prints the tree and the parameter count.",
     ex = "local m = sslua.nn.Linear(3, 2)\nfor name, p in m:named_parameters() do print(name, p:size()) end" },
   { "sslua.nn.Module", "nn.Module{forward = fn, ...}", "A module written in Lua: the table's tensors that require grad become parameters, its modules children, and `forward(self, x)` computes the output.",
-    ret = "a module", ex = "local w = sslua.randn(3, 3):requires_grad()\nlocal m = sslua.nn.Module{w = w, forward = function(self, x) return x:mm(self.w) end}\nm(sslua.ones(2, 3))" },
+    ret = "a module", ex = "local w = sslua.randn(3, 3):requires_grad_()\nlocal m = sslua.nn.Module{w = w, forward = function(self, x) return x:mm(self.w) end}\nm(sslua.ones(2, 3))" },
   { "sslua.nn.is_module", "nn.is_module(v)", "Whether v is an sslua.nn module.", ret = "a boolean", ex = "sslua.nn.is_module(sslua.nn.ReLU())" },
   { "sslua.nn.Linear", "nn.Linear(in_features, out_features [, opts])", "y = x W^T + b, weight out x in, Kaiming-uniform initialisation as PyTorch.", opts = { BIAS, RNG }, ret = "a module", ex = "sslua.nn.Linear(4, 2)(sslua.ones(3, 4))" },
   { "sslua.nn.Conv2d", "nn.Conv2d(in_channels, out_channels, kernel_size [, opts])", "2-d convolution over N x C x H x W (groups and dilation 1 only).",
