@@ -42,8 +42,10 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .target(name: "CShim", dependencies: ["CLua", "COpenBLAS", "CLapacke"],
                 cSettings: [.unsafeFlags(["-O2"])]),
+        // MPI for sslua.dist, loaded at run time (dlopen): no link or build dependency on MPI.
+        .target(name: "CDist", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "SSLuaCore",
-                dependencies: ["CShim", "COpenBLAS", "CLapacke", "CZlib", "CPNG",
+                dependencies: ["CShim", "CDist", "COpenBLAS", "CLapacke", "CZlib", "CPNG",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: optimize),
         .target(name: "SSLua", dependencies: ["SSLuaCore", "CShim", "CLua"],

@@ -319,6 +319,37 @@ end
 -- Keys that read best first in a table of results; the rest follow alphabetically.
 local leading = { "run", "policy", "config", "projector", "seed", "epoch", "step" }
 
+-- Distributed runs (sslua.dist under mpirun/srun, docs/DISTRIBUTED.md): every rank runs the
+-- script and keeps the same run state, only rank 0 writes the run directory (the others'
+-- runs are `silent`).
+local function dist_world()
+  local s = sslua_mod or package.loaded.sslua
+  if not (s and s.dist) then return 0, 1 end
+  return s.dist.init()
+end
+
+-- Rank 0's string on every rank.
+local function dist_share_string(str)
+  local s = sslua_mod or package.loaded.sslua
+  local d = s.dist
+  local n = d.broadcast(s.tensor({ d.rank() == 0 and #str or 0 }, { dtype = "float64" })):item()
+  local buf = s.zeros(n, { dtype = "float64" })
+  if d.rank() == 0 and n > 0 then
+    local bytes = {}
+    for i = 1, n do bytes[i] = str:byte(i) end
+    buf = s.tensor(bytes, { dtype = "float64" })
+  end
+  local out = {}
+  for i, b in ipairs(n > 0 and d.broadcast(buf):totable() or {}) do out[i] = string.char(math.tointeger(b)) end
+  return table.concat(out)
+end
+
+local silent_file = { write = function(self) return self end, flush = function() end, close = function() end }
+local function open_log(lg, mode)
+  if lg.run and lg.run.silent then return silent_file end
+  return io.open(lg.path, mode)
+end
+
 local Logger = util.class("sslua.experiment.Logger")
 
 function Logger:log(row)
@@ -339,7 +370,7 @@ function Logger:log(row)
     for _, k in ipairs(rest) do add(k) end
     if #cols == 0 then error("run:log: the first row has no columns", 2) end
     self.columns, self.index = cols, seen
-    local f, err = io.open(self.path, "w")
+    local f, err = open_log(self, "w")
     if not f then error("run:log: cannot open " .. self.path .. ": " .. tostring(err), 2) end
     self.file = f
     local head = {}
@@ -348,7 +379,7 @@ function Logger:log(row)
   end
   if not self.file then
     -- Restored from a checkpoint (the file was rewritten up to it): append.
-    local f, err = io.open(self.path, "a")
+    local f, err = open_log(self, "a")
     if not f then error("run:log: cannot open " .. self.path .. ": " .. tostring(err), 2) end
     self.file = f
   end
@@ -405,28 +436,31 @@ function experiment.run(cfg, opts)
   local meta0 = configs[cfg] or {}
   local resume_dir = opts.resume or meta0.resume
   local dir = opts.dir or os.getenv("SSLUA_RUN_DIR")
+  local rank, world = dist_world()
+  local silent = rank ~= 0
   if resume_dir then
     if type(resume_dir) ~= "string" or resume_dir == "" then error("sslua.experiment.run: 'resume' must name a run directory", 2) end
     dir = resume_dir:gsub("(.)/+$", "%1")
   elseif dir and dir ~= "" then
-    if not mkdir_p(dir) then error("sslua.experiment.run: cannot create " .. dir, 2) end
+    if not (silent or mkdir_p(dir)) then error("sslua.experiment.run: cannot create " .. dir, 2) end
   else
     local root = (opts.root or os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
-    if not mkdir_p(root) then error("sslua.experiment.run: cannot create " .. root, 2) end
+    if not (silent or mkdir_p(root)) then error("sslua.experiment.run: cannot create " .. root, 2) end
     local stamp = os.date("!%Y%m%d-%H%M%S")
     dir = nil
     for k = 1, 1000 do
       local cand = root .. "/" .. stamp .. (k > 1 and ("-" .. k) or "")
-      if mkdir_new(cand) then dir = cand; break end
+      if silent or mkdir_new(cand) then dir = cand; break end
     end
     if not dir then error("sslua.experiment.run: cannot create a run directory under " .. root, 2) end
   end
+  if world > 1 then dir = dist_share_string(dir) end
   local s = sslua_mod or package.loaded.sslua
   local meta = configs[cfg] or {}
   local run = setmetatable({
     dir = dir, name = name, config = cfg, script = script,
     started = clock(), loggers = {}, figures = {}, state = {}, segment = 0, histories = {}, checkpoint_seq = 0,
-    finished_loops = {}, kept = {},
+    finished_loops = {}, kept = {}, silent = silent, world_size = world,
   }, Run)
   local args = {}
   for k, v in pairs(cfg) do args[k] = v end
@@ -443,6 +477,7 @@ function experiment.run(cfg, opts)
     argv = meta.argv or {},
     seed = cfg.seed,
     threads = (s and s.threads) and s.threads() or json.null,
+    world_size = world,
     sslua_version = (s and s.version) or json.null,
     lua_version = _VERSION,
     started_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"),
@@ -465,6 +500,7 @@ end
 --- run:write(file, text): writes a whole file atomically into the run directory.
 function Run:write(file, text)
   if type(text) ~= "string" then error("run:write: expected text, got " .. type(text), 2) end
+  if self.silent then return self:path(file) end
   local ok, err = pcall(write_atomic, self:path(file), text)
   if not ok then error("run:write: " .. err, 2) end
   return self:path(file)
@@ -505,7 +541,7 @@ function Run:save(fig, file)
     error("run:save: expected a figure with :save(path)", 2)
   end
   local p = self:path(file)
-  fig:save(p)
+  if not self.silent then fig:save(p) end
   self.figures[#self.figures + 1] = file
   return p
 end
@@ -685,7 +721,7 @@ resume_run = function(run, args)
         local lg = run:logger(file)
         lg.columns, lg.index, lg.rows = L.columns, {}, rows
         for _, c in ipairs(L.columns) do lg.index[c] = true end
-        write_atomic(lg.path, csv_text(L.columns, rows, file))
+        if not run.silent then write_atomic(lg.path, csv_text(L.columns, rows, file)) end
       end
       run.state = unpack_exact(m.run_state or {})
       run.histories = unpack_exact(m.histories or {})
@@ -744,6 +780,7 @@ function Run:checkpoint(tensors, data)
     error("run:checkpoint: expected data with integer 'segment' and 'epoch', got " .. type(data), 2)
   end
   if self.replay then error("run:checkpoint: the run is still replaying up to its checkpoint", 2) end
+  if self.silent then self.checkpoint_seq = self.checkpoint_seq + 1; return self:path("checkpoint.json") end
   local seq = self.checkpoint_seq + 1
   local file = "checkpoint-" .. seq .. ".safetensors"
   local tpath = self:path(file)

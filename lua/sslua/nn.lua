@@ -842,4 +842,73 @@ function nn.projector(o)
   return seq
 end
 
+-- ---------------------------------------------------------------------------------------
+-- SyncBatchNorm (data-parallel training over sslua.dist), as torch.nn.SyncBatchNorm.
+
+--- nn.SyncBatchNorm(n, {eps, momentum, affine, track_running_stats}): batch norm over (N, C),
+--- (N, C, L) or (N, C, H, W) whose training-mode statistics are those of the global batch:
+--- each rank's per-channel sum, sum of squares (shifted by the running mean, for accuracy) and
+--- count are summed over the ranks by one differentiable sslua.dist.all_reduce, so the backward
+--- pass reduces the two gradient sums as PyTorch's. In a world of size 1, and in eval mode, it
+--- is BatchNorm. Every rank must run its forward and backward passes in the same order.
+nn.SyncBatchNorm = make_bn("SyncBatchNorm", { 2, 3, 4 })
+local SyncBatchNorm = nn.SyncBatchNorm
+
+function SyncBatchNorm:_forward(x, relu)
+  local dist = sslua.dist
+  local training = self.training or not self.track_running_stats
+  if not training or dist.size() == 1 then return BatchNorm._forward(self, x, relu) end
+  check_input(self._type, x, self._dims)
+  local c = self.num_features
+  if x:size(2) ~= c then
+    fail(self._type, "expected input with " .. c .. " channels, got size " .. shape_str(x), 3)
+  end
+  -- (C, everything else) for the statistics.
+  local xc = x:transpose(1, 2):reshape(c, -1)
+  local m = xc:size(2)
+  local function as(t, dt) if t:dtype() == dt then return t end return dt == "float64" and t:double() or t:float() end
+  local shift = self.track_running_stats and as(self.running_mean, x:dtype()) or sslua.zeros(c, { dtype = x:dtype() })
+  local d = xc:sub(shift:view(c, 1))
+  local stats = sslua.cat({ d:sum(2), d:mul(d):sum(2), sslua.tensor({ m }, { dtype = x:dtype() }) })
+  stats = dist.all_reduce(stats)
+  local total = stats:narrow(1, 2 * c + 1, 1):item()
+  if total < 1 or (total == 1 and self.training) then
+    fail(self._type, "expected more than 1 value per channel when training, got " .. total .. " over all ranks", 3)
+  end
+  local mean_d = stats:narrow(1, 1, c):div(total)
+  local var = stats:narrow(1, c + 1, c):div(total):sub(mean_d:mul(mean_d))
+  local mean = mean_d:add(shift)
+  local bshape = { 1, c }
+  for _ = 3, x:dim() do bshape[#bshape + 1] = 1 end
+  local y = x:sub(mean:view(table.unpack(bshape))):div(var:add(self.eps):sqrt():view(table.unpack(bshape)))
+  if self.affine then
+    y = y:mul(self.weight:view(table.unpack(bshape))):add(self.bias:view(table.unpack(bshape)))
+  end
+  if self.training and self.track_running_stats then
+    local nbt = self.num_batches_tracked
+    local momentum = self.momentum
+    sslua.no_grad(function()
+      nbt:add_(1)
+      if momentum == false then momentum = 1 / nbt:item() end
+      local unbiased = var:mul(total / math.max(total - 1, 1))
+      self.running_mean:mul_(1 - momentum):add_(as(mean:detach():mul(momentum), self.running_mean:dtype()))
+      self.running_var:mul_(1 - momentum):add_(as(unbiased:detach():mul(momentum), self.running_var:dtype()))
+    end)
+  end
+  if relu then y = sslua.relu(y) end
+  return y
+end
+
+--- nn.convert_sync_batchnorm(model) -> model: every BatchNorm1d/BatchNorm2d in `model` (or
+--- `model` itself) becomes a SyncBatchNorm in place, keeping its parameters, buffers and
+--- options, as torch.nn.SyncBatchNorm.convert_sync_batchnorm.
+function nn.convert_sync_batchnorm(model)
+  if not nn.is_module(model) then fail("convert_sync_batchnorm", "expected a module, got " .. type(model), 2) end
+  walk(model, "", function(_, m)
+    local mt = getmetatable(m)
+    if mt == nn.BatchNorm1d or mt == nn.BatchNorm2d then setmetatable(m, SyncBatchNorm) end
+  end)
+  return model
+end
+
 return nn

@@ -19,7 +19,53 @@ local options = {
   optimizer = "any", lr = "number", momentum = "number", weight_decay = "number", schedule = hook_or_false,
   steps_per_epoch = "integer", progress = "boolean", on_epoch = hook_or_false, on_step = hook_or_false,
   run = "table", checkpoint = "boolean", rngs = "table",
+  distributed = "boolean", sync_batchnorm = "boolean", bucket_mb = "number",
 }
+
+-- Data-parallel training over sslua.dist (docs/DISTRIBUTED.md) ---------------------------
+-- Rank r's rows of a global batch of n: [lo, lo + count).
+local function shard_of(n, rank, world)
+  local lo = (n * rank) // world
+  return lo + 1, (n * (rank + 1)) // world - lo
+end
+
+-- Parameters and buffers of every module from rank 0 (in registration order on every rank).
+local function broadcast_state(sslua, modules)
+  sslua.no_grad(function()
+    for _, m in ipairs(modules) do
+      for _, t in ipairs(m:parameters()) do t:copy_(sslua.dist.broadcast(t)) end
+      for _, t in m:named_buffers() do t:copy_(sslua.dist.broadcast(t)) end
+    end
+  end)
+end
+
+-- Averages the gradients over the ranks, as DDP: flattened into buckets of about `mb` MB
+-- per dtype, one all_reduce per bucket. A parameter without a gradient counts as zeros.
+local function average_gradients(sslua, params, mb)
+  local limit = math.max(1, math.floor(mb * 1024 * 1024))
+  local i = 1
+  sslua.no_grad(function()
+    while i <= #params do
+      local dt = params[i]:dtype()
+      local bucket, bytes, j = {}, 0, i
+      while j <= #params and params[j]:dtype() == dt and (bytes == 0 or bytes < limit) do
+        local p = params[j]
+        bucket[#bucket + 1] = p.grad and p.grad:reshape(-1) or sslua.zeros(p:numel(), { dtype = dt })
+        bytes = bytes + p:numel() * (dt == "float64" and 8 or 4)
+        j = j + 1
+      end
+      local flat = sslua.dist.all_reduce(sslua.cat(bucket, 1), { op = "mean" })
+      local off = 1
+      for k = i, j - 1 do
+        local p, n = params[k], params[k]:numel()
+        local g = flat:narrow(1, off, n):view(p:size())
+        if p.grad then p.grad:copy_(g) end   -- none on any rank (the same model everywhere)
+        off = off + n
+      end
+      i = j
+    end
+  end)
+end
 
 --- experiment.simclr{encoder=, projector=, data=, policy=, epochs=10, batch=128, beta=2,
 ---   optimizer= (an optimizer, or "sgd"|"adam"|"adamw"|"lars" with lr=, momentum=, weight_decay=),
@@ -113,6 +159,14 @@ function M.simclr(o)
   if math.type(batch) ~= "integer" or batch < 2 then error("sslua.experiment.simclr: 'batch' must be an integer >= 2", 2) end
   local loss = o.loss or function(z1, z2, opts) return sslua.loss.infonce(z1, z2, opts) end
   local rng = o.rng or sslua.rng(o.seed or 1)
+  local dist = sslua.dist
+  local rank, world = dist.init()
+  local distributed = o.distributed
+  if distributed == nil then distributed = world > 1 end
+  if distributed and o.sync_batchnorm ~= false then
+    sslua.nn.convert_sync_batchnorm(encoder); sslua.nn.convert_sync_batchnorm(projector)
+  end
+  local bucket_mb = o.bucket_mb or 2
   local aug_rng = o.aug_rng or rng
   local params = {}
   for _, m in ipairs({ encoder, projector }) do
@@ -203,11 +257,12 @@ function M.simclr(o)
       encoder:eval(); projector:eval()
     end
   end
+  if distributed then broadcast_state(sslua, { encoder, projector }) end
   if first == 1 then hook(0) end
   for epoch = first, epochs do
     encoder:train(); projector:train()
     local t0, total, count = sslua.clock(), 0, 0
-    local bar = o.progress ~= false and experiment.progress(per_epoch, { label = string.format("epoch %d/%d", epoch, epochs) }) or nil
+    local bar = o.progress ~= false and rank == 0 and experiment.progress(per_epoch, { label = string.format("epoch %d/%d", epoch, epochs) }) or nil
     for images in data:batches { size = batch, shuffle = true, drop_last = true, rng = rng } do
       if count >= per_epoch then break end
       local x1, x2 = policy:pair(images, { rng = aug_rng })
@@ -215,9 +270,20 @@ function M.simclr(o)
       opt:zero_grad()
       -- Both views through the networks in one batch; split back into z1 and z2.
       local n = x1:size(1)
-      local z = projector(encoder(sslua.cat({ x1, x2 }, 1)))
-      local l = loss(z:narrow(1, 1, n), z:narrow(1, n + 1, n), { beta = beta })
-      l:backward()
+      local l
+      if distributed then
+        -- This rank's shard of both views; the loss over the gathered global batch (global
+        -- negatives), the same value on every rank; gradients averaged over the ranks.
+        local lo, k = shard_of(n, rank, world)
+        local z = projector(encoder(sslua.cat({ x1:narrow(1, lo, k), x2:narrow(1, lo, k) }, 1)))
+        l = loss(dist.all_gather(z:narrow(1, 1, k)), dist.all_gather(z:narrow(1, k + 1, k)), { beta = beta })
+        l:backward()
+        average_gradients(sslua, params, bucket_mb)
+      else
+        local z = projector(encoder(sslua.cat({ x1, x2 }, 1)))
+        l = loss(z:narrow(1, 1, n), z:narrow(1, n + 1, n), { beta = beta })
+        l:backward()
+      end
       opt:step()
       state.step = state.step + 1
       count = count + 1

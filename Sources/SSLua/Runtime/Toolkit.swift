@@ -32,6 +32,7 @@ public enum Toolkit {
          DataBindings.libraries,
          AugBindings.libraries,
          CheckpointBindings.libraries,
+         DistBindings.libraries,
         ].flatMap { $0 }
     }
 
