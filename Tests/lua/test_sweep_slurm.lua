@@ -34,6 +34,40 @@ check.errors(function() sweep.parse { "--resume", "d", "--a", "1,2" } end, "give
 check.errors(function() sweep.main { "--status", "/nonexistent/dir" } end, "not a sweep directory (no /nonexistent/dir/sweep.json)")
 
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root .. "/marks"))
+
+-- The states --status derives from a run directory and Slurm's task log, without a cluster:
+-- a time limit, a cancellation, a kill without a message, a task that never started, an exit
+-- code with the last error line (not the traceback), and squeue's word for queued tasks.
+do
+  local d = root .. "/fake"
+  local m = { backend = "slurm", runs = {} }
+  local logs = {
+    "slurmstepd: error: *** JOB 7 ON n1 CANCELLED AT 2026-01-01T00:00:00 DUE TO TIME LIMIT ***\n",
+    "slurmstepd: error: *** JOB 7 ON n1 CANCELLED AT 2026-01-01T00:00:00 ***\n",
+    "=== sslua sweep task 7_3 on n1\n",
+    nil, nil, nil,
+  }
+  for i = 1, 6 do
+    local r = string.format("run-%03d", i)
+    os.execute("mkdir -p " .. q(d .. "/" .. r) .. " " .. q(d .. "/logs"))
+    m.runs[i] = { run = r, config = {}, job = "7_" .. i }
+    if i ~= 4 then write(d .. "/" .. r .. "/started", "7_" .. i .. " n1 2026-01-01T00:00:00Z\n") end
+    if logs[i] then write(d .. "/logs/task-" .. i .. ".out", "=== sslua sweep task 7_" .. i .. " on n1\n" .. logs[i]) end
+  end
+  write(d .. "/run-005/exit_code", "1\n")
+  write(d .. "/run-005/stderr.txt", "=== old attempt\nsslua: old error\n=== 2026 task 7_5\nsslua: s.lua:3: the real error\nstack traceback:\n\t[C]: in ?\n")
+  local queue = { ["7_6"] = "PENDING" }
+  local want = { "timeout", "cancelled", "killed", "not started", "failed", "pending" }
+  for i = 1, 6 do check.eq(sweep.run_state(m, d, i, queue).state, want[i], "state of fake run " .. i) end
+  local st5 = sweep.run_state(m, d, 5, queue)
+  check.eq(st5.code, 1, "exit code"); check.eq(st5.detail, "sslua: s.lua:3: the real error", "last error line of the last attempt")
+  check.truthy(sweep.run_state(m, d, 1, queue).detail:find("DUE TO TIME LIMIT", 1, true), "the time limit message")
+  -- An exit code of an earlier attempt does not count once another job owns the run.
+  m.runs[5].job = "8_5"
+  check.eq(sweep.run_state(m, d, 5, queue).state, "not started", "an old exit code is not the new attempt's")
+  check.errors(function() sweep.main { "Tests/lua/test_sweep_slurm.lua", "--backend", "slurm", "--sbatch", "--output=/tmp/x", "--dry-run" } end, "--sbatch cannot set --output=/tmp/x")
+  check.errors(function() sweep.main { "Tests/lua/test_sweep_slurm.lua", "--backend", "slurm", "--sbatch", "--array=1-3" } end, "cannot set --array")
+end
 local script = root .. "/tiny.lua"
 -- Two epochs with a checkpoint after each; marks/fail-<b> fails after epoch 1's checkpoint,
 -- marks/hold-<b> sleeps in epoch 2; `free` says whether the run may start processes.

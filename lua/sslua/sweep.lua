@@ -484,6 +484,9 @@ local function sbatch_lines(words)
       if w:sub(1, 1) ~= "-" then error("sslua sweep: --sbatch options start with '-', got '" .. w .. "'", 0) end
       if w:match("^%-%-array") or w:match("^%-a$") then error("sslua sweep: --sbatch cannot set --array (the sweep makes the array)", 0) end
       if w:match("^%-%-dependency") or w:match("^%-d$") then error("sslua sweep: --sbatch cannot set --dependency", 0) end
+      if w:match("^%-%-output") or w:match("^%-%-error") or w:match("^%-[oe]") then
+        error("sslua sweep: --sbatch cannot set " .. w .. " (the sweep keeps each task's Slurm log in DIR/logs/, where --status reads it)", 0)
+      end
       lines[#lines + 1] = w
     else
       lines[#lines] = lines[#lines] .. " " .. w
