@@ -224,6 +224,10 @@ local body_ok, body_err = pcall(function()
   dir = out:match("in (%S+/results/tiny/sweep%-[%d%-]+)")
   st, text = status(dir)
   check.truthy(st["run-001"]:find(" not submitted"), "--status of a rejected sweep:\n" .. text)
+  -- --resume with other sbatch options rewrites the batch script and submits.
+  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir) .. " --sbatch --partition=debug --wait")
+  check.truthy(ok and out:find("1/1 runs succeeded", 1, true), "--resume --sbatch after a rejection:\n" .. out)
+  check.truthy(read(dir .. "/sweep.sbatch"):find("#SBATCH --partition=debug\n", 1, true), "the batch script is rewritten")
   -- A script changed since the sweep: --resume refuses.
   write(script, read(script) .. "-- changed\n")
   ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir))

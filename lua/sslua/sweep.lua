@@ -28,6 +28,7 @@ as one value (a list option of the script). --flag alone is passed to every run.
   --wait            (slurm) block until the sweep is done and print the summary
   --status DIR      each run's state: pending, running, done, failed (exit code, last error)
   --resume DIR      (slurm) resubmit only the runs that failed or never finished
+                    (with --sbatch or --jobs: new options for the resubmitted tasks)
   --aggregate DIR   write DIR/sweep.csv and the summary from the run directories
   --help            this text
 Under Slurm, --threads N (an option of experiment scripts) also sets --cpus-per-task.]]
@@ -798,6 +799,20 @@ local function resume(spec)
       .. tostring(m.script_sha256) .. ", it now has sha256 " .. tostring(sha) .. " (start a new sweep)", 0)
   end
   need_sbatch("--resume")
+  if spec.sbatch or spec.jobs_given then
+    -- New sbatch options (a longer --time after a timeout, another partition after a
+    -- rejection) or another --jobs for the resubmitted tasks: the batch scripts are rewritten.
+    if spec.sbatch then
+      m.sbatch_words = split_words(spec.sbatch)
+      sbatch_lines(m.sbatch_words)
+      m.sbatch = spec.sbatch
+    end
+    if spec.jobs_given then m.jobs = spec.jobs end
+    local array, agg = slurm_scripts(m, dir)
+    write_file(dir .. "/sweep.sbatch", array)
+    write_file(dir .. "/aggregate.sbatch", agg)
+    write_manifest(dir, m)
+  end
   local queue, qerr = squeue()
   if not queue then error("sslua sweep: --resume " .. dir .. ": squeue failed (" .. tostring(qerr) .. "), so the queued runs are unknown; try again", 0) end
   local indices, kept = {}, { done = 0, queued = 0 }
