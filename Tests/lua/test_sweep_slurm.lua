@@ -70,7 +70,7 @@ do
 end
 local script = root .. "/tiny.lua"
 -- Two epochs with a checkpoint after each; marks/fail-<b> fails after epoch 1's checkpoint,
--- marks/hold-<b> sleeps in epoch 2; `free` says whether the run may start processes.
+-- marks/early-<b> fails before it, marks/hold-<b> sleeps in epoch 2; `free` says whether the run may start processes.
 write(script, [[
 local experiment = require "sslua.experiment"
 local cfg = experiment.args{ a = 1, b = "x", scale = 1.0 }
@@ -83,6 +83,7 @@ if run.replay then local _, d = run:restore_checkpoint(); first = d.epoch + 1; p
 for e = first, 2 do
   if e == 2 and has("hold-" .. cfg.b) then os.execute("sleep 60") end
   run:log{ epoch = e, value = cfg.a * cfg.scale, tag = cfg.b, free = free and 1 or 0 }
+  if has("early-" .. cfg.b) then error("failed before a checkpoint") end
   run:checkpoint({ w = sslua.zeros(1) }, { segment = 1, epoch = e, epochs = 2 })
   if e == 1 and has("fail-" .. cfg.b) then error("asked to fail") end
 end
@@ -172,8 +173,8 @@ local body_ok, body_err = pcall(function()
 
   -- 2. A failing task and a cancelled task: --status reports them, the others are untouched;
   -- --resume reruns exactly those two, from their checkpoints.
-  write(root .. "/marks/fail-bad", ""); write(root .. "/marks/hold-slow", "")
-  ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --b ok,bad,slow")
+  write(root .. "/marks/fail-bad", ""); write(root .. "/marks/hold-slow", ""); write(root .. "/marks/early-early", "")
+  ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --b ok,bad,slow,early")
   check.truthy(ok, "submission without --wait:\n" .. out)
   check.truthy(out:find("sweep --status ", 1, true) and out:find("submitted job array %d+"), "job ids and how to follow up:\n" .. out)
   dir = out:match("in (%S+/results/tiny/sweep%-[%d%-]+)")
@@ -181,6 +182,7 @@ local body_ok, body_err = pcall(function()
   wait_until("run-001 done, run-002 failed, run-003 in its epoch 2", function()
     local s = status(dir)
     return s["run-001"]:find(" done ") and s["run-002"]:find(" failed ") and s["run-003"]:find(" running ")
+      and s["run-004"]:find(" failed ")
       and read(dir .. "/run-003/checkpoint.json") ~= nil
   end)
   local text
@@ -202,11 +204,12 @@ local body_ok, body_err = pcall(function()
   ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(root))
   check.truthy(not ok and out:find("not a sweep directory", 1, true), "not a sweep directory:\n" .. out)
 
-  os.remove(root .. "/marks/fail-bad"); os.remove(root .. "/marks/hold-slow")
+  local early_job = m.runs[4].job
+  os.remove(root .. "/marks/fail-bad"); os.remove(root .. "/marks/hold-slow"); os.remove(root .. "/marks/early-early")
   ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir) .. " --wait")
   check.truthy(ok, "--resume --wait:\n" .. out)
-  check.truthy(out:find("resubmitting 2 of 3 runs (run-002 run-003); 1 done", 1, true), "only the failed and cancelled runs:\n" .. out)
-  check.truthy(out:find("3/3 runs succeeded", 1, true), "summary after --resume:\n" .. out)
+  check.truthy(out:find("resubmitting 3 of 4 runs (run-002 run-003 run-004); 1 done", 1, true), "only the failed and cancelled runs:\n" .. out)
+  check.truthy(out:find("4/4 runs succeeded", 1, true), "summary after --resume:\n" .. out)
   check.eq(read(dir .. "/run-001/config.json") .. read(dir .. "/run-001/started"), good_before, "the good run is not touched")
   for _, r in ipairs { "run-002", "run-003" } do
     check.truthy(read(dir .. "/" .. r .. "/stdout.txt"):find("continued after epoch 1", 1, true), r .. " resumed from its checkpoint")
@@ -214,9 +217,16 @@ local body_ok, body_err = pcall(function()
     check.eq(select(2, metrics:gsub("\n", "")), 3, r .. ": header, epoch 1 and epoch 2 once each:\n" .. metrics)
     check.truthy(read(dir .. "/" .. r .. "/stderr.txt"):find("asked to fail", 1, true) or r == "run-003", r .. ": the failed attempt's stderr is kept")
   end
+  -- run-004 failed before any checkpoint: it starts afresh, the first attempt's files kept aside.
+  check.truthy(not read(dir .. "/run-004/stdout.txt"):find("continued after", 1, true), "run-004 starts afresh")
+  check.eq(select(2, read(dir .. "/run-004/metrics.csv"):gsub("\n", "")), 3, "run-004: two epochs")
+  local kept = read(dir .. "/run-004/attempts/" .. early_job .. "/metrics.csv")
+  check.truthy(kept and select(2, kept:gsub("\n", "")) == 2, "the failed attempt's metrics.csv is kept in attempts/: " .. tostring(kept))
+  check.truthy(read(dir .. "/run-004/attempts/" .. early_job .. "/config.json"), "and its config.json")
+  check.truthy(read(dir .. "/run-004/stderr.txt"):find("failed before a checkpoint", 1, true), "its stderr is kept")
   check.eq(#manifest(dir).submissions, 2, "two submissions recorded")
   ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir))
-  check.truthy(ok and out:find("nothing to resume (3 done", 1, true), "nothing left to resume:\n" .. out)
+  check.truthy(ok and out:find("nothing to resume (4 done", 1, true), "nothing left to resume:\n" .. out)
 
   -- 3. A rejected submission: a clear error, the sweep directory kept and resumable.
   ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --b x --sbatch --partition=nowhere")
@@ -234,7 +244,10 @@ local body_ok, body_err = pcall(function()
   check.truthy(not ok and out:find("the script differs", 1, true), "changed script:\n" .. out)
 end)
 
-if not was_running then sh("scripts/slurm-local stop") end
+if not was_running then
+  sh(env .. "scancel --me")   -- our own cluster: nothing of a failed check keeps running
+  sh("scripts/slurm-local stop")
+end
 os.execute("rm -rf " .. q(root))
 if not body_ok then error(body_err, 0) end
 print("ok")
