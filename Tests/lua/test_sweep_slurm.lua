@@ -65,6 +65,10 @@ do
   -- An exit code of an earlier attempt does not count once another job owns the run.
   m.runs[5].job = "8_5"
   check.eq(sweep.run_state(m, d, 5, queue).state, "not started", "an old exit code is not the new attempt's")
+  check.errors(function() sweep.run_state(5) end, "sslua.sweep.run_state: expected a sweep manifest")
+  check.errors(function() sweep.run_state(m, d, 7) end, "sslua.sweep.run_state: run index 7 is not in 1..6")
+  check.errors(function() sweep.aggregate({}) end, "sslua.sweep.aggregate: expected a sweep directory")
+  check.errors(function() sweep.status(nil) end, "sslua.sweep.status: expected a sweep directory")
   check.errors(function() sweep.main { "Tests/lua/test_sweep_slurm.lua", "--backend", "slurm", "--sbatch", "--output=/tmp/x", "--dry-run" } end, "--sbatch cannot set --output=/tmp/x")
   check.errors(function() sweep.main { "Tests/lua/test_sweep_slurm.lua", "--backend", "slurm", "--sbatch", "--array=1-3" } end, "cannot set --array")
 end

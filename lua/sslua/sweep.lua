@@ -311,6 +311,12 @@ end
 --- of the sweep in dir, from its run directory (exit_code, started, stderr.txt, the Slurm log)
 --- and `queue` (job id -> Slurm state, from squeue) for runs still queued.
 function sweep.run_state(m, dir, i, queue)
+  if type(m) ~= "table" or type(m.runs) ~= "table" then error("sslua.sweep.run_state: expected a sweep manifest (sweep.json) first", 2) end
+  if type(dir) ~= "string" then error("sslua.sweep.run_state: expected the sweep directory second, got " .. type(dir), 2) end
+  if math.type(i) ~= "integer" or type(m.runs[i]) ~= "table" then
+    error("sslua.sweep.run_state: run index " .. tostring(i) .. " is not in 1.." .. #m.runs, 2)
+  end
+  if queue ~= nil and type(queue) ~= "table" then error("sslua.sweep.run_state: queue must be a table of job id -> state", 2) end
   local r = m.runs[i]
   local rdir = dir .. "/" .. r.run
   local job = r.job
@@ -354,6 +360,10 @@ end
 --- time, and the last metrics row of each run), also written to dir/sweep.csv. code is 0 when
 --- every run succeeded.
 function sweep.aggregate(dir, m, queue)
+  if type(dir) ~= "string" then error("sslua.sweep.aggregate: expected a sweep directory, got " .. type(dir), 2) end
+  if m ~= nil and (type(m) ~= "table" or type(m.runs) ~= "table" or type(m.axes) ~= "table") then
+    error("sslua.sweep.aggregate: expected a sweep manifest second", 2)
+  end
   if m == nil then m, dir = read_manifest(dir, "--aggregate") end
   local rows, metric_cols, seen = {}, {}, {}
   local axis_names = {}
@@ -761,6 +771,7 @@ end
 --- sweep.status(dir) -> the rows of `sslua sweep --status DIR` (run, grid values, state, exit,
 --- job, detail), printed as a table.
 function sweep.status(dir)
+  if type(dir) ~= "string" then error("sslua.sweep.status: expected a sweep directory, got " .. type(dir), 2) end
   local m
   m, dir = read_manifest(dir, "--status")
   local queue, qerr
