@@ -127,10 +127,12 @@ check.truthy(sok, "scripts/slurm-local start:\n" .. sout)
 local conf = sout:match("export SLURM_CONF=(%S+)")
 check.truthy(conf and read(conf), "slurm-local prints SLURM_CONF:\n" .. sout)
 env = env .. "SLURM_CONF=" .. q(conf) .. " "
+-- Every sslua command against the cluster is bounded (a stalled cluster fails, never hangs).
+local bounded = "timeout 150 " .. q(exe)
 
 local function manifest(dir) return json.decode(read(dir .. "/sweep.json")) end
 local function status(dir)
-  local sok2, text = sh(env .. q(exe) .. " sweep --status " .. q(dir))
+  local sok2, text = sh(env .. bounded .. " sweep --status " .. q(dir))
   check.truthy(sok2, "--status:\n" .. text)
   local states = {}
   for run, rest in text:gmatch("(run%-%d%d%d)([^\n]*)") do states[run] = rest end
@@ -147,7 +149,7 @@ end
 local body_ok, body_err = pcall(function()
   -- 1. A sandboxed grid (`sweep ... --sandbox`; the dry run above spells it `--sandbox sweep`)
   -- completes and aggregates; --wait prints the summary.
-  ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --a 1,2 --b x,y --scale=0.5 --threads 1 --jobs 2 --sandbox --wait")
+  ok, out = sh(env .. bounded .. " sweep " .. q(script) .. " --backend slurm --a 1,2 --b x,y --scale=0.5 --threads 1 --jobs 2 --sandbox --wait")
   check.truthy(ok, "grid sweep:\n" .. out)
   check.truthy(out:find("4/4 runs succeeded", 1, true), "the summary is printed:\n" .. out)
   local dir = out:match("in (%S+/results/tiny/sweep%-[%d%-]+)")
@@ -178,7 +180,7 @@ local body_ok, body_err = pcall(function()
   -- 2. A failing task and a cancelled task: --status reports them, the others are untouched;
   -- --resume reruns exactly those two, from their checkpoints.
   write(root .. "/marks/fail-bad", ""); write(root .. "/marks/hold-slow", ""); write(root .. "/marks/early-early", "")
-  ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --b ok,bad,slow,early")
+  ok, out = sh(env .. bounded .. " sweep " .. q(script) .. " --backend slurm --b ok,bad,slow,early")
   check.truthy(ok, "submission without --wait:\n" .. out)
   check.truthy(out:find("sweep --status ", 1, true) and out:find("submitted job array %d+"), "job ids and how to follow up:\n" .. out)
   dir = out:match("in (%S+/results/tiny/sweep%-[%d%-]+)")
@@ -203,14 +205,14 @@ local body_ok, body_err = pcall(function()
 
   -- A sweep directory of another script, and a script changed since, are refused.
   write(root .. "/other.lua", "print(1)\n")
-  ok, out = sh(env .. q(exe) .. " sweep " .. q(root .. "/other.lua") .. " --resume " .. q(dir))
+  ok, out = sh(env .. bounded .. " sweep " .. q(root .. "/other.lua") .. " --resume " .. q(dir))
   check.truthy(not ok and out:find("the sweep was made by the script " .. script, 1, true), "another script:\n" .. out)
-  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(root))
+  ok, out = sh(env .. bounded .. " sweep --resume " .. q(root))
   check.truthy(not ok and out:find("not a sweep directory", 1, true), "not a sweep directory:\n" .. out)
 
   local early_job = m.runs[4].job
   os.remove(root .. "/marks/fail-bad"); os.remove(root .. "/marks/hold-slow"); os.remove(root .. "/marks/early-early")
-  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir) .. " --wait")
+  ok, out = sh(env .. bounded .. " sweep --resume " .. q(dir) .. " --wait")
   check.truthy(ok, "--resume --wait:\n" .. out)
   check.truthy(out:find("resubmitting 3 of 4 runs (run-002 run-003 run-004); 1 done", 1, true), "only the failed and cancelled runs:\n" .. out)
   check.truthy(out:find("4/4 runs succeeded", 1, true), "summary after --resume:\n" .. out)
@@ -229,22 +231,22 @@ local body_ok, body_err = pcall(function()
   check.truthy(read(dir .. "/run-004/attempts/" .. early_job .. "/config.json"), "and its config.json")
   check.truthy(read(dir .. "/run-004/stderr.txt"):find("failed before a checkpoint", 1, true), "its stderr is kept")
   check.eq(#manifest(dir).submissions, 2, "two submissions recorded")
-  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir))
+  ok, out = sh(env .. bounded .. " sweep --resume " .. q(dir))
   check.truthy(ok and out:find("nothing to resume (4 done", 1, true), "nothing left to resume:\n" .. out)
 
   -- 3. A rejected submission: a clear error, the sweep directory kept and resumable.
-  ok, out = sh(env .. q(exe) .. " sweep " .. q(script) .. " --backend slurm --b x --sbatch --partition=nowhere")
+  ok, out = sh(env .. bounded .. " sweep " .. q(script) .. " --backend slurm --b x --sbatch --partition=nowhere")
   check.truthy(not ok and out:find("sbatch rejected the job array", 1, true) and out:find("nothing was submitted", 1, true), "rejected:\n" .. out)
   dir = out:match("in (%S+/results/tiny/sweep%-[%d%-]+)")
   st, text = status(dir)
   check.truthy(st["run-001"]:find(" not submitted"), "--status of a rejected sweep:\n" .. text)
   -- --resume with other sbatch options rewrites the batch script and submits.
-  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir) .. " --sbatch --partition=debug --wait")
+  ok, out = sh(env .. bounded .. " sweep --resume " .. q(dir) .. " --sbatch --partition=debug --wait")
   check.truthy(ok and out:find("1/1 runs succeeded", 1, true), "--resume --sbatch after a rejection:\n" .. out)
   check.truthy(read(dir .. "/sweep.sbatch"):find("#SBATCH --partition=debug\n", 1, true), "the batch script is rewritten")
   -- A script changed since the sweep: --resume refuses.
   write(script, read(script) .. "-- changed\n")
-  ok, out = sh(env .. q(exe) .. " sweep --resume " .. q(dir))
+  ok, out = sh(env .. bounded .. " sweep --resume " .. q(dir))
   check.truthy(not ok and out:find("the script differs", 1, true), "changed script:\n" .. out)
 end)
 
