@@ -2,21 +2,36 @@
 -- product of the listed values as separate sslua processes, at most --jobs at once, each in
 -- its own run directory under results/<script>/sweep-<time>/, then prints a summary table
 -- (with each run's last metrics row) and writes it to sweep.csv beside the runs.
+-- `--backend slurm` submits the same grid to Slurm as one job array (see "Slurm" below).
 local experiment = require "sslua.experiment"
+local json = require "sslua.json"
+local sha256 = require "sslua.sha256"
 local q = experiment.shell_quote
 
 local sweep = {}
 
 local usage = [[
 usage: sslua sweep script.lua [--name v1,v2,...]... [--jobs N] [--sandbox] [--dry-run]
+                   [--backend local|slurm] [--sbatch "OPTIONS"] [--wait]
+       sslua sweep --status DIR
+       sslua sweep [script.lua] --resume DIR [--wait]
+       sslua sweep --aggregate DIR
 
 Runs script.lua once per combination of the listed values (the cartesian product, first
 option outermost), passing --name=value to each run. A value in brackets, [a,b], is passed
 as one value (a list option of the script). --flag alone is passed to every run.
-  --jobs N     runs at once (default 1)
-  --sandbox    run every run as `sslua --sandbox` (also: sslua --sandbox sweep ...)
-  --dry-run    print the command lines and exit
-  --help       this text]]
+  --jobs N          runs at once (default 1; under Slurm the array's %N limit, default none)
+  --sandbox         run every run as `sslua --sandbox` (also: sslua --sandbox sweep ...)
+  --dry-run         print the command lines (and the Slurm batch script) and exit
+  --backend B       local (default: a process pool here) or slurm (one job array, sbatch)
+  --sbatch "OPTS"   extra sbatch options for every task, e.g. "--partition=p --time=2:00:00"
+  --wait            (slurm) block until the sweep is done and print the summary
+  --status DIR      each run's state: pending, running, done, failed (exit code, last error)
+  --resume DIR      (slurm) resubmit only the runs that failed or never finished
+                    (with --sbatch or --jobs: new options for the resubmitted tasks)
+  --aggregate DIR   write DIR/sweep.csv and the summary from the run directories
+  --help            this text
+Under Slurm, --threads N (an option of experiment scripts) also sets --cpus-per-task.]]
 
 -- Splits "a,b,c" into the values of one grid axis; "[a,b]" stays one value "a,b".
 local function split_values(text)
@@ -39,10 +54,13 @@ local function split_values(text)
   return out
 end
 
+-- The sweep's own options that take a value (all others are grid axes or flags of the script).
+local sweep_options = { backend = true, sbatch = true, status = true, resume = true, aggregate = true }
+
 --- sweep.parse(args) -> {script=, axes={{name=, values={...}}, ...}, flags={...}, jobs=, dry_run=, sandbox=}
 function sweep.parse(args)
   if type(args) ~= "table" then error("sslua sweep: expected a list of arguments", 2) end
-  local spec = { axes = {}, flags = {}, jobs = 1, dry_run = false }
+  local spec = { axes = {}, flags = {}, jobs = 1, dry_run = false, backend = "local" }
   local i = 1
   while i <= #args do
     local a = args[i]
@@ -57,6 +75,21 @@ function sweep.parse(args)
       spec.dry_run = true
     elseif name == "sandbox" and value == nil then
       spec.sandbox = true   -- every run gets `sslua --sandbox` (the launcher itself is not sandboxed)
+    elseif name == "wait" and value == nil then
+      spec.wait = true
+    elseif sweep_options[name] then
+      -- The sweep's own options with a value: the next word whatever it looks like
+      -- (--sbatch "--partition=p ..." starts with dashes).
+      if value == nil then value = args[i + 1]; i = i + 1 end
+      if type(value) ~= "string" or value == "" then error("sslua sweep: --" .. name .. " needs a value", 2) end
+      if name == "backend" then
+        if value ~= "local" and value ~= "slurm" then
+          error("sslua sweep: --backend expects local or slurm, got '" .. value .. "'", 2)
+        end
+        spec.backend = value
+      else
+        spec[name] = value
+      end
     else
       if value == nil then
         local nxt = args[i + 1]
@@ -66,6 +99,7 @@ function sweep.parse(args)
         local n = math.tointeger(tonumber(value or ""))
         if not n or n < 1 then error("sslua sweep: --jobs expects a positive integer, got '" .. tostring(value) .. "'", 2) end
         spec.jobs = n
+        spec.jobs_given = true
       elseif value == nil then
         spec.flags[#spec.flags + 1] = "--" .. name
       else
@@ -76,7 +110,16 @@ function sweep.parse(args)
     end
     i = i + 1
   end
-  if not spec.script then error("sslua sweep: no script given (usage: sslua sweep script.lua --name v1,v2 ...)", 2) end
+  local modes = 0
+  for _, k in ipairs { "status", "resume", "aggregate" } do if spec[k] then modes = modes + 1 end end
+  if modes > 1 then error("sslua sweep: --status, --resume and --aggregate exclude each other", 2) end
+  if (spec.status or spec.aggregate) and (spec.script or #spec.axes > 0 or #spec.flags > 0) then
+    error("sslua sweep: --" .. (spec.status and "status" or "aggregate") .. " DIR takes no script or grid", 2)
+  end
+  if spec.resume and (#spec.axes > 0 or #spec.flags > 0) then
+    error("sslua sweep: --resume DIR reruns the sweep's own grid; give no grid options", 2)
+  end
+  if not spec.script and modes == 0 then error("sslua sweep: no script given (usage: sslua sweep script.lua --name v1,v2 ...)", 2) end
   return spec
 end
 
@@ -142,41 +185,244 @@ function sweep.last_row(path)
   return row, head
 end
 
---- sweep.main(args): the `sslua sweep` command. Returns 0 when every run succeeded, else 1.
-function sweep.main(args)
-  local spec = sweep.parse(args)
-  if spec.help then print(usage); return 0 end
-  if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
-  local configs = sweep.grid(spec.axes)
-  local exe = experiment.interpreter()
-  local name = spec.script:match("([^/]+)$"):gsub("%.lua$", "")
-  local root = (os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
+local function write_file(path, text) experiment.write_atomic(path, text) end
+
+-- Runs a shell command; returns ok, its stdout, and what it wrote on stderr.
+local function capture(cmd)
+  local err = os.tmpname()
+  local p = io.popen(cmd .. " 2>" .. q(err))
+  local out = p and p:read("a") or ""
+  local ok, _, code = true, nil, 0
+  if p then ok, _, code = p:close() end
+  local e = read_file(err) or ""
+  os.remove(err)
+  return ok == true, out, e, code
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close(); return true end
+  return false
+end
+
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  local real = sslua and sslua._fs and sslua._fs.realpath and sslua._fs.realpath(path)
+  if real and real ~= "" then return real end
+  local cwd = os.getenv("PWD") or "."
+  return cwd .. "/" .. path
+end
+
+local function cwd()
+  local real = sslua and sslua._fs and sslua._fs.realpath and sslua._fs.realpath(".")
+  return (real and real ~= "") and real or (os.getenv("PWD") or ".")
+end
+
+local function describe(config)
+  local desc = {}
+  for _, kv in ipairs(config) do desc[#desc + 1] = kv[1] .. "=" .. kv[2] end
+  return table.concat(desc, " ")
+end
+
+-- Creates a new `sweep-<time>` directory under root; returns its path.
+local function new_sweep_dir(root)
+  os.execute("mkdir -p " .. q(root))
+  local stamp = os.date("!%Y%m%d-%H%M%S")
+  for k = 1, 1000 do
+    local cand = root .. "/sweep-" .. stamp .. (k > 1 and ("-" .. k) or "")
+    if os.execute("mkdir " .. q(cand) .. " 2>/dev/null") == true then return cand end
+  end
+  error("sslua sweep: cannot create a sweep directory under " .. root, 0)
+end
+
+-- The command line of each configuration.
+local function commands_of(spec, configs, exe, script)
   local commands = {}
   for i, c in ipairs(configs) do
     local argv = { q(exe) }
     if spec.sandbox then argv[#argv + 1] = "--sandbox" end
-    argv[#argv + 1] = q(spec.script)
+    argv[#argv + 1] = q(script)
     for _, f in ipairs(spec.flags) do argv[#argv + 1] = q(f) end
     for _, kv in ipairs(c) do argv[#argv + 1] = q("--" .. kv[1] .. "=" .. kv[2]) end
     commands[i] = table.concat(argv, " ")
   end
-  if spec.dry_run then
-    for _, cmd in ipairs(commands) do print(cmd) end
-    return 0
+  return commands
+end
+
+-- The manifest (sweep.json) that --status, --resume and --aggregate read.
+local MANIFEST = "sslua-sweep-1"
+
+local function write_manifest(dir, m)
+  write_file(dir .. "/sweep.json", json.encode(m, { indent = "  " }) .. "\n")
+end
+
+local function read_manifest(dir, what)
+  if type(dir) ~= "string" or dir == "" then error("sslua sweep: " .. what .. " needs a sweep directory", 0) end
+  dir = dir:gsub("(.)/+$", "%1")
+  local text = read_file(dir .. "/sweep.json")
+  if not text then
+    error("sslua sweep: " .. what .. " " .. dir .. ": not a sweep directory (no " .. dir .. "/sweep.json)", 0)
   end
-  os.execute("mkdir -p " .. q(root))
-  local dir
-  local stamp = os.date("!%Y%m%d-%H%M%S")
-  for k = 1, 1000 do
-    local cand = root .. "/sweep-" .. stamp .. (k > 1 and ("-" .. k) or "")
-    if os.execute("mkdir " .. q(cand) .. " 2>/dev/null") == true then dir = cand; break end
+  local ok, m = pcall(json.decode, text)
+  if not ok or type(m) ~= "table" or m.format ~= MANIFEST or type(m.runs) ~= "table" or type(m.axes) ~= "table" then
+    error("sslua sweep: " .. what .. " " .. dir .. ": " .. dir .. "/sweep.json is not a sweep manifest ("
+      .. (ok and "format " .. tostring(type(m) == "table" and m.format or m) or tostring(m)) .. ")", 0)
   end
-  if not dir then error("sslua sweep: cannot create a sweep directory under " .. root, 2) end
+  m.submissions = type(m.submissions) == "table" and m.submissions or {}
+  return m, absolute(dir)
+end
+
+-- The last line of a run's stderr (its latest attempt) that says what went wrong: not a line
+-- of a Lua stack traceback.
+local function last_error_line(path)
+  local text = read_file(path)
+  if not text then return nil end
+  local last, in_trace
+  for line in text:gmatch("[^\n]+") do
+    if line:match("^=== ") then last, in_trace = nil, false
+    elseif line:match("^stack traceback:") then in_trace = true
+    elseif in_trace and line:match("^%s") then -- a traceback frame
+    elseif line:match("%S") then last, in_trace = line, false end
+  end
+  return last
+end
+
+-- What Slurm wrote in a task's log after the task's last start: a cancellation or time limit.
+local function slurm_verdict(path)
+  local text = read_file(path)
+  if not text then return nil end
+  local tail = text
+  local k = 1
+  while true do
+    local a = text:find("=== sslua sweep task ", k, true)
+    if not a then break end
+    tail, k = text:sub(a), a + 1
+  end
+  local msg = tail:match("(%*%*%* JOB [^\n]-%*%*%*)") or tail:match("(%*%*%* STEP [^\n]-%*%*%*)")
+  if not msg then return nil end
+  if msg:find("TIME LIMIT", 1, true) then return "timeout", msg end
+  if msg:find("PREEMPTION", 1, true) then return "preempted", msg end
+  if msg:find("NODE FAIL", 1, true) then return "node failure", msg end
+  if msg:find("CANCELLED", 1, true) then return "cancelled", msg end
+  return "killed", msg
+end
+
+--- sweep.run_state(m, dir, i [, queue]) -> {state=, code=, detail=, job=}: the state of run i
+--- of the sweep in dir, from its run directory (exit_code, started, stderr.txt, the Slurm log)
+--- and `queue` (job id -> Slurm state, from squeue) for runs still queued.
+function sweep.run_state(m, dir, i, queue)
+  if type(m) ~= "table" or type(m.runs) ~= "table" then error("sslua.sweep.run_state: expected a sweep manifest (sweep.json) first", 2) end
+  if type(dir) ~= "string" then error("sslua.sweep.run_state: expected the sweep directory second, got " .. type(dir), 2) end
+  if math.type(i) ~= "integer" or type(m.runs[i]) ~= "table" then
+    error("sslua.sweep.run_state: run index " .. tostring(i) .. " is not in 1.." .. #m.runs, 2)
+  end
+  if queue ~= nil and type(queue) ~= "table" then error("sslua.sweep.run_state: queue must be a table of job id -> state", 2) end
+  local r = m.runs[i]
+  local rdir = dir .. "/" .. r.run
+  local job = r.job
+  local st = { job = job }
+  if job and queue and queue[job] then
+    st.state = queue[job]:lower()
+    return st
+  end
+  local started = (read_file(rdir .. "/started") or ""):match("^(%S+)")
+  local rc = tonumber((read_file(rdir .. "/exit_code") or ""):match("%-?%d+"))
+  local current = (m.backend ~= "slurm") or (job ~= nil and started == job)
+  if rc and current then
+    st.code = rc
+    if rc == 0 then st.state = "done"
+    else st.state = "failed"; st.detail = last_error_line(rdir .. "/stderr.txt") end
+    return st
+  end
+  if m.backend ~= "slurm" then st.state = "unfinished"; return st end
+  if not job then st.state = "not submitted"; return st end
+  if started ~= job then
+    -- Never started by its latest submission and no longer queued: cancelled while pending.
+    st.state = "not started"
+    st.detail = queue and "left the queue without starting (cancelled?)" or "squeue unavailable"
+    return st
+  end
+  local verdict, msg = slurm_verdict(dir .. "/logs/task-" .. i .. ".out")
+  if queue == nil then st.state = "unknown"; st.detail = "started, no exit code; squeue unavailable"; return st end
+  st.state = verdict or "killed"
+  st.detail = msg or "started, ended without an exit code (killed?)"
+  return st
+end
+
+-- The aggregation status word of a run: ok, exit N, or its state.
+local function status_word(st)
+  if st.state == "done" then return "ok" end
+  if st.state == "failed" then return "exit " .. tostring(st.code) end
+  return st.state
+end
+
+--- sweep.aggregate(dir [, m]) -> code, rows, text: the summary table (the grid values, status,
+--- time, and the last metrics row of each run), also written to dir/sweep.csv. code is 0 when
+--- every run succeeded.
+function sweep.aggregate(dir, m, queue)
+  if type(dir) ~= "string" then error("sslua.sweep.aggregate: expected a sweep directory, got " .. type(dir), 2) end
+  if m ~= nil and (type(m) ~= "table" or type(m.runs) ~= "table" or type(m.axes) ~= "table") then
+    error("sslua.sweep.aggregate: expected a sweep manifest second", 2)
+  end
+  if m == nil then m, dir = read_manifest(dir, "--aggregate") end
+  local rows, metric_cols, seen = {}, {}, {}
+  local axis_names = {}
+  for _, ax in ipairs(m.axes) do axis_names[ax.name:gsub("%-", "_")] = true end
+  local failures = 0
+  for i, r in ipairs(m.runs) do
+    local rdir = dir .. "/" .. r.run
+    local st = sweep.run_state(m, dir, i, queue)
+    local ms = tonumber((read_file(rdir .. "/elapsed_ms") or ""):match("%d+"))
+    local row = { run = r.run, status = status_word(st), seconds = ms and ms / 1000 or nil }
+    if st.state ~= "done" then failures = failures + 1 end
+    for _, kv in ipairs(r.config) do row[kv[1]] = kv[2] end
+    local last, head = sweep.last_row(rdir .. "/metrics.csv")
+    if last then
+      for _, col in ipairs(head) do
+        if not axis_names[col] and not seen[col] then seen[col] = true; metric_cols[#metric_cols + 1] = col end
+        if not axis_names[col] then row[col] = tonumber(last[col]) or last[col] end
+      end
+    end
+    rows[i] = row
+  end
+  local columns = { "run" }
+  for _, ax in ipairs(m.axes) do columns[#columns + 1] = ax.name end
+  columns[#columns + 1] = "status"
+  columns[#columns + 1] = "seconds"
+  for _, col in ipairs(metric_cols) do columns[#columns + 1] = col end
+  local text = experiment.format_table(rows, columns)
+  -- sweep.csv with the same columns.
+  local out = { table.concat(columns, ",") }
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for k, col in ipairs(columns) do
+      local v = r[col]
+      local s = v == nil and "" or tostring(v)
+      if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+      cells[k] = s
+    end
+    out[#out + 1] = table.concat(cells, ",")
+  end
+  write_file(dir .. "/sweep.csv", table.concat(out, "\n") .. "\n")
+  text = text .. "\n" .. string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv", #m.runs - failures, #m.runs, dir)
+  return failures == 0 and 0 or 1, rows, text
+end
+
+-- The local backend: a process pool of --jobs (xargs -P) on this machine.
+local function run_local(spec, configs, commands)
+  local name = spec.script:match("([^/]+)$"):gsub("%.lua$", "")
+  local root = (os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
+  local ok, dir = pcall(new_sweep_dir, root)
+  if not ok then error(dir, 2) end
+  local m = { format = MANIFEST, backend = "local", script = absolute(spec.script), name = name,
+    script_sha256 = sha256.file(spec.script) or json.null, axes = spec.axes, flags = spec.flags,
+    sandbox = spec.sandbox == true, jobs = spec.jobs, created_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"), runs = {} }
   -- One shell script per run; xargs runs at most --jobs of them at once and each reports
   -- "done <i>" on the shared pipe when it ends.
   local list = {}
   for i, cmd in ipairs(commands) do
     local rdir = string.format("%s/run-%03d", dir, i)
+    m.runs[i] = { run = string.format("run-%03d", i), config = configs[i], command = cmd }
     os.execute("mkdir -p " .. q(rdir))
     local script = table.concat({
       "start=$(date +%s%N)",
@@ -191,6 +437,7 @@ function sweep.main(args)
     f:close()
     list[i] = rdir .. "/run.sh"
   end
+  write_manifest(dir, m)
   local lf = assert(io.open(dir .. "/jobs.txt", "w"))
   lf:write(table.concat(list, "\n"), "\n")
   lf:close()
@@ -201,58 +448,443 @@ function sweep.main(args)
     local i, rc = line:match("^done (%d+) (%d+)")
     if i then
       finished = finished + 1
-      local desc = {}
-      for _, kv in ipairs(configs[tonumber(i)]) do desc[#desc + 1] = kv[1] .. "=" .. kv[2] end
-      print(string.format("[%d/%d] run-%03d %s %s", finished, #commands, tonumber(i), table.concat(desc, " "),
+      print(string.format("[%d/%d] run-%03d %s %s", finished, #commands, tonumber(i), describe(configs[tonumber(i)]),
         rc == "0" and "ok" or ("FAILED (exit " .. rc .. ")")))
       io.stdout:flush()
     end
   end
   p:close()
-  -- Summary: the grid values, status, time, and the last metrics row of each run.
-  local rows, metric_cols, seen = {}, {}, {}
-  local axis_names = {}
-  for _, ax in ipairs(spec.axes) do axis_names[ax.name:gsub("%-", "_")] = true end
-  local failures = 0
-  for i, c in ipairs(configs) do
-    local rdir = string.format("%s/run-%03d", dir, i)
-    local rc = tonumber((read_file(rdir .. "/exit_code") or ""):match("%d+"))
-    local ms = tonumber((read_file(rdir .. "/elapsed_ms") or ""):match("%d+"))
-    local row = { run = string.format("run-%03d", i), status = rc == 0 and "ok" or ("exit " .. tostring(rc)),
-      seconds = ms and ms / 1000 or nil }
-    if rc ~= 0 then failures = failures + 1 end
-    for _, kv in ipairs(c) do row[kv[1]] = kv[2] end
-    local last, head = sweep.last_row(rdir .. "/metrics.csv")
-    if last then
-      for _, col in ipairs(head) do
-        if not axis_names[col] and not seen[col] then seen[col] = true; metric_cols[#metric_cols + 1] = col end
-        if not axis_names[col] then row[col] = tonumber(last[col]) or last[col] end
+  local code, rows, text = sweep.aggregate(dir, m)
+  print(text)
+  sweep.last_dir = dir
+  return code, rows, dir
+end
+
+-- Slurm ---------------------------------------------------------------------------------------
+-- A sweep is one job array (task i runs run-00i/run.sh) and an aggregation job that depends on
+-- it (afterany), both from batch scripts kept in the sweep directory. Every path is absolute:
+-- the tasks need the shared file system, not the submit host. A run directory holds `started`
+-- (the task that last started it), `exit_code` and `elapsed_ms` (when it ended), stdout.txt and
+-- stderr.txt (appended, one `=== ` header per attempt); logs/task-<i>.out is Slurm's log of the
+-- task (where slurmstepd writes a cancellation or a time limit). sweep.json records the grid
+-- and, for each run, the job (<array>_<i>) that last ran it.
+
+-- Splits --sbatch "..." into words (single and double quotes group).
+local function split_words(text)
+  local out, cur, i, quote, any = {}, {}, 1, nil, false
+  while i <= #text do
+    local ch = text:sub(i, i)
+    if quote then
+      if ch == quote then quote = nil else cur[#cur + 1] = ch end
+    elseif ch == "'" or ch == '"' then quote = ch; any = true
+    elseif ch:match("%s") then
+      if #cur > 0 or any then out[#out + 1] = table.concat(cur); cur, any = {}, false end
+    else cur[#cur + 1] = ch end
+    i = i + 1
+  end
+  if quote then error("sslua sweep: unclosed " .. quote .. " in --sbatch '" .. text .. "'", 0) end
+  if #cur > 0 or any then out[#out + 1] = table.concat(cur) end
+  return out
+end
+
+-- "#SBATCH" lines of the user's --sbatch options ("--time 2:00:00" keeps its value).
+local function sbatch_lines(words)
+  local lines = {}
+  for _, w in ipairs(words) do
+    if w:sub(1, 1) == "-" or #lines == 0 then
+      if w:sub(1, 1) ~= "-" then error("sslua sweep: --sbatch options start with '-', got '" .. w .. "'", 0) end
+      if w:match("^%-%-array") or w:match("^%-a$") then error("sslua sweep: --sbatch cannot set --array (the sweep makes the array)", 0) end
+      if w:match("^%-%-dependency") or w:match("^%-d$") then error("sslua sweep: --sbatch cannot set --dependency", 0) end
+      if w:match("^%-%-output") or w:match("^%-%-error") or w:match("^%-[oe]") then
+        error("sslua sweep: --sbatch cannot set " .. w .. " (the sweep keeps each task's Slurm log in DIR/logs/, where --status reads it)", 0)
+      end
+      lines[#lines + 1] = w
+    else
+      lines[#lines] = lines[#lines] .. " " .. w
+    end
+  end
+  for k, l in ipairs(lines) do
+    if l:find("\n", 1, true) then error("sslua sweep: --sbatch option " .. k .. " has a newline", 0) end
+    lines[k] = "#SBATCH " .. l
+  end
+  return lines
+end
+
+-- The array's index list: "1-4,6,9-10".
+local function ranges(list)
+  local parts, a = {}, 1
+  while a <= #list do
+    local b = a
+    while b < #list and list[b + 1] == list[b] + 1 do b = b + 1 end
+    parts[#parts + 1] = list[a] == list[b] and tostring(list[a]) or (list[a] .. "-" .. list[b])
+    a = b + 1
+  end
+  return table.concat(parts, ",")
+end
+
+local function has_command(name)
+  return os.execute("command -v " .. q(name) .. " >/dev/null 2>&1") == true
+end
+
+local function need_sbatch(what)
+  if not has_command("sbatch") then
+    error("sslua sweep: " .. what .. " needs Slurm's sbatch on PATH, and there is none (install Slurm's client, "
+      .. "e.g. Debian's slurm-client, or run on a cluster's login node; scripts/slurm-local start runs a one-node cluster here)", 0)
+  end
+end
+
+-- The threads a task uses: the largest --threads of the grid (an experiment option), or nil.
+local function threads_of(spec)
+  local best
+  for _, ax in ipairs(spec.axes) do
+    if ax.name == "threads" then
+      for _, v in ipairs(ax.values) do
+        local n = math.tointeger(tonumber(v))
+        if n and n > 0 and (not best or n > best) then best = n end
       end
     end
+  end
+  return best
+end
+
+-- The per-run script of a Slurm task.
+local function slurm_run_script(rdir, run, config, command, results)
+  local resume_cmd = command .. " --resume " .. q(rdir)
+  return table.concat({
+    "#!/bin/sh",
+    "# " .. run .. " of the sweep: " .. (describe(config) ~= "" and describe(config) or "(no grid values)"),
+    "rdir=" .. q(rdir),
+    "tag=\"${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-none}}_${SLURM_ARRAY_TASK_ID:-0}\"",
+    "prev=$(cut -d ' ' -f 1 \"$rdir/started\" 2>/dev/null)",
+    "# A run that reached a checkpoint continues from it (--resume); otherwise it starts afresh,",
+    "# and what an earlier attempt left (config.json, metrics.csv, ...) moves to attempts/<job>/.",
+    "resume=",
+    "if [ -f \"$rdir/checkpoint.json\" ] && [ -f \"$rdir/config.json\" ]; then resume=' (--resume)'; fi",
+    "if [ -z \"$resume\" ] && [ -f \"$rdir/config.json\" ]; then",
+    "  keep=\"$rdir/attempts/${prev:-earlier}\"",
+    "  mkdir -p \"$keep\"",
+    "  for f in \"$rdir\"/*; do",
+    "    case \"${f##*/}\" in run.sh|started|stdout.txt|stderr.txt|attempts) ;; *) mv \"$f\" \"$keep/\" ;; esac",
+    "  done",
+    "fi",
+    "rm -f \"$rdir/exit_code\" \"$rdir/elapsed_ms\"",
+    "echo \"$tag $(hostname) $(date -u +%Y-%m-%dT%H:%M:%SZ)\" > \"$rdir/started\"",
+    "echo \"=== $(date -u +%Y-%m-%dT%H:%M:%SZ) task $tag$resume\" >> \"$rdir/stdout.txt\"",
+    "echo \"=== $(date -u +%Y-%m-%dT%H:%M:%SZ) task $tag$resume\" >> \"$rdir/stderr.txt\"",
+    "export SSLUA_RESULTS_DIR=" .. q(results) .. " SSLUA_PROGRESS=0",
+    "start=$(date +%s%N)",
+    "if [ -n \"$resume\" ]; then",
+    "  " .. resume_cmd .. " >> \"$rdir/stdout.txt\" 2>> \"$rdir/stderr.txt\"",
+    "else",
+    "  SSLUA_RUN_DIR=\"$rdir\" " .. command .. " >> \"$rdir/stdout.txt\" 2>> \"$rdir/stderr.txt\"",
+    "fi",
+    "rc=$?",
+    "echo $(( ($(date +%s%N) - start) / 1000000 )) > \"$rdir/elapsed_ms\"",
+    "echo $rc > \"$rdir/exit_code\"",
+    "exit $rc",
+  }, "\n") .. "\n"
+end
+
+-- The batch scripts of the array and of the aggregation job.
+local function slurm_scripts(m, dir)
+  local head = { "#!/bin/sh", "#SBATCH --job-name=" .. ("sweep-" .. m.name):gsub("[^%w%._%-]", "_"),
+    "#SBATCH --chdir=" .. m.cwd, "#SBATCH --open-mode=append" }
+  local array = {}
+  for _, l in ipairs(head) do array[#array + 1] = l end
+  array[#array + 1] = "#SBATCH --output=" .. dir .. "/logs/task-%a.out"
+  if m.cpus then array[#array + 1] = "#SBATCH --cpus-per-task=" .. m.cpus end
+  local user = sbatch_lines(m.sbatch_words)
+  for _, l in ipairs(user) do array[#array + 1] = l end
+  array[#array + 1] = "# Task i of the array (submitted with --array=<indices>%<jobs>) runs run-00i of " .. #m.runs .. "."
+  array[#array + 1] = "echo \"=== sslua sweep task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+  array[#array + 1] = "exec /bin/sh " .. q(dir) .. "/run-$(printf %03d \"$SLURM_ARRAY_TASK_ID\")/run.sh"
+  local agg = {}
+  for _, l in ipairs(head) do agg[#agg + 1] = l end
+  agg[1 + 1] = "#SBATCH --job-name=" .. ("sweep-" .. m.name .. "-aggregate"):gsub("[^%w%._%-]", "_")
+  agg[#agg + 1] = "#SBATCH --output=" .. dir .. "/logs/aggregate-%j.out"
+  agg[#agg + 1] = "#SBATCH --cpus-per-task=1"
+  for _, l in ipairs(user) do
+    if not l:match("^#SBATCH %-%-cpus%-per%-task") and not l:match("^#SBATCH %-c[%s=%d]") then agg[#agg + 1] = l end
+  end
+  agg[#agg + 1] = "# After every task of the array (afterany): sweep.csv and summary.txt from the run directories."
+  agg[#agg + 1] = "exec " .. q(m.exe) .. " sweep --aggregate " .. q(dir)
+  return table.concat(array, "\n") .. "\n", table.concat(agg, "\n") .. "\n"
+end
+
+-- squeue's view of this user's jobs: job id ("123_4" for array tasks) -> state, or nil and
+-- the error when squeue fails.
+local function squeue()
+  if not has_command("squeue") then return nil, "no squeue on PATH" end
+  local ok, out, err = capture("squeue -h -r --me -o '%i|%T'")
+  if not ok then return nil, (err:gsub("%s+$", "")) end
+  local map = {}
+  for line in out:gmatch("[^\n]+") do
+    local id, state = line:match("^%s*(%S+)|(%S+)")
+    if id then map[id] = state end
+  end
+  return map
+end
+
+local function job_id(out)
+  for line in out:gmatch("[^\n]+") do
+    local id = line:match("^%s*(%d+)")
+    if id then return id end
+  end
+end
+
+-- Submits the tasks `indices` (run numbers) and the aggregation job; records them in
+-- sweep.json. Returns the array and aggregation job ids.
+local function slurm_submit(m, dir, indices)
+  local arr = "--array=" .. ranges(indices) .. (m.jobs and ("%" .. m.jobs) or "")
+  local ok, out, err = capture("sbatch --parsable " .. q(arr) .. " " .. q(dir .. "/sweep.sbatch"))
+  local id = ok and job_id(out)
+  if not id then
+    error("sslua sweep: sbatch rejected the job array of " .. dir .. ": " .. ((err .. out):gsub("%s+$", "")) ..
+      " (nothing was submitted; the sweep directory is kept: fix the options and run sslua sweep --resume " .. dir .. ")", 0)
+  end
+  for _, i in ipairs(indices) do m.runs[i].job = id .. "_" .. i end
+  local sub = { array = id, tasks = indices, submitted_utc = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+  m.submissions[#m.submissions + 1] = sub
+  write_manifest(dir, m)
+  local aok, aout, aerr = capture("sbatch --parsable " .. q("--dependency=afterany:" .. id) .. " " .. q(dir .. "/aggregate.sbatch"))
+  local agg = aok and job_id(aout)
+  if not agg then
+    error("sslua sweep: the job array " .. id .. " is submitted, but sbatch rejected the aggregation job: "
+      .. ((aerr .. aout):gsub("%s+$", "")) .. " (when the tasks end: sslua sweep --aggregate " .. dir .. ")", 0)
+  end
+  sub.aggregate = agg
+  write_manifest(dir, m)
+  return id, agg
+end
+
+-- Blocks until the submitted jobs leave the queue, printing each run as it ends; then checks
+-- that the aggregation job wrote the summary.
+local function slurm_wait(m, dir, array, agg, indices)
+  local reported, finished, failures, polls = {}, 0, 0, 0
+  while true do
+    local queue, err = squeue()
+    if queue then
+      failures = 0
+      for _, i in ipairs(indices) do
+        if not reported[i] and not queue[m.runs[i].job] then
+          local st = sweep.run_state(m, dir, i, queue)
+          if st.state ~= "pending" then
+            reported[i] = true
+            finished = finished + 1
+            print(string.format("[%d/%d] %s %s %s", finished, #indices, m.runs[i].run, describe(m.runs[i].config),
+              st.state == "done" and "ok" or ("FAILED (" .. status_word(st) .. ")" .. (st.detail and (": " .. st.detail) or ""))))
+            io.stdout:flush()
+          end
+        end
+      end
+      local busy = queue[agg] ~= nil
+      for id in pairs(queue) do
+        if id == array or id:sub(1, #array + 1) == array .. "_" then busy = true end
+      end
+      if not busy then break end
+    else
+      failures = failures + 1
+      if failures >= 30 then
+        error("sslua sweep: squeue keeps failing (" .. tostring(err) .. "); the jobs may still run: sslua sweep --status " .. dir, 0)
+      end
+    end
+    polls = polls + 1
+    os.execute("sleep " .. (polls < 20 and "0.5" or polls < 100 and "2" or "10"))
+  end
+  local done = (read_file(dir .. "/aggregated") or ""):match("^(%S+)")
+  if done ~= agg then
+    error("sslua sweep: the aggregation job " .. agg .. " ended without writing the summary (see " .. dir
+      .. "/logs/aggregate-" .. agg .. ".out; aggregate again with sslua sweep --aggregate " .. dir .. ")", 0)
+  end
+  local code = 0
+  for i = 1, #m.runs do if sweep.run_state(m, dir, i, {}).state ~= "done" then code = 1 end end
+  print(read_file(dir .. "/summary.txt") or "")
+  return code
+end
+
+local function follow_up(dir, array, agg)
+  print(string.format("sweep: submitted job array %s and aggregation job %s (after every task)", array, agg))
+  print("  follow:    sslua sweep --status " .. dir)
+  print("  rerun the failed or unfinished runs: sslua sweep --resume " .. dir)
+  print("  summary:   " .. dir .. "/summary.txt and sweep.csv, once job " .. agg .. " has run")
+end
+
+local function run_slurm(spec, configs)
+  local exe = absolute(experiment.interpreter())
+  local script = absolute(spec.script)
+  local name = spec.script:match("([^/]+)$"):gsub("%.lua$", "")
+  local words = split_words(spec.sbatch or "")
+  sbatch_lines(words)   -- checked before anything is made
+  local results = os.getenv("SSLUA_RESULTS_DIR") or "results"
+  local m = { format = MANIFEST, backend = "slurm", script = script, name = name,
+    script_sha256 = sha256.file(script) or json.null, axes = spec.axes, flags = spec.flags,
+    sandbox = spec.sandbox == true, jobs = spec.jobs_given and spec.jobs or nil, cpus = threads_of(spec),
+    sbatch = spec.sbatch, sbatch_words = words, exe = exe, cwd = cwd(),
+    created_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"), runs = {}, submissions = {} }
+  local commands = commands_of(spec, configs, exe, script)
+  if spec.dry_run then
+    local root = absolute(results) .. "/" .. name
+    local dir = root .. "/sweep-" .. os.date("!%Y%m%d-%H%M%S")
+    for i = 1, #configs do m.runs[i] = { run = string.format("run-%03d", i), config = configs[i] } end
+    local array, agg = slurm_scripts(m, dir)
+    local all = {}
+    for i = 1, #configs do all[i] = i end
+    print("# sweep: " .. #configs .. " runs of " .. script .. " as one Slurm job array, in " .. dir)
+    print("# sbatch --parsable --array=" .. ranges(all) .. (m.jobs and ("%" .. m.jobs) or "") .. " " .. dir .. "/sweep.sbatch")
+    print("# sbatch --parsable --dependency=afterany:<array> " .. dir .. "/aggregate.sbatch")
+    print("# ---- " .. dir .. "/sweep.sbatch")
+    io.write(array)
+    print("# ---- " .. dir .. "/aggregate.sbatch")
+    io.write(agg)
+    print("# ---- the runs (run-NNN/run.sh starts SSLUA_RUN_DIR=<run dir> with these, or --resume <run dir> after a checkpoint)")
+    for i, cmd in ipairs(commands) do print(string.format("# run-%03d: %s", i, cmd)) end
+    return 0
+  end
+  need_sbatch("--backend slurm")
+  os.execute("mkdir -p " .. q(results))
+  local ok, dir = pcall(new_sweep_dir, absolute(results) .. "/" .. name)
+  if not ok then error(dir, 2) end
+  dir = absolute(dir)
+  os.execute("mkdir -p " .. q(dir .. "/logs"))
+  local indices = {}
+  for i, c in ipairs(configs) do
+    local run = string.format("run-%03d", i)
+    local rdir = dir .. "/" .. run
+    os.execute("mkdir -p " .. q(rdir))
+    m.runs[i] = { run = run, config = c, command = commands[i] }
+    write_file(rdir .. "/run.sh", slurm_run_script(rdir, run, c, commands[i], absolute(results)))
+    indices[i] = i
+  end
+  local array, agg = slurm_scripts(m, dir)
+  write_file(dir .. "/sweep.sbatch", array)
+  write_file(dir .. "/aggregate.sbatch", agg)
+  write_manifest(dir, m)
+  print(string.format("sweep: %d runs of %s as a Slurm job array, in %s", #configs, spec.script, dir))
+  local aid, gid = slurm_submit(m, dir, indices)
+  sweep.last_dir = dir
+  if not spec.wait then follow_up(dir, aid, gid); return 0, nil, dir end
+  print(string.format("sweep: job array %s, aggregation job %s; waiting", aid, gid))
+  local code = slurm_wait(m, dir, aid, gid, indices)
+  return code, nil, dir
+end
+
+--- sweep.status(dir) -> the rows of `sslua sweep --status DIR` (run, grid values, state, exit,
+--- job, detail), printed as a table.
+function sweep.status(dir)
+  if type(dir) ~= "string" then error("sslua.sweep.status: expected a sweep directory, got " .. type(dir), 2) end
+  local m
+  m, dir = read_manifest(dir, "--status")
+  local queue, qerr
+  if m.backend == "slurm" then queue, qerr = squeue() end
+  local rows, counts = {}, {}
+  for i, r in ipairs(m.runs) do
+    local st = sweep.run_state(m, dir, i, queue)
+    local row = { run = r.run, state = st.state, exit = st.code, job = st.job, detail = st.detail }
+    for _, kv in ipairs(r.config) do row[kv[1]] = kv[2] end
     rows[i] = row
+    counts[st.state] = (counts[st.state] or 0) + 1
   end
   local columns = { "run" }
-  for _, ax in ipairs(spec.axes) do columns[#columns + 1] = ax.name end
-  columns[#columns + 1] = "status"
-  columns[#columns + 1] = "seconds"
-  for _, col in ipairs(metric_cols) do columns[#columns + 1] = col end
+  for _, ax in ipairs(m.axes) do columns[#columns + 1] = ax.name end
+  for _, c in ipairs { "state", "exit", "job", "detail" } do columns[#columns + 1] = c end
+  print(string.format("sweep %s: %d runs of %s (%s backend)", dir, #m.runs, m.script, m.backend))
+  if m.backend == "slurm" and not queue then print("sweep: squeue failed (" .. tostring(qerr) .. "): queued runs show as unknown") end
   print(experiment.format_table(rows, columns))
-  -- sweep.csv with the same columns.
-  local out = { table.concat(columns, ",") }
-  for _, r in ipairs(rows) do
-    local cells = {}
-    for k, col in ipairs(columns) do
-      local v = r[col]
-      local s = v == nil and "" or tostring(v)
-      if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
-      cells[k] = s
+  local names = {}
+  for k in pairs(counts) do names[#names + 1] = k end
+  table.sort(names)
+  local parts = {}
+  for _, k in ipairs(names) do parts[#parts + 1] = counts[k] .. " " .. k end
+  print("sweep: " .. table.concat(parts, ", "))
+  return rows
+end
+
+-- `--resume DIR`: resubmits the runs that failed or never finished (not the done, pending or
+-- running ones), with the sweep's own grid, script and options.
+local function resume(spec)
+  local m, dir = read_manifest(spec.resume, "--resume")
+  if spec.script then
+    local given = absolute(spec.script)
+    if given ~= m.script then
+      error("sslua sweep: --resume " .. dir .. ": the sweep was made by the script " .. m.script .. ", not " .. given, 0)
     end
-    out[#out + 1] = table.concat(cells, ",")
   end
-  experiment.write_atomic(dir .. "/sweep.csv", table.concat(out, "\n") .. "\n")
-  print(string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv", #configs - failures, #configs, dir))
+  if m.backend ~= "slurm" then
+    error("sslua sweep: --resume " .. dir .. ": a " .. tostring(m.backend) .. " sweep; --resume resubmits Slurm sweeps (start the local sweep again)", 0)
+  end
+  if not exists(m.script) then error("sslua sweep: --resume " .. dir .. ": the sweep's script " .. m.script .. " is gone", 0) end
+  local sha = sha256.file(m.script) or json.null
+  if sha ~= m.script_sha256 then
+    error("sslua sweep: --resume " .. dir .. ": the script differs: sweep.json records " .. m.script .. " with sha256 "
+      .. tostring(m.script_sha256) .. ", it now has sha256 " .. tostring(sha) .. " (start a new sweep)", 0)
+  end
+  need_sbatch("--resume")
+  if spec.sbatch or spec.jobs_given then
+    -- New sbatch options (a longer --time after a timeout, another partition after a
+    -- rejection) or another --jobs for the resubmitted tasks: the batch scripts are rewritten.
+    if spec.sbatch then
+      m.sbatch_words = split_words(spec.sbatch)
+      sbatch_lines(m.sbatch_words)
+      m.sbatch = spec.sbatch
+    end
+    if spec.jobs_given then m.jobs = spec.jobs end
+    local array, agg = slurm_scripts(m, dir)
+    write_file(dir .. "/sweep.sbatch", array)
+    write_file(dir .. "/aggregate.sbatch", agg)
+    write_manifest(dir, m)
+  end
+  local queue, qerr = squeue()
+  if not queue then error("sslua sweep: --resume " .. dir .. ": squeue failed (" .. tostring(qerr) .. "), so the queued runs are unknown; try again", 0) end
+  local indices, kept = {}, { done = 0, queued = 0 }
+  for i = 1, #m.runs do
+    local st = sweep.run_state(m, dir, i, queue)
+    if st.state == "done" then kept.done = kept.done + 1
+    elseif st.job and queue[st.job] then kept.queued = kept.queued + 1
+    else indices[#indices + 1] = i end
+  end
+  if #indices == 0 then
+    print(string.format("sweep: %s: nothing to resume (%d done, %d still queued)", dir, kept.done, kept.queued))
+    return 0, nil, dir
+  end
+  local names = {}
+  for _, i in ipairs(indices) do names[#names + 1] = m.runs[i].run end
+  print(string.format("sweep: resubmitting %d of %d runs (%s); %d done, %d still queued, left alone", #indices, #m.runs,
+    table.concat(names, " "), kept.done, kept.queued))
+  local aid, gid = slurm_submit(m, dir, indices)
   sweep.last_dir = dir
-  return failures == 0 and 0 or 1, rows, dir
+  if not spec.wait then follow_up(dir, aid, gid); return 0, nil, dir end
+  print(string.format("sweep: job array %s, aggregation job %s; waiting", aid, gid))
+  return slurm_wait(m, dir, aid, gid, indices), nil, dir
+end
+
+--- sweep.main(args): the `sslua sweep` command. Returns 0 when every run succeeded, else 1.
+function sweep.main(args)
+  local spec = sweep.parse(args)
+  if spec.help then print(usage); return 0 end
+  if spec.status then sweep.status(spec.status); return 0 end
+  if spec.aggregate then
+    local m, dir = read_manifest(spec.aggregate, "--aggregate")
+    -- Under Slurm, runs still queued are pending/running (none, from the afterany job).
+    local queue
+    if m.backend == "slurm" then queue = squeue() or {} end
+    local code, rows, text = sweep.aggregate(dir, m, queue)
+    write_file(dir .. "/summary.txt", text .. "\n")
+    local job = os.getenv("SLURM_JOB_ID")
+    if job then write_file(dir .. "/aggregated", job .. "\n") end
+    print(text)
+    return code, rows, dir
+  end
+  if spec.resume then return resume(spec) end
+  if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
+  local configs = sweep.grid(spec.axes)
+  if spec.backend == "slurm" then return run_slurm(spec, configs) end
+  if spec.wait or spec.sbatch then error("sslua sweep: --wait and --sbatch are options of --backend slurm", 2) end
+  local commands = commands_of(spec, configs, experiment.interpreter(), spec.script)
+  if spec.dry_run then
+    for _, cmd in ipairs(commands) do print(cmd) end
+    return 0
+  end
+  return run_local(spec, configs, commands)
 end
 
 return sweep
