@@ -24,10 +24,11 @@ help.modules = {
   { file = "lie", title = "`sslua.lie`", prefix = "sslua.lie" },
   { file = "plot", title = "`sslua.plot`", prefix = "sslua.plot" },
   { file = "experiment", title = "`sslua.experiment`", prefix = "sslua.experiment" },
+  { file = "dist", title = "`sslua.dist`", prefix = "sslua.dist" },
 }
 
 -- Submodules walked for public names (sslua.<name>).
-help.submodules = { "nn", "optim", "data", "aug", "loss", "geom", "lie", "linalg", "plot", "experiment" }
+help.submodules = { "nn", "optim", "data", "aug", "loss", "geom", "lie", "linalg", "plot", "experiment", "dist" }
 
 local entries, by_name
 
