@@ -15,6 +15,10 @@ import SSLuaCore
 ///         transpose: pass `linear.weight:t()`. nearest: 1-based into [h1; h2], never i or N+i.
 ///     loss.infonce_terms(z1, z2, {beta = 2}) -> {invariance, repulsion, entropy, loss, mean = {...}}
 ///         Prop. C.1 per sample (N-vectors) and their means; `alignment` aliases `invariance`.
+///     loss.vicreg(z1, z2, {sim = 25, var = 25, cov = 1})   VICReg, as facebookresearch/vicreg
+///     loss.barlow_twins(z1, z2, {lambda = 0.0051})        Barlow Twins, as facebookresearch/barlowtwins
+///     loss.byol(p, z)                                     mean 2 - 2 cos(p, z); z a constant target
+///     loss.moco(q, k, queue, {temperature = 0.2})          MoCo v2 InfoNCE, queue K x D; k, queue constant
 enum LossBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.loss", functions)] }
 
@@ -63,6 +67,22 @@ enum LossBindings {
             lua_pushnumber(a.L, constant); lua_setfield(a.L, -2, "constant")
             setField(a, "nearest", try Tensor.from(pool.nearest.map { Double($0 + 1) }, shape: [pool.n]))
             return 2
+        }),
+        ("vicreg", { a in
+            let o = try options(a, 3, keys: ["sim", "var", "cov"])
+            return a.push(try VICReg.loss(a.tensor(1), a.tensor(2), sim: o?.number("sim") ?? 25,
+                                          variance: o?.number("var") ?? 25, covariance: o?.number("cov") ?? 1))
+        }),
+        ("barlow_twins", { a in
+            let o = try options(a, 3, keys: ["lambda"])
+            return a.push(try BarlowTwins.loss(a.tensor(1), a.tensor(2), lambda: o?.number("lambda") ?? 0.0051))
+        }),
+        ("byol", { a in a.push(try BYOL.loss(a.tensor(1), a.tensor(2))) }),
+        ("moco", { a in
+            guard a.isTensor(3) else { throw a.bad(3, "queue (K x D tensor) expected, got \(a.typeName(3))") }
+            let o = try options(a, 4, keys: ["temperature"])
+            return a.push(try MoCo.loss(a.tensor(1), a.tensor(2), queue: a.tensor(3),
+                                        temperature: o?.number("temperature") ?? 0.2))
         }),
         ("infonce_terms", { a in
             let (inv, rep, ent) = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3, keys: ["beta"])))

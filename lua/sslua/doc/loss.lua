@@ -2,7 +2,7 @@
 local Z = "local z1, z2 = sslua.randn(8, 4):normalize(2), sslua.randn(8, 4):normalize(2)\n"
 local BETA = { "beta", "number", "2", "inverse temperature" }
 return {
-  { "sslua.loss", "sslua.loss", "Differentiable losses: cross-entropy, MSE, InfoNCE and the paper's upper bound." },
+  { "sslua.loss", "sslua.loss", "Differentiable losses: cross-entropy, MSE, InfoNCE, the paper's upper bound, and the other SSL objectives (VICReg, Barlow Twins, BYOL/SimSiam, MoCo v2)." },
   { "sslua.loss.cross_entropy", "loss.cross_entropy(logits, labels)", "Mean cross-entropy of N x C logits against 1-based labels (a tensor or a list).", ret = "a 0-d tensor", ex = "sslua.loss.cross_entropy(sslua.zeros(2, 3), {1, 3})" },
   { "sslua.loss.mse", "loss.mse(a, b)", "Mean of (a - b)^2 over same-size tensors.", ret = "a 0-d tensor", ex = "sslua.loss.mse(sslua.ones(3), sslua.zeros(3))" },
   { "sslua.loss.infonce", "loss.infonce(z1, z2 [, opts])", "InfoNCE between two views. form \"paper\": Eq. 1, the positive not in the denominator, anchors from view 1 (both views with symmetric = true); form \"ntxent\": SimCLR's NT-Xent with temperature 1/beta, mean over the 2N anchors (symmetric = false: the N anchors of view 1).",
@@ -11,4 +11,12 @@ return {
     opts = { BETA }, ret = "a 0-d tensor and a table", ex = Z .. "local L, parts = sslua.loss.upper_bound(z1, z2, sslua.eye(4))" },
   { "sslua.loss.infonce_terms", "loss.infonce_terms(z1, z2 [, opts])", "Prop. C.1's decomposition per sample (N-vectors) and their means: {invariance, repulsion, entropy, loss, mean = {...}}; `alignment` aliases `invariance`.",
     opts = { BETA }, ret = "a table", ex = Z .. "local t = sslua.loss.infonce_terms(z1, z2)" },
+  { "sslua.loss.vicreg", "loss.vicreg(z1, z2 [, opts])", "VICReg (Bardes et al. 2022) as facebookresearch/vicreg: sim * mse(z1, z2) + var * (mean relu(1 - std(z1)) + mean relu(1 - std(z2))) / 2 + cov * (sum of the off-diagonal squares of each branch's covariance, divided by D), std = sqrt(unbiased variance + 1e-4), covariance of the centred batch over N - 1. Fused: float64 forward, analytic backward to both views; N >= 2.",
+    opts = { { "sim", "number", "25", "invariance coefficient" }, { "var", "number", "25", "variance coefficient" }, { "cov", "number", "1", "covariance coefficient" } }, ret = "a 0-d tensor", ex = Z .. "sslua.loss.vicreg(z1, z2, {sim = 25, var = 25, cov = 1})" },
+  { "sslua.loss.barlow_twins", "loss.barlow_twins(z1, z2 [, opts])", "Barlow Twins (Zbontar et al. 2021) as facebookresearch/barlowtwins: each view standardised over the batch as BatchNorm1d without affine in training mode (biased variance, eps 1e-5), c = z1^T z2 / N, loss = sum (1 - c_ii)^2 + lambda sum_{i ~= j} c_ij^2. Fused, differentiable in both views; N >= 2.",
+    opts = { { "lambda", "number", "0.0051", "weight of the off-diagonal (redundancy) term" } }, ret = "a 0-d tensor", ex = Z .. "sslua.loss.barlow_twins(z1, z2, {lambda = 0.0051})" },
+  { "sslua.loss.byol", "loss.byol(p, z)", "BYOL's (and SimSiam's) regression loss: mean over the batch of 2 - 2 cos(p_i, z_i), rows normalised as F.normalize. z is the target, a constant: no gradient ever reaches it (stop-gradient), even when it requires grad. Symmetrise by hand: byol(p1, z2) + byol(p2, z1).",
+    ret = "a 0-d tensor", ex = Z .. "sslua.loss.byol(z1, z2)" },
+  { "sslua.loss.moco", "loss.moco(q, k, queue [, opts])", "MoCo v2's InfoNCE against a queue of negatives, as facebookresearch/moco: q and k (N x D) normalised, logits [q_i . k_i, q_i . queue_j] / temperature, cross-entropy with the positive first, mean over the batch. queue is K x D (one key per row, used as given: keep it normalised, as nn.Queue does). k and queue are constants: the gradient reaches q only.",
+    opts = { { "temperature", "number", "0.2", "softmax temperature (MoCo v2's 0.2)" } }, ret = "a 0-d tensor", ex = Z .. "sslua.loss.moco(z1, z2, sslua.randn(16, 4):normalize(2), {temperature = 0.2})" },
 }
