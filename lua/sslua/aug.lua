@@ -315,4 +315,86 @@ aug.functional = {
 aug.save_grid = C.save_grid
 aug.load_png = C.load_png
 
+-- ---------------------------------------------------------------------------------------------
+-- Multi-crop (SwAV, Caron et al. 2020; DINO, Caron et al. 2021): a few global crops at full
+-- resolution and several local crops of small area at low resolution, each view with its own
+-- random parameters and the same colour policy.
+
+local MultiCrop = util.class("sslua.aug.MultiCrop")
+aug.MultiCrop = MultiCrop
+
+local group_spec = { size = "number|table", scale = "table", n = "number" }
+local multicrop_spec = { global = "table", ["local"] = "table", policy = "string", ratio = "number|table",
+  flip = "boolean", jitter = "number", jitter_p = "number", grayscale = "number|boolean" }
+
+-- aug.multicrop{global = {size, scale = {0.4, 1}, n = 2}, ["local"] = {size, scale = {0.05, 0.4},
+-- n = 4}, policy = "large", flip, jitter, jitter_p, grayscale, ratio}: each group is an
+-- aug.policy with the group's crop scale and output size and the colour options of `policy`
+-- (overridden by the explicit keys). mc:apply(images, {rng, record}) returns the list of views
+-- (globals first) and, with record = true, the list of per-view records (aug's per-image
+-- parameter tables, each with `view` and `group`).
+function aug.multicrop(o)
+  local fn = "multicrop"
+  o = opts_of(fn, o, multicrop_spec)
+  if o.global == nil then fail(fn, "global = {size = , scale = , n = } is required") end
+  local base_name = o.policy or "large"
+  local base = policies[base_name]
+  if not base then fail(fn, "unknown policy '" .. base_name .. "' (small, moderate or large)") end
+  local colour = { flip = base.flip, jitter = base.jitter }
+  for _, k in ipairs { "flip", "jitter", "jitter_p", "grayscale", "ratio" } do
+    if o[k] ~= nil then colour[k] = o[k] end
+  end
+  local function group(name, g, default_scale, default_n)
+    if g == nil then return nil, 0 end
+    g = util.check_options("sslua.aug.multicrop: " .. name, g, group_spec, 4)
+    if g.size == nil then fail(fn, name .. ".size is required", 3) end
+    local n = math.tointeger(g.n or default_n)
+    if not n or n < 0 then fail(fn, name .. ".n must be a non-negative integer, got " .. tostring(g.n), 3) end
+    local spec = { crop = g.scale or default_scale, size = g.size }
+    for k, v in pairs(colour) do spec[k] = v end
+    local t = aug.policy(spec)
+    t.name = name
+    return t, n
+  end
+  local self = setmetatable({}, MultiCrop)
+  self.global, self.n_global = group("global", o.global, { 0.4, 1 }, 2)
+  self["local"], self.n_local = group("local", o["local"], { 0.05, 0.4 }, 4)
+  if self.n_global + self.n_local == 0 then fail(fn, "no views (n = 0 in every group)") end
+  self.policy = base_name
+  self.strength = colour.jitter or 0
+  self.kind = "MultiCrop"
+  return self
+end
+
+local multicrop_apply_spec = { rng = "userdata", record = "boolean" }
+
+function MultiCrop:apply(images, opts)
+  if getmetatable(self) ~= MultiCrop then error("sslua.aug.MultiCrop.apply: call as mc:apply(images, opts)", 2) end
+  opts = util.check_options("sslua.aug.MultiCrop.apply", opts, multicrop_apply_spec)
+  local views, records = {}, {}
+  local ao = { rng = opts.rng, record = opts.record }
+  for _, g in ipairs { { "global", self.global, self.n_global }, { "local", self["local"], self.n_local } } do
+    for _ = 1, g[3] do
+      local v, rec = C.apply(g[2], images, ao)
+      views[#views + 1] = v
+      if opts.record then
+        for _, r in ipairs(rec) do r.view = #views; r.group = g[1] end
+        records[#records + 1] = rec
+      end
+    end
+  end
+  if opts.record then return views, records end
+  return views
+end
+
+MultiCrop.__call = function(self, images, opts) return self:apply(images, opts) end
+MultiCrop.__name = "sslua.aug.MultiCrop"
+MultiCrop.__tostring = function(self)
+  local lines = { string.format("MultiCrop(%d global + %d local, policy '%s', strength %g)",
+    self.n_global, self.n_local, self.policy, self.strength) }
+  if self.n_global > 0 then lines[#lines + 1] = "  global x" .. self.n_global .. ": " .. describe(self.global, "  ") end
+  if self.n_local > 0 then lines[#lines + 1] = "  local x" .. self.n_local .. ": " .. describe(self["local"], "  ") end
+  return table.concat(lines, "\n")
+end
+
 return aug
