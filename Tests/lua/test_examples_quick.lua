@@ -8,6 +8,7 @@ local q = experiment.shell_quote
 
 local examples = {
   rank_vs_aug = { "policy", "epoch", "knn_accuracy", "effective_rank", "rank_rtol_*" },
+  rank_vs_method = { "method", "seed", "epoch", "knn_accuracy", "linear_probe", "proj_effective_rank", "enc_effective_rank", "proj_rankme", "proj_rank_rtol_*" },
   upper_bound = { "seed", "epoch", "infonce", "upper_bound", "invariance", "repulsion" },
   encoder_spectrum = { "stage", "epoch", "view", "rank", "effective_rank" },
   nearest_negative = { "policy", "epoch", "agreement_fine", "distance_mean" },
