@@ -15,7 +15,6 @@
 local experiment = require "sslua.experiment"
 local paper = require "sslua.paper"
 local plot = require "sslua.plot"
-local json = require "sslua.json"
 local nn, aug, geom, loss = sslua.nn, sslua.aug, sslua.geom, sslua.loss
 
 local METHODS = { "simclr", "moco", "byol", "simsiam", "vicreg", "barlow" }
@@ -270,6 +269,6 @@ end
 summary.verdict = table.concat(verdict, " ")
 experiment.print_table(table_rows, { "method", "proj_erank", "proj_frac", "enc_erank", "proj_std", "knn", "probe", "collapsed" })
 print(summary.verdict)
-run:write("summary.json", json.encode(summary))
+run:write_json("summary.json", summary)
 run:finish(summary)
 print("results in " .. run.dir)
