@@ -11,7 +11,8 @@
 -- linear-probe accuracy. summary.json gives a generated verdict: which methods collapse their
 -- projector, and whether the projector's rank predicts the encoder's quality (Spearman's rho
 -- across methods and seeds).
---   sslua examples/rank_vs_method.lua [--methods simclr,byol] [--seeds 2] [--epochs 6] [--quick]
+--   sslua examples/rank_vs_method.lua [--methods simclr,byol] [--seeds 2] [--epochs 8] [--quick | --full --data-dir DIR]
+-- Unlike the other examples it does not checkpoint its training loops (no --resume).
 local experiment = require "sslua.experiment"
 local paper = require "sslua.paper"
 local plot = require "sslua.plot"
@@ -19,8 +20,8 @@ local nn, aug, geom, loss = sslua.nn, sslua.aug, sslua.geom, sslua.loss
 
 local METHODS = { "simclr", "moco", "byol", "simsiam", "vicreg", "barlow" }
 local cfg = experiment.args({
-  methods = METHODS, seeds = 1, epochs = 6, batch = 128, policy = "large",
-  data = "synthetic", data_dir = "", n = 1024, n_test = 512, size = 16, knn_k = 50, eval_n = 512,
+  methods = METHODS, seeds = 2, epochs = 8, batch = 128, policy = "small",
+  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 16, knn_k = 200, eval_n = 512,
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_hidden = 128, d_proj = 32, pred_hidden = 64,
   lr = 2e-3, weight_decay = 1e-5, beta = 2.0, temperature = 0.2, queue = 1024, ema = 0.99,
   vicreg = { 25, 25, 1 }, lambda = 0.0051, probe_epochs = 100,
@@ -37,8 +38,11 @@ local cfg = experiment.args({
     collapse = "a projector has collapsed when its final effective rank < collapse * d_proj",
     eval_n = "training images (unaugmented) whose features are measured" } })
 experiment.preset(cfg, {
-  quick = { n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
+  quick = { seeds = 1, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
     pred_hidden = 16, knn_k = 20, eval_n = 96, queue = 128, probe_epochs = 20 },
+  full = { seeds = 1, data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, epochs = 100, batch = 256,
+    policy = "large", d_hidden = 2048, d_proj = 128, pred_hidden = 512, eval_n = 2048, queue = 4096, ema = 0.996,
+    weight_decay = 1e-6 },
 })
 for _, m in ipairs(cfg.methods) do
   local ok = false
