@@ -11,6 +11,8 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -86,6 +88,47 @@ static int ensure_workers(int n) {
         started = id;
     }
     return started;
+}
+
+int sslua_pool_reserve(int workers) {
+    int expected = 0;
+    if (in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) return started;
+    int n = ensure_workers(workers);
+    atomic_store(&busy, 0);
+    return n;
+}
+
+/* Address space one more thread may take: an OpenBLAS buffer (128 MiB in Debian's build) for
+ * BLAS's own thread and one for a pool worker calling single-threaded BLAS, two stacks and a
+ * malloc arena (64 MiB reserved). */
+#define THREAD_COST (320LL << 20)
+
+static int thread_cap = 0;   /* computed once, at startup: the same limit always gives the same cap */
+
+int sslua_thread_cap(void) {
+    if (thread_cap > 0) return thread_cap;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return thread_cap = MAX_WORKERS;
+    long long limit = (long long)rl.rlim_cur, used = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (f) {
+        long long pages = 0;
+        if (fscanf(f, "%lld", &pages) == 1) used = pages * sysconf(_SC_PAGESIZE);
+        fclose(f);
+    }
+    /* half of what is left for the threads, the other half for the data */
+    long long room = (limit - used) / 2;
+    long long n = room <= 0 ? 1 : 1 + room / THREAD_COST;
+    return thread_cap = n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* OpenBLAS starts with one thread per core; under an address-space limit it must not use more
+ * than there is room for, or its first parallel gemm spins forever waiting for a buffer. */
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
+__attribute__((constructor)) static void sslua_cap_blas_threads(void) {
+    int cap = sslua_thread_cap();
+    if (openblas_get_num_threads() > cap) openblas_set_num_threads(cap);
 }
 
 void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
