@@ -104,7 +104,7 @@ public enum PNG {
         let gw = cols * (w + padding) + padding, gh = rows * (h + padding) + padding
         try require(gw < 1 << 15 && gh < 1 << 15, "grid of \(gw)x\(gh) pixels is too large for one PNG")
         let pad = UInt8(Swift.min(Swift.max(padValue * 255 + 0.5, 0), 255))
-        var px = [UInt8](repeating: pad, count: gw * gh * c)
+        var px = try [UInt8](failableRepeating: pad, count: gw * gh * c)
         let src = x.base(Float.self)
         for i in 0..<n {
             let oy = (i / cols) * (h + padding) + padding, ox = (i % cols) * (w + padding) + padding

@@ -59,6 +59,8 @@ public final class Buffer<Element> {
 /// The allocation checks behind `Buffer`, and a failable way to make the Swift arrays that
 /// an API must return.
 public enum Memory {
+    static var probe: UnsafeMutableRawPointer? = nil
+
     static func outOfMemory(_ bytes: Int, _ what: String) -> SSLuaError {
         SSLuaError("out of memory: cannot allocate \(bytes) bytes for \(what)")
     }
@@ -84,7 +86,10 @@ public enum Memory {
     public static func reserve<T>(_ count: Int, of type: T.Type, _ what: @autoclosure () -> String) throws {
         let b = try byteCount(count, of: type, what())
         if b < 1 << 16 { return }   // small requests are never the failing ones
-        guard let p = malloc(b) else { throw outOfMemory(b, what()) }
+        // a little more than asked: the array adds its header, and the freed block (which the
+        // tuned allocator may keep in the heap) must be big enough to be reused for it
+        guard let p = malloc(b + 4096) else { throw outOfMemory(b, what()) }
+        probe = p   // escapes, so that the optimiser cannot drop the malloc/free pair
         free(p)
     }
 
@@ -98,5 +103,15 @@ public enum Memory {
     public static func array<T>(_ p: UnsafePointer<T>, count: Int, _ what: @autoclosure () -> String) throws -> [T] {
         try reserve(count, of: T.self, what())
         return Array(UnsafeBufferPointer(start: p, count: count))
+    }
+}
+
+extension Array {
+    /// `[T](repeating:count:)` that throws "out of memory: ..." instead of ending the process:
+    /// the form for every Swift array whose size a user controls.
+    @inlinable public init(failableRepeating value: Element, count: Int,
+                           _ what: @autoclosure () -> String = "a scratch array") throws {
+        try Memory.reserve(count, of: Element.self, what())
+        self.init(repeating: value, count: count)
     }
 }

@@ -61,7 +61,7 @@ extension Tensor {
             }
             if dim == 1 {
                 for r in rowIdx(cols, maxRows * 2) {
-                    if let r = r { out += cell(vals[r]) + "\n" } else { out += String(repeating: " ", count: width - 2) + "...\n" }
+                    if let r = r { out += cell(vals[r]) + "\n" } else { out += String(repeating: " ", count: Swift.max(width - 2, 0)) + "...\n" }
                 }
                 continue
             }
