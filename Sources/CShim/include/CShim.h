@@ -81,6 +81,10 @@ int sslua_pool_reserve(int workers);
 /// each costs a stack, a malloc arena and an OpenBLAS buffer, and OpenBLAS retries a failed
 /// buffer allocation forever. 256 without a limit.
 int sslua_thread_cap(void);
+/// Under an address-space limit, makes OpenBLAS use `threads` threads and has every OpenBLAS
+/// thread and pool worker take its BLAS buffer now (OpenBLAS retries a failed one forever).
+/// Returns the thread count obtained. Does nothing without a limit.
+int sslua_settle_threads(int threads);
 
 /* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
 /// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.

@@ -20,6 +20,7 @@ public enum Parallel {
         let got = Int(sslua_pool_reserve(Int32(want - 1))) + 1
         threads = max(1, min(want, got))
         openblas_set_num_threads(Int32(threads))
+        threads = max(1, Int(sslua_settle_threads(Int32(threads))))
     }
 
     /// Runs `body(lo, hi)` over `0..<count` in at most `threads` contiguous chunks; serial when
