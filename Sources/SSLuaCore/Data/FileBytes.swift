@@ -60,8 +60,9 @@ public enum FileBytes {
                 out = p.assumingMemoryBound(to: UInt8.self)
                 cap = want
             }
+            guard let o = out else { throw SSLuaError("out of memory while decompressing '\(path)'") }
             let room = Swift.min(cap - count, Int(UInt32.max))
-            strm.next_out = out! + count
+            strm.next_out = o + count
             strm.avail_out = uInt(room)
             status = inflate(&strm, Z_NO_FLUSH)
             let produced = room - Int(strm.avail_out)
@@ -87,7 +88,7 @@ public enum FileBytes {
                 throw SSLuaError("'\(path)' is truncated (gzip stream ends early)")
             }
         } while status != Z_STREAM_END
-        let p = out ?? malloc(1)!.assumingMemoryBound(to: UInt8.self)
+        guard let p = out else { throw SSLuaError("out of memory while decompressing '\(path)'") }
         out = nil
         return Buffer(adopting: p, count: count)
     }
