@@ -9,13 +9,18 @@ public enum Parallel {
     public private(set) static var threads: Int = defaultThreads()
 
     static func defaultThreads() -> Int {
-        let n = Int(openblas_get_num_threads())
-        return max(1, n)
+        let n = Int(openblas_get_num_threads())   // already capped by `sslua_thread_cap` at startup
+        return max(1, min(n, Int(sslua_thread_cap())))
     }
 
+    /// Sets the thread count to `n`, or to fewer when the address-space limit leaves no room
+    /// for more threads or threads cannot be created (`threads` says how many were obtained).
     public static func setThreads(_ n: Int) {
-        threads = max(1, min(n, 256))
+        let want = max(1, min(n, 256, Int(sslua_thread_cap())))
+        let got = Int(sslua_pool_reserve(Int32(want - 1))) + 1
+        threads = max(1, min(want, got))
         openblas_set_num_threads(Int32(threads))
+        threads = max(1, Int(sslua_settle_threads(Int32(threads))))
     }
 
     /// Runs `body(lo, hi)` over `0..<count` in at most `threads` contiguous chunks; serial when

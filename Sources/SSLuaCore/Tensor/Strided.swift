@@ -137,7 +137,7 @@ extension Tensor {
     public func toDoubles() throws -> [Double] {
         let c = try to(.float64).contiguous()
         let p = c.base(Double.self)
-        return Array(UnsafeBufferPointer(start: p, count: numel))
+        return try withExtendedLifetime(c) { try Memory.array(p, count: numel, "a copy of \(numel) values") }
     }
 
     public static func from(_ values: [Double], shape: [Int], dtype: DType = .float32) throws -> Tensor {
