@@ -334,6 +334,14 @@ enum TensorBindings {
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
         ("totable", { a in
             let t = try a.tensor(1)
+            // Lua values to create: 1 + s0 + s0 s1 + ... (the tables, then the numbers). A
+            // shape like (2^40, 0) has no elements but would still need 2^40 empty tables.
+            var values = 1, level = 1
+            for s in t.shape {
+                level = try checkedProduct(level, s, "tensor")
+                values = try checkedSum(values, level, "tensor")
+            }
+            try require(values <= 1 << 28, "a tensor of size \(shapeString(t.shape)) is too large to convert to a table")
             _ = try totable(a.L, try t.toDoubles(), t.shape, 0)
             return 1
         }),
