@@ -38,6 +38,7 @@ enum TensorBindings {
     /// Reads a nested Lua table of numbers into (values, shape).
     static func nested(_ L: OpaquePointer, _ idx: Int32, depth: Int = 0) throws -> ([Double], [Int]) {
         guard depth < 32 else { throw SSLuaError("table nested too deeply") }
+        try reserveLuaStack(L, 2)   // one value per level of the recursion
         let n = Int(lua_rawlen(L, idx))
         if n == 0 { return ([], [0]) }
         var values: [Double] = []
