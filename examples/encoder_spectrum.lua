@@ -27,7 +27,9 @@ local policy = aug.policy(cfg.policy)
 local images, v1 = paper.eval_views(cfg, train, policy, cfg.eval_n)
 local half = math.max(1, cfg.epochs // 2)
 local stages = { [0] = "init", [half] = "half", [cfg.epochs] = "end" }
-local curves = { clean = {}, augmented = {} }
+-- Kept in run.state, which checkpoints carry, so that a resumed run (--resume) draws the same figures.
+run.state.curves = run.state.curves or { clean = {}, augmented = {} }
+local curves = run.state.curves
 
 local rng = sslua.rng(cfg.seed)
 local encoder, d_enc = paper.encoder(cfg, train.images:size(2), rng)

@@ -40,7 +40,7 @@ for _, spread in ipairs(cfg.spread) do
       rows[i] = lie.expm(A):mm(H1:narrow(1, i, 1):t()):t()
     end
     local H2 = sslua.cat(rows, 1)
-    local W = (sslua.randn(d, p, { rng = g }) / math.sqrt(d)):requires_grad(true)
+    local W = (sslua.randn(d, p, { rng = g }) / math.sqrt(d)):requires_grad_(true)
     local rank0, align0 = geom.rank(W:detach(), { rtol = cfg.rtol }), alignment(W:detach(), Gs)
     -- Adam on W (kept in a few lines so the example depends on nothing but autograd).
     local m, v = sslua.zeros(d, p), sslua.zeros(d, p)

@@ -22,7 +22,9 @@ experiment.preset(cfg, {
 
 local train = paper.datasets(cfg)
 local run = experiment.run(cfg, { columns = { "policy", "epoch", "agreement_fine", "agreement_coarse", "distance_mean" } })
-local final, initial = {}, {}
+-- Kept in run.state, which checkpoints carry, so that a resumed run (--resume) draws the same histograms.
+run.state.final, run.state.initial = run.state.final or {}, run.state.initial or {}
+local final, initial = run.state.final, run.state.initial
 
 for _, name in ipairs(cfg.policy) do
   local policy = aug.policy(name)

@@ -134,3 +134,65 @@ int sslua_docall(lua_State *L, int narg, int nres) {
     lua_remove(L, base);
     return status;
 }
+
+/* ---- files for the sandbox and the atomic writers (Sources/SSLuaCore/IO/Sandbox.swift) --- */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* the same number on every architecture (added in Linux 5.6) */
+#endif
+#if defined(__linux__) && !defined(O_TMPFILE) /* a GNU name: this file is not built with _GNU_SOURCE */
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+
+int sslua_openat2_beneath(int dirfd, const char *path, int flags, unsigned mode) {
+    struct { uint64_t flags, mode, resolve; } how;
+    how.flags = (uint64_t)(unsigned)flags;
+    how.mode = (flags & O_CREAT) ? mode : 0;
+    how.resolve = 0x08 /* RESOLVE_BENEATH */ | 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* RESOLVE_NO_MAGICLINKS */;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int sslua_open_tmpfile(int dirfd) {
+#ifdef O_TMPFILE
+    return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#else
+    (void)dirfd;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+/* A Lua file handle as liolib makes them (luaL_Stream with the LUA_FILEHANDLE metatable), so
+   that every file method, io.type, io.output and __gc work on it. */
+static int file_close(lua_State *L) {
+    luaL_Stream *p = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    errno = 0;
+    return luaL_fileresult(L, fclose(p->f) == 0, NULL);
+}
+
+static int new_file(lua_State *L) {
+    FILE **owner = (FILE **)lua_touserdata(L, 1);
+    luaL_Stream *p = (luaL_Stream *)lua_newuserdatauv(L, sizeof(luaL_Stream), 0);
+    p->closef = NULL; /* a closed file until it is complete */
+    luaL_setmetatable(L, LUA_FILEHANDLE);
+    p->f = *owner;
+    p->closef = &file_close;
+    *owner = NULL; /* the handle owns the stream now */
+    return 1;
+}
+
+int sslua_push_file(lua_State *L, int fd, const char *mode) {
+    if (!lua_checkstack(L, 3)) { close(fd); errno = ENOMEM; return -1; }
+    FILE *f = fdopen(fd, mode);
+    if (f == NULL) { int e = errno; close(fd); errno = e; return -1; }
+    lua_pushcfunction(L, new_file);
+    lua_pushlightuserdata(L, &f);
+    int status = lua_pcall(L, 1, 1, 0);
+    if (f != NULL) fclose(f); /* the handle was not made: the error message is on top */
+    return status;
+}

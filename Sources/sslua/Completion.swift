@@ -5,10 +5,12 @@ import Foundation
 
 /// Tab completion for the REPL: `sslua.ze<TAB>` -> `sslua.zeros`, `x:nar<TAB>` -> `x:narrow`.
 ///
-/// It runs inside libedit's callback, outside any protected call, so it never runs Lua code:
+/// It runs inside libedit's callback, outside any protected call, so it runs no user code:
 /// it walks tables with `lua_rawget`/`lua_next` and follows metatables with
 /// `lua_getmetatable`: a table `__index` is searched like the table itself, and a tensor's
-/// methods are found in `sslua.Tensor` (its `__index` is a function that cannot be called here).
+/// methods are found in `sslua.Tensor` (its `__index` is a function that is not called here).
+/// The one Lua call it makes is `require` of a toolkit submodule that loads lazily
+/// (`sslua.nn.Lin<TAB>`), under `lua_pcall`.
 enum Completion {
     /// The state whose globals are completed.
     nonisolated(unsafe) static var state: OpaquePointer?
@@ -69,7 +71,8 @@ enum Completion {
             prefix = String(text[...sep])
             methodsOnly = text[sep] == ":"
             for name in path.split(separator: ".", omittingEmptySubsequences: false) {
-                guard isIdentifier(String(name)), pushField(L, String(name)) else { return [] }
+                let key = String(name)
+                guard isIdentifier(key), pushField(L, key) || pushLazySubmodule(L, key) else { return [] }
                 sslua_remove(L, -2)
             }
         }
@@ -111,23 +114,37 @@ enum Completion {
         return lua_rawequal(L, -1, -2) != 0
     }
 
-    /// Submodules a module table loads on first access (`sslua.nn` comes from
-    /// `lua/sslua/nn.lua` through a function `__index`, which cannot be called here): when the
-    /// table on top is `package.loaded[M]` and indexes through a function, the `M.*` modules
-    /// that `package.path` would find are listed from the file system.
-    private static func lazySubmodules(_ L: OpaquePointer) -> [String] {
+    /// With a module table on top that loads `key` lazily (`sslua` and `nn`), pushes
+    /// `require "<module>.<key>"`, run under `lua_pcall`; returns false (pushing nothing) when
+    /// the table is no such module, `key` is no submodule file, or loading it fails.
+    private static func pushLazySubmodule(_ L: OpaquePointer, _ key: String) -> Bool {
+        let top = lua_gettop(L)
+        guard let (module, _) = lazyModule(L), lazySubmodules(L).contains(key) else { return false }
+        lua_rawgeti(L, sslua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        guard rawField(L, "require") == LUA_TFUNCTION else { lua_settop(L, top); return false }
+        lua_pushstring(L, module + "." + key)
+        guard sslua_pcall(L, 1, 1, 0) == LUA_OK, lua_type(L, -1) == LUA_TTABLE else {
+            lua_settop(L, top)
+            return false
+        }
+        return true
+    }
+
+    /// When the table on top is `package.loaded[M]` and indexes through a function (as the
+    /// prelude's lazy loader), `M` and `package.path`; nil otherwise.
+    private static func lazyModule(_ L: OpaquePointer) -> (String, String)? {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         guard lua_type(L, top) == LUA_TTABLE, lua_getmetatable(L, top) != 0,
-              rawField(L, "__index") == LUA_TFUNCTION else { return [] }
+              rawField(L, "__index") == LUA_TFUNCTION else { return nil }
         sslua_pop(L, 1)
         lua_rawgeti(L, sslua_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
-        guard rawField(L, "package") == LUA_TTABLE else { return [] }
+        guard rawField(L, "package") == LUA_TTABLE else { return nil }
         lua_pushvalue(L, -1)
-        guard rawField(L, "path") == LUA_TSTRING, let p = lua_tolstring(L, -1, nil) else { return [] }
+        guard rawField(L, "path") == LUA_TSTRING, let p = lua_tolstring(L, -1, nil) else { return nil }
         let path = String(cString: p)
         sslua_pop(L, 1)
-        guard rawField(L, "loaded") == LUA_TTABLE else { return [] }
+        guard rawField(L, "loaded") == LUA_TTABLE else { return nil }
         var module: String?
         lua_pushnil(L)
         while lua_next(L, -2) != 0 {
@@ -137,7 +154,14 @@ enum Completion {
             }
             sslua_pop(L, 1)
         }
-        guard let m = module else { return [] }
+        return module.map { ($0, path) }
+    }
+
+    /// Submodules a module table loads on first access (`sslua.nn` comes from
+    /// `lua/sslua/nn.lua` through a function `__index`): the `M.*` modules that
+    /// `package.path` would find, listed from the file system.
+    private static func lazySubmodules(_ L: OpaquePointer) -> [String] {
+        guard let (m, path) = lazyModule(L) else { return [] }
         let fm = FileManager.default
         var names: [String] = []
         for template in path.split(separator: ";") {

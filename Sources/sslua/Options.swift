@@ -16,6 +16,8 @@ struct Options {
     /// `--sandbox`: run with no processes, no native code and writes confined to the results
     /// directory (`lua/sslua/sandbox.lua`).
     var sandbox = false
+    /// `--help`: print the usage on stdout and exit 0.
+    var help = false
     /// The offending argument when the command line is invalid.
     var badOption: String?
 
@@ -29,6 +31,7 @@ struct Options {
             script = i
             guard a.first == UInt8(ascii: "-") else { return }     // the script name
             if argv[i] == "--sandbox" { sandbox = true; i += 1; continue }
+            if argv[i] == "--help" { help = true; i += 1; continue }
             let option = a.count > 1 ? a[1] : 0
             let alone = a.count == 2
             switch option {
@@ -66,10 +69,13 @@ struct Options {
         let b = Array(badOption.utf8)
         let needsArgument = b.count == 2 && (b[1] == UInt8(ascii: "e") || b[1] == UInt8(ascii: "l"))
         let problem = needsArgument ? "'\(badOption)' needs argument" : "unrecognized option '\(badOption)'"
-        return """
-        sslua: \(problem)
+        return "sslua: \(problem)\n" + usageText
+    }
+
+    /// The usage text, printed alone by `--help`.
+    static let usageText = """
         usage: sslua [options] [script [args]]
-               sslua sweep file.lua [args]
+               sslua [--sandbox] sweep file.lua [args]
         Available options are:
           -e stat   execute string 'stat'
           -i        enter interactive mode after executing 'script'
@@ -80,8 +86,10 @@ struct Options {
           -W        turn warnings on
           --sandbox no processes or native code; files written only under results/
           --        stop handling options
+          --help    show this help and exit
           -         stop handling options and execute stdin
+        In the REPL, help(f) or ?name prints the documentation of a function
+        (sslua.help(f) returns it); docs/API.md is the reference.
 
         """
-    }
 }

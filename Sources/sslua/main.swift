@@ -6,7 +6,7 @@ import SSLua
 /// `sslua`: Lua 5.4's `lua` program with the toolkit preloaded (SPEC §2). The steps follow
 /// `lua.c`'s `pmain`: read the options, print the version, open the libraries (after `-E`
 /// told them to ignore `LUA_PATH`), build `arg`, run the init variable, `-e`/`-l`/`-W` in
-/// order, the script, then the REPL. `sslua sweep ...` hands over to `sslua.sweep`.
+/// order, the script, then the REPL. `sslua [--sandbox] sweep ...` hands over to `sslua.sweep`.
 
 /// Runs the program and returns its exit status.
 func sslua(_ argv: [String]) -> Int32 {
@@ -17,12 +17,16 @@ func sslua(_ argv: [String]) -> Int32 {
     defer { lua_close(L) }
     let run = Runner(L)
 
-    if argv.count > 1 && argv[1] == "sweep" {
+    // `sslua [--sandbox] sweep file.lua ...`: the launcher runs unsandboxed (it starts the
+    // runs), and `--sandbox`, before `sweep` or among the sweep's options, sandboxes every run.
+    var lead = 1
+    while lead < argv.count && argv[lead] == "--sandbox" { lead += 1 }
+    if lead < argv.count && argv[lead] == "sweep" {
         if let err = Toolkit.open(L) { run.message(err); return 1 }
-        run.createArgTable(argv, script: argv.count > 2 ? 2 : 1)
+        run.createArgTable(argv, script: argv.count > lead + 1 ? lead + 1 : lead)
         sslua_gc_generational(L)
         if run.handleInit() != LUA_OK { return 1 }
-        return run.sweep(Array(argv.dropFirst(2)))
+        return run.sweep((lead > 1 ? ["--sandbox"] : []) + Array(argv.dropFirst(lead + 1)))
     }
 
     let options = Options(argv)
@@ -30,6 +34,7 @@ func sslua(_ argv: [String]) -> Int32 {
         writeError(Options.usage(badOption: bad))
         return 1
     }
+    if options.help { fputs(Options.usageText, stdout); return 0 }
     if options.version { printVersion() }
     if options.ignoreEnvironment {
         lua_pushboolean(L, 1)      // tells the package library to ignore LUA_PATH / LUA_CPATH

@@ -403,7 +403,7 @@ import Testing
         let r = try Self.pty([], home: home, env: ["LUA_PATH": home.path + "/lib/?.lua;;"], [
             "expect:> ", "send:=package.loaded['sslua.lazy_thing']\\n", "expect:nil",
             "expect:> ", "send:=sslua.lazy_t\\t.answer + 1\\n", "expect:4242",
-            "expect:> ", "send:x = sslua.ones(2):requires_grad()\\n",
+            "expect:> ", "send:x = sslua.ones(2):requires_grad_()\\n",
             "expect:> ", "send:x:sum():backward()\\n",
             "expect:> ", "send:=x.gra\\t:sum():item() * 1000 + 7\\n", "expect:2007",
             "expect:> ", "send:\\x04", "eof",
@@ -440,6 +440,43 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
         #expect(r.stdout.contains("[exit 0]"))
         #expect(!r.stdout.contains("42\r\ninterrupted!") && r.stdout.components(separatedBy: "interrupted!").count == 2)
+    }
+
+    /// Ctrl-C at the prompt drops the line typed so far (and an unfinished statement) and
+    /// keeps the session, as python and `th`; before, libedit re-sent SIGINT and it died.
+    @Test func terminalCtrlCAtPromptKeepsSession() throws {
+        let home = try Self.tempDir()
+        let r = try Self.pty([], home: home, [
+            "expect:> ", "send:print('dropped')", "sleep:0.2", "send:\\x03",
+            "expect:> ", "send:for i = 1, 2 do\\n", "expect:>> ", "send:\\x03",
+            "expect:> ", "send:print('still' .. 'here')\\n", "expect:stillhere",
+            "expect:> ", "send:\\x04", "eof",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+        #expect(r.stdout.contains("[exit 0]"))
+        #expect(!r.stdout.contains("dropped\r\n"))
+    }
+
+    /// `?name` prints documentation; tables print nested; sizes print as sizes; lazily loaded
+    /// submodules complete on Tab.
+    @Test func terminalHelpTablesSizesAndLazyCompletion() throws {
+        let home = try Self.tempDir()
+        let r = try Self.pty([], home: home, [
+            "expect:> ", "send:?sslua.geom.rank\\n", "expect:geom.rank(M [, opts])", "expect:Options (strict",
+            "expect:> ", "send:help(sslua.nn.Linear)\\n", "expect:nn.Linear(in_features",
+            "expect:> ", "send:{a = 1, b = {1, 2, 3}}\\n", "expect:{a = 1, b = {1, 2, 3}}",
+            "expect:> ", "send:sslua.zeros(2, 3):size()\\n", "expect:sslua.Size{2, 3}",
+            "expect:> ", "send:=sslua.nn.Lin\\t(2, 3).weight:size(1) + 40\\n", "expect:43",
+            "expect:> ", "send:\\x04", "eof",
+        ])
+        #expect(r.status == 0, "\(r.stderr)\n\(r.stdout)")
+    }
+
+    @Test func helpOptionPrintsUsage() throws {
+        let r = try runSSLua(["--help"], env: Self.cleanInit)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("usage: sslua [options] [script [args]]"))
+        #expect(r.stderr.isEmpty)
     }
 
     @Test func terminalCtrlCStopsScript() throws {

@@ -88,7 +88,7 @@ local baselines = {
   ["sslua.item"] = function() return { S.tensor(3) } end,
   ["sslua.outer"] = function() return { S.randn(3), S.randn(2) } end,
   ["sslua.dot"] = function() return { S.randn(3), S.randn(3) } end,
-  ["sslua.backward"] = function() return { (S.randn(3):requires_grad() * 2):sum() } end,
+  ["sslua.backward"] = function() return { (S.randn(3):requires_grad_() * 2):sum() } end,
   ["sslua.grad_check"] = function() return { function(a) return (a * a):sum() end, { S.randn(3, { dtype = "float64" }) } } end,
   ["sslua.no_grad"] = function() return { function() return 1 end } end,
   ["sslua.load"] = function() return { npy_path } end,
@@ -113,10 +113,10 @@ local baselines = {
   ["sslua._nn.sgd_update"] = function() return { S.randn(3), S.randn(3), S.zeros(3), 0.1, 0.9, 0, 1e-4, false, true } end,
   ["sslua._nn.adam_update"] = function() return { S.randn(3), S.randn(3), S.zeros(3), S.zeros(3), 0.1, 0.9, 0.999, 1e-8, 0, 1, false } end,
   ["sslua._nn.lars_update"] = function() return { S.randn(3), S.randn(3), S.zeros(3), 0.1, 0.9, 1e-6, 1e-3, true } end,
-  ["sslua.optim.SGD"] = function() return { { S.randn(3):requires_grad() }, { lr = 0.1 } } end,
-  ["sslua.optim.Adam"] = function() return { { S.randn(3):requires_grad() }, { lr = 0.1 } } end,
-  ["sslua.optim.AdamW"] = function() return { { S.randn(3):requires_grad() }, { lr = 0.1 } } end,
-  ["sslua.optim.LARS"] = function() return { { S.randn(3):requires_grad() }, { lr = 0.1 } } end,
+  ["sslua.optim.SGD"] = function() return { { S.randn(3):requires_grad_() }, { lr = 0.1 } } end,
+  ["sslua.optim.Adam"] = function() return { { S.randn(3):requires_grad_() }, { lr = 0.1 } } end,
+  ["sslua.optim.AdamW"] = function() return { { S.randn(3):requires_grad_() }, { lr = 0.1 } } end,
+  ["sslua.optim.LARS"] = function() return { { S.randn(3):requires_grad_() }, { lr = 0.1 } } end,
   ["sslua.optim.warmup_cosine"] = function() return { { base_lr = 1, warmup = 2, total = 10 } } end,
   -- one tiny epoch: every option field is then replaced by hostile values
   ["sslua.experiment.simclr"] = function()
@@ -379,7 +379,7 @@ if not ONLY then
     local g0 = S.rng(11)
     local net = nn.Sequential(nn.Conv2d(3, 4, 3, { padding = 1, rng = g0 }), nn.BatchNorm2d(4), nn.ReLU(),
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 8, { rng = g0 }), nn.BatchNorm1d(8))
-    local W = S.randn(8, 4, { rng = g0 }):requires_grad()
+    local W = S.randn(8, 4, { rng = g0 }):requires_grad_()
     local params = net:parameters()
     params[#params + 1] = W
     local opt = make_opt(params)

@@ -12,7 +12,6 @@ local made = { base }
 local function tmp(suffix) local p = base .. suffix; made[#made + 1] = p; return p end
 local function bytes(path) local f = assert(io.open(path, "rb")); local s = f:read("a"); f:close(); return s end
 local function write(path, s) local f = assert(io.open(path, "wb")); f:write(s); f:close() end
-local pid = (function() local f = io.open("/proc/self/stat"); local n = f:read("n"); f:close(); return n end)()
 
 -- files written by NumPy load with the right values and dtypes
 local a = S.tensor(F.file_a)
@@ -38,7 +37,6 @@ S.save(p, (a * 1.5):double())
 check.eq(bytes(p), bytes(FIX .. "f8.npy"), "float64 .npy equals numpy.save's")
 S.save(p, S.tensor(3.25))
 check.eq(bytes(p), bytes(FIX .. "scalar.npy"), "0-d .npy equals numpy.save's")
-check.truthy(io.open(p .. ".tmp." .. pid) == nil, "no temporary file left behind")
 
 -- round trips: views are written in logical order, empty tensors keep their shape
 local x = S.randn(5, 7, {rng = S.rng(1)})
@@ -99,5 +97,53 @@ check.errors(function() return S.save(st, { w = a, 5 }) end, "table keys must be
 check.errors(function() return S.save(st, { w = "x" }) end, "value of 'w' is not a tensor")
 check.errors(function() return S.save("/nonexistent-dir/x.npy", a) end, "sslua.save: cannot write '/nonexistent-dir/x.npy'")
 check.eq(bytes(p), good, "the old file is intact after failed saves")
+
+-- atomic writes: a random temporary name beside the file, never left behind, a link at the
+-- final name replaced (never written through), the old file kept when the rename fails
+local q = require("sslua.experiment").shell_quote
+local dir = tmp("-atomic")
+check.truthy(S._fs.mkdir(dir), "scratch directory")
+local function names()
+  local h = io.popen("ls -A " .. q(dir)); local out = {}
+  for l in h:lines() do out[#out + 1] = l end
+  h:close(); table.sort(out); return table.concat(out, " ")
+end
+-- symlinks planted at the names the writers once used (<path>.tmp.<pid>, <path>.tmp<pid>) are
+-- neither followed nor left in the way
+local pid = (function() local f = io.open("/proc/self/stat"); local n = f:read("n"); f:close(); return n end)()
+local planted = tmp("-planted")
+for _, n in ipairs({ "a.npy.tmp." .. pid, "b.safetensors.tmp." .. pid, "c.png.tmp" .. pid }) do
+  os.execute(("ln -s %s %s"):format(q(planted .. "-" .. n), q(dir .. "/" .. n)))
+end
+S.save(dir .. "/a.npy", a)
+S.save(dir .. "/b.safetensors", { w = a })
+S.aug.save_grid(S.rand(2, 3, 4, 4, {rng = S.rng(2)}), dir .. "/c.png")
+require("sslua.experiment").write_atomic(dir .. "/d.txt", "x\0y\n")
+check.eq(io.popen("ls " .. q(planted) .. "* 2>/dev/null"):read("a"), "", "no planted symlink was followed")
+os.execute("rm -f " .. q(dir) .. "/*.tmp*")
+check.eq(names(), "a.npy b.safetensors c.png d.txt", "only the final names, no temporary files")
+check.eq(bytes(dir .. "/a.npy"), good, "atomic .npy bytes")
+check.eq(bytes(dir .. "/d.txt"), "x\0y\n", "write_atomic keeps every byte (NUL included)")
+check.eq(S.aug.load_png(dir .. "/c.png"):size(1), 3, "the PNG reads back")
+write(dir .. "/victim.txt", "keep")
+os.execute(("ln -s %s %s"):format(q(dir .. "/victim.txt"), q(dir .. "/link.npy")))
+S.save(dir .. "/link.npy", a)
+check.eq(bytes(dir .. "/victim.txt"), "keep", "a symlink at the final name is not followed")
+check.eq(io.popen("stat -c %F " .. q(dir .. "/link.npy")):read("l"), "regular file", "the link is replaced")
+os.execute(("ln %s %s"):format(q(dir .. "/victim.txt"), q(dir .. "/hard.npy")))
+S.save(dir .. "/hard.npy", a)
+check.eq(bytes(dir .. "/victim.txt"), "keep", "a hard link at the final name is not written through")
+os.execute("rm -f " .. q(dir) .. "/link.npy " .. q(dir) .. "/hard.npy " .. q(dir) .. "/victim.txt")
+-- the rename fails (a non-empty directory has the name): an error, nothing left behind
+check.truthy(S._fs.mkdir(dir .. "/e.npy") and S._fs.mkdir(dir .. "/e.npy/inner"), "a directory in the way")
+check.errors(function() return S.save(dir .. "/e.npy", a) end, "sslua.save: cannot rename the temporary file to '" .. dir .. "/e.npy'")
+check.errors(function() return S.aug.save_grid(S.rand(1, 3, 4, 4), dir .. "/e.npy") end, "cannot rename the temporary file")
+local ok, err = pcall(require("sslua.experiment").write_atomic, dir .. "/e.npy", "text")
+check.truthy(not ok and err:find("experiment.write_atomic: cannot write " .. dir .. "/e.npy", 1, true), tostring(err))
+check.eq(names(), "a.npy b.safetensors c.png d.txt e.npy", "failed writes leave no temporary file")
+check.eq(S._fs.write_atomic(dir .. "/no/such/f.txt", "x"), nil, "a missing directory: nil and a message")
+check.errors(function() return S._fs.write_atomic(dir .. "/f.txt", 5) end, "sslua._fs.write_atomic: bad argument #2")
+check.eq(S._fs.write_atomic(dir .. "/", "x"), nil, "a directory name is no file name")
+os.execute("rm -rf " .. q(dir))
 
 for _, f in ipairs(made) do os.remove(f) end

@@ -7,13 +7,13 @@ local loss = S.loss
 local c = dofile("Tests/fixtures/math/loss.lua").basic
 local D = { dtype = "float64" }
 
-local x = S.tensor(c.logits, D):requires_grad()
+local x = S.tensor(c.logits, D):requires_grad_()
 local l = loss.cross_entropy(x, S.tensor(c.labels))
 check.near(l:item(), c.ce, 1e-12, "cross_entropy")
 l:backward()
 check.near(x.grad, c.ce_grad, 1e-12, "cross_entropy grad")
 -- labels as a Lua list, float32 logits
-local x32 = S.tensor(c.logits):requires_grad()
+local x32 = S.tensor(c.logits):requires_grad_()
 local l32 = loss.cross_entropy(x32, c.labels)
 check.eq(l32:dtype(), "float32")
 check.near(l32:item(), c.ce, 1e-5)
@@ -24,7 +24,7 @@ check.near(loss.cross_entropy(S.tensor { { 1000, 0 }, { 0, -1000 } }, { 1, 2 }):
 G.gradcheck(function(t) return loss.cross_entropy(t[1], { 2, 1, 3 }) end,
   { S.randn(3, 4, { rng = S.rng(2), dtype = "float64" }) }, 1e-7, 1e-6, "cross_entropy")
 
-local a, b = S.tensor(c.a, D):requires_grad(), S.tensor(c.b, D):requires_grad()
+local a, b = S.tensor(c.a, D):requires_grad_(), S.tensor(c.b, D):requires_grad_()
 local m = loss.mse(a, b)
 check.near(m:item(), c.mse, 1e-12, "mse")
 m:backward()

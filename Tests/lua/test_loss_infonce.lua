@@ -12,14 +12,14 @@ local function T(t) return S.tensor(t, D) end
 -- values and gradients against PyTorch (float64), both forms, several beta, N = 2, symmetric
 for _, c in ipairs(fx.infonce) do
   local what = string.format("infonce %s N=%d beta=%g sym=%s", c.form, c.n, c.beta, tostring(c.symmetric))
-  local z1, z2 = T(c.z1):requires_grad(), T(c.z2):requires_grad()
+  local z1, z2 = T(c.z1):requires_grad_(), T(c.z2):requires_grad_()
   local l = loss.infonce(z1, z2, { beta = c.beta, form = c.form, symmetric = c.symmetric })
   check.near(l:item(), c.loss, 1e-12, what)
   l:backward()
   check.near(z1.grad, c.g1, 1e-10, what .. " grad z1")
   check.near(z2.grad, c.g2, 1e-10, what .. " grad z2")
   -- float32 agrees to float precision
-  local a, b = S.tensor(c.z1):requires_grad(), S.tensor(c.z2):requires_grad()
+  local a, b = S.tensor(c.z1):requires_grad_(), S.tensor(c.z2):requires_grad_()
   local l32 = loss.infonce(a, b, { beta = c.beta, form = c.form, symmetric = c.symmetric })
   check.eq(l32:dtype(), "float32")
   check.near(l32:item(), c.loss, 2e-5, what .. " float32")
@@ -50,9 +50,9 @@ do
   for _, opt in ipairs { { form = "paper" }, { form = "paper", symmetric = true }, { form = "ntxent" },
                          { form = "ntxent", symmetric = false }, { form = "ntxent", beta = 14.3 },
                          { form = "ntxent", beta = 45 } } do
-    local x, y = a64:clone():requires_grad(), b64:clone():requires_grad()
+    local x, y = a64:clone():requires_grad_(), b64:clone():requires_grad_()
     local l = loss.infonce(x, y, opt); l:backward()
-    local x32, y32 = a64:float():requires_grad(), b64:float():requires_grad()
+    local x32, y32 = a64:float():requires_grad_(), b64:float():requires_grad_()
     local l32 = loss.infonce(x32, y32, opt); l32:backward()
     local what = opt.form .. " beta " .. tostring(opt.beta) .. " sym " .. tostring(opt.symmetric)
     check.near(l32:item(), l:item(), 1e-5, what)
@@ -78,13 +78,13 @@ end
 -- the terms against PyTorch, and their gradients
 do
   local c = fx.terms
-  local z1, z2 = T(c.z1):requires_grad(), T(c.z2):requires_grad()
+  local z1, z2 = T(c.z1):requires_grad_(), T(c.z2):requires_grad_()
   local t = loss.infonce_terms(z1, z2, { beta = c.beta })
   check.near(t.invariance, c.invariance, 1e-12, "terms invariance")
   check.near(t.repulsion, c.repulsion, 1e-12, "terms repulsion")
   check.near(t.entropy, c.entropy, 1e-12, "terms entropy")
   for _, name in ipairs { "invariance", "repulsion", "entropy" } do
-    local a, b = T(c.z1):requires_grad(), T(c.z2):requires_grad()
+    local a, b = T(c.z1):requires_grad_(), T(c.z2):requires_grad_()
     loss.infonce_terms(a, b, { beta = c.beta }).mean[name]:backward()
     check.near(a.grad, c["g1_" .. name], 1e-10, "grad z1 of " .. name)
     check.near(b.grad, c["g2_" .. name], 1e-10, "grad z2 of " .. name)
@@ -100,7 +100,7 @@ end
 -- Prop. 3.1 against PyTorch: value, pieces, nearest (1-based, never i or N+i), gradients
 do
   local c = fx.upper
-  local h1, h2, W = T(c.h1):requires_grad(), T(c.h2):requires_grad(), T(c.W):requires_grad()
+  local h1, h2, W = T(c.h1):requires_grad_(), T(c.h2):requires_grad_(), T(c.W):requires_grad_()
   local up, parts = loss.upper_bound(h1, h2, W, { beta = c.beta })
   check.near(up:item(), c.upper, 1e-12, "L_upper")
   check.near(parts.invariance:item(), c.invariance, 1e-12)
@@ -112,11 +112,11 @@ do
   check.near(W.grad, c.g_W, 1e-10, "grad W")
   check.truthy(up:item() >= c.infonce, "bound holds on the fixture")
   -- a single term is differentiable on its own
-  local W2 = T(c.W):requires_grad()
+  local W2 = T(c.W):requires_grad_()
   local _, p2 = loss.upper_bound(T(c.h1), T(c.h2), W2, { beta = c.beta })
   p2.invariance:backward()
   check.near(W2.grad, c.inv_g_W, 1e-10, "grad W of invariance")
-  local h1b = T(c.h1):requires_grad()
+  local h1b = T(c.h1):requires_grad_()
   local _, p3 = loss.upper_bound(h1b, T(c.h2), T(c.W))
   p3.repulsion:backward()
   check.near(h1b.grad, c.rep_g_h1, 1e-10, "grad h1 of repulsion")

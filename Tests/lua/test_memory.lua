@@ -34,7 +34,7 @@ local function loop(n, make)
   return peak
 end
 local x = S.randn(32, 32)       -- 4 KiB: 100k of them would be 400 MB if never freed
-local w = S.randn(32, 32):requires_grad()
+local w = S.randn(32, 32):requires_grad_()
 -- warm up (allocator pools, lazily created tables), then measure
 loop(5000, function() local y = x * 2 + 1 end)
 collectgarbage(); collectgarbage()

@@ -90,7 +90,7 @@ do
 end
 
 -- optimizers
-local p = sslua.randn(3):requires_grad()
+local p = sslua.randn(3):requires_grad_()
 check.errors(function() optim.SGD({ p }, {}) end, "sslua.optim.SGD: option 'lr' must be a number")
 check.errors(function() optim.SGD({ p }, { lr = -1 }) end, "sslua.optim.SGD: invalid lr")
 check.errors(function() optim.SGD({ p }, { lr = 0.1, nesterov = true }) end, "sslua.optim.SGD: Nesterov momentum requires a momentum")

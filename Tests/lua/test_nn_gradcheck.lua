@@ -12,7 +12,7 @@ local function rnd(...) return sslua.randn({ ... }, { rng = g, dtype = "float64"
 -- differences of step h.
 local function gradcheck(name, fn, inputs, h, tol)
   h, tol = h or 1e-6, tol or 1e-6
-  for _, x in ipairs(inputs) do x:requires_grad(); x.grad = nil end
+  for _, x in ipairs(inputs) do x:requires_grad_(); x.grad = nil end
   local y = fn(table.unpack(inputs))
   local r = sslua.randn(y:shape(), { rng = g, dtype = "float64" })
   local function loss() return sslua.no_grad(function() return (fn(table.unpack(inputs)) * r):sum():item() end) end

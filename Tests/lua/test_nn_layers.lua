@@ -16,7 +16,7 @@ local function grads(y, r, leaves)
   return table.unpack(out)
 end
 
-local function leaf(v) return T(v):requires_grad() end
+local function leaf(v) return T(v):requires_grad_() end
 
 -- convolutions
 for _, name in ipairs({ "conv_s2p1", "conv_rect" }) do
@@ -157,7 +157,7 @@ do
   local function run(threads)
     local saved = sslua.threads()
     sslua.threads(threads)
-    local xx, ww = x:clone():requires_grad(), w:clone():requires_grad()
+    local xx, ww = x:clone():requires_grad_(), w:clone():requires_grad_()
     local y = F.batch_norm(F.conv2d(xx, ww, nil, { padding = 1 }), nil, nil, { training = true })
     ;(y * r):sum():backward()
     sslua.threads(saved)

@@ -16,7 +16,7 @@ do
   sslua.no_grad(function()
     for name, p in blk:named_parameters() do p:copy_(T(fx.params[name])) end
   end)
-  local x = T(fx.x):requires_grad()
+  local x = T(fx.x):requires_grad_()
   local y = blk(x)
   check.near(y, fx.y, 2e-4, "block forward")
   ;(y * T(fx.r)):sum():backward()

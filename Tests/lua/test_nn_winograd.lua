@@ -21,8 +21,8 @@ end
 for _, on in ipairs({ true, false }) do
   sslua._nn.winograd(on)
   for name, c in pairs(fx) do
-    local x, w = T(c.x):requires_grad(), T(c.w):requires_grad()
-    local b = c.b and T(c.b):requires_grad() or nil
+    local x, w = T(c.x):requires_grad_(), T(c.w):requires_grad_()
+    local b = c.b and T(c.b):requires_grad_() or nil
     local y, gx, gw, gb = run(x, w, b, c.padding, T(c.r))
     local what = name .. (on and " (winograd)" or " (im2col)")
     check.near(y, c.y, 1e-5, what .. " forward")
@@ -44,8 +44,8 @@ for _, s in ipairs({ { 8, 16, 24, 32, 32, 1 }, { 4, 32, 32, 17, 15, 1 }, { 6, 64
   local w = sslua.randn(k, c, 3, 3) * (1 / math.sqrt(9 * c))
   local b = sslua.randn(k)
   local r = sslua.randn(n, k, h + 2 * pad - 2, wd + 2 * pad - 2)
-  local y32, gx32, gw32, gb32 = run(x:clone():requires_grad(), w:clone():requires_grad(), b:clone():requires_grad(), pad, r)
-  local y64, gx64, gw64, gb64 = run(x:double():requires_grad(), w:double():requires_grad(), b:double():requires_grad(), pad, r:double())
+  local y32, gx32, gw32, gb32 = run(x:clone():requires_grad_(), w:clone():requires_grad_(), b:clone():requires_grad_(), pad, r)
+  local y64, gx64, gw64, gb64 = run(x:double():requires_grad_(), w:double():requires_grad_(), b:double():requires_grad_(), pad, r:double())
   local what = table.concat(s, "x")
   check.truthy(maxrel(y32, y64) < 2e-6, what .. " forward within 2e-6 of float64, got " .. maxrel(y32, y64))
   check.truthy(maxrel(gx32, gx64) < 2e-6, what .. " grad input within 2e-6, got " .. maxrel(gx32, gx64))
@@ -59,7 +59,7 @@ do
   local x, w, r = sslua.randn(4, 16, 12, 12), sslua.randn(16, 16, 3, 3), sslua.randn(4, 16, 12, 12)
   local function once(threads)
     sslua.threads(threads)
-    local y, gx, gw = run(x:clone():requires_grad(), w:clone():requires_grad(), nil, 1, r)
+    local y, gx, gw = run(x:clone():requires_grad_(), w:clone():requires_grad_(), nil, 1, r)
     return y, gx, gw
   end
   local y1, gx1, gw1 = once(2)

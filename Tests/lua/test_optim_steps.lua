@@ -13,7 +13,7 @@ local makers = {
 }
 
 for name, case in pairs(fx.cases) do
-  local w, b = T(fx.w0):requires_grad(), T(fx.b0):requires_grad()
+  local w, b = T(fx.w0):requires_grad_(), T(fx.b0):requires_grad_()
   local opt = makers[name]({ w, b }, case.cfg)
   for _, gs in ipairs({ fx.g1, fx.g2 }) do
     w.grad, b.grad = T(gs[1]), T(gs[2])
@@ -26,8 +26,8 @@ end
 -- LARS by hand, one step: trust ratio eta*|w|/|g + wd*w| on the 2-d weight; the 1-d bias is
 -- neither decayed nor adapted.
 do
-  local w = T({ { 3, 4 } }):requires_grad()        -- |w| = 5
-  local b = T({ 1, -1 }):requires_grad()
+  local w = T({ { 3, 4 } }):requires_grad_()        -- |w| = 5
+  local b = T({ 1, -1 }):requires_grad_()
   local opt = optim.LARS({ w, b }, { lr = 2, momentum = 0.9, weight_decay = 0.5, eta = 0.1 })
   w.grad = T({ { -1.5, 0 } })                         -- g + wd*w = {0, 2}, norm 2
   b.grad = T({ 0.5, 0.25 })
@@ -67,7 +67,7 @@ end
 
 -- Adam's first step moves every coordinate by lr (bias-corrected m/sqrt(v) = sign(g))
 do
-  local p = T({ 1, 2, 3 }):requires_grad()
+  local p = T({ 1, 2, 3 }):requires_grad_()
   local opt = optim.Adam({ p }, { lr = 0.01 })
   p.grad = T({ 5, -0.1, 1e-3 })
   opt:step()

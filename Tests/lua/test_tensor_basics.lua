@@ -17,7 +17,7 @@ check.near(x:t():mm(x), {{17, 22, 27}, {22, 29, 36}, {27, 36, 45}})       -- tra
 check.near(S.arange(4), {1, 2, 3, 4}); check.near(S.arange(2, 8, 3), {2, 5, 8})
 
 -- autograd: d/dw sum(x w) = x^T 1
-local w = S.tensor{{1, -1}, {1, 1}, {0, 2}}:requires_grad()
+local w = S.tensor{{1, -1}, {1, 1}, {0, 2}}:requires_grad_()
 x:mm(w):sum():backward()
 check.near(w.grad, {{5, 5}, {7, 7}, {9, 9}})
 

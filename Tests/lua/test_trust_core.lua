@@ -96,8 +96,8 @@ for _, v in ipairs(S.zeros(3, 0):logsumexp(2):totable()) do check.eq(v, -math.hu
 local y = S._nn.conv2d(S.zeros(2, 0, 5, 5), S.zeros(3, 0, 3, 3), S.tensor { 1, 2, 3 }, 1, 1, 0, 0)
 check.eq(y:sum():item(), 2 * 9 * (1 + 2 + 3), "conv2d with 0 input channels is its bias")
 do  -- the backward of linear with no input features
-  local w = S.zeros(3, 0):requires_grad()
-  local b = S.tensor({ 1, 2, 3 }):requires_grad()
+  local w = S.zeros(3, 0):requires_grad_()
+  local b = S.tensor({ 1, 2, 3 }):requires_grad_()
   S._nn.linear(S.zeros(4, 0), w, b):sum():backward()
   check.near(b.grad, { 4, 4, 4 }, 0, "bias gradient over 4 rows")
   check.eq(w.grad:numel(), 0, "empty weight gradient")

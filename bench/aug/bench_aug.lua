@@ -1,5 +1,5 @@
 -- Augmentation throughput: the large policy (Table 2) on batches of 512 RGB 32x32 images,
--- sslua against torchvision v2 in the same run (SPEC §8: target at least 3x).
+-- sslua against torchvision v2 in the same run (target: at least 3x).
 --
 --   .build/release/sslua bench/aug/bench_aug.lua [seconds]
 --

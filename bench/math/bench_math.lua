@@ -13,8 +13,8 @@ local function best(fn, reps)
 end
 
 if which == "all" or which == "infonce" then
-  local z1 = S.randn(512, 128, { rng = S.rng(1) }):requires_grad()
-  local z2 = S.randn(512, 128, { rng = S.rng(2) }):requires_grad()
+  local z1 = S.randn(512, 128, { rng = S.rng(1) }):requires_grad_()
+  local z2 = S.randn(512, 128, { rng = S.rng(2) }):requires_grad_()
   for _, form in ipairs { "paper", "ntxent" } do
     local t = best(function()
       z1.grad = nil; z2.grad = nil

@@ -32,8 +32,8 @@ local function measure(tag)
   local tf, tb, flops = 0, 0, 0
   for _, s in ipairs(shapes) do
     local cin, cout, hw, st, k = table.unpack(s)
-    local x = sslua.randn(N, cin, hw, hw):requires_grad()
-    local w = (sslua.randn(cout, cin, k, k) * 0.05):requires_grad()
+    local x = sslua.randn(N, cin, hw, hw):requires_grad_()
+    local w = (sslua.randn(cout, cin, k, k) * 0.05):requires_grad_()
     local pad = k == 3 and 1 or 0
     local y = C.conv2d(x, w, nil, st, st, pad, pad)
     local oh = y:size(3)

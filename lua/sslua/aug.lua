@@ -4,17 +4,15 @@
 -- researcher) with :apply, :pair and tostring; the per-image kernels and the parameter sampling
 -- are native (sslua._aug) and run the batch on all of sslua's threads.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._aug
 
 local aug = {}
 
-local Transform = {}
-Transform.__index = Transform
+local Transform = util.class("sslua.aug.Transform")
 aug.Transform = Transform
 
-local function fail(fn, msg, level)
-  error("sslua.aug." .. fn .. ": " .. msg, (level or 1) + 2)
-end
+local fail = util.failer("sslua.aug.")
 
 local function new(kind, fields)
   fields.kind = kind
@@ -23,11 +21,11 @@ end
 
 local function is_transform(t) return getmetatable(t) == Transform end
 
--- options: a table argument (or nil); positional first element allowed for the main parameter.
-local function opts_of(fn, o)
-  if o == nil then return {} end
-  if type(o) ~= "table" then fail(fn, "expected an options table, got " .. type(o), 2) end
-  return o
+-- options: a table argument (or nil) checked against `spec` (util.check_options); integer keys
+-- of the spec are the positional entries allowed for the main parameters.
+local function opts_of(fn, o, spec)
+  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
+  return checked
 end
 
 local function number_pair(fn, name, v, default)
@@ -62,8 +60,12 @@ end
 -- resized back to the size of the image it was taken from.
 function aug.RandomResizedCrop(o, more)
   local fn = "RandomResizedCrop"
-  if type(o) == "number" then o = setmetatable({ size = o }, { __index = opts_of(fn, more) }) end
-  o = opts_of(fn, o)
+  if type(o) == "number" then
+    local m = opts_of(fn, more, { scale = "number|table", ratio = "number|table" })
+    o = { size = o, scale = m.scale, ratio = m.ratio }
+  else
+    o = opts_of(fn, o, { [1] = "number|table", size = "number|table", scale = "number|table", ratio = "number|table" })
+  end
   local size = size_of(fn, o.size or o[1])
   local scale = number_pair(fn, "scale", o.scale, { 0.08, 1.0 })
   local ratio = number_pair(fn, "ratio", o.ratio, { 3 / 4, 4 / 3 })
@@ -82,8 +84,8 @@ function Transform:get_params(height, width, opts)
   if self.kind ~= "RandomResizedCrop" then
     error("sslua.aug.get_params: only RandomResizedCrop has get_params", 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then error("sslua.aug.get_params: options must be a table, got " .. type(opts), 2) end
-  local o = { scale = self.scale, ratio = self.ratio, rng = opts and opts.rng }
+  opts = util.check_options("sslua.aug.get_params", opts, { rng = "userdata" })
+  local o = { scale = self.scale, ratio = self.ratio, rng = opts.rng }
   return C.crop_params(height, width, o)
 end
 
@@ -91,7 +93,7 @@ end
 local function with_probability(fn, default)
   return function(o)
     if type(o) == "number" then o = { p = o } end
-    o = opts_of(fn, o)
+    o = opts_of(fn, o, { [1] = "number", p = "number" })
     return new(fn, { p = probability(fn, o.p or o[1], default) })
   end
 end
@@ -124,7 +126,8 @@ end
 
 function aug.ColorJitter(o)
   local fn = "ColorJitter"
-  o = opts_of(fn, o)
+  local r = "number|table"
+  o = opts_of(fn, o, { [1] = r, [2] = r, [3] = r, [4] = r, brightness = r, contrast = r, saturation = r, hue = r })
   local b = o.brightness or o[1]
   return new(fn, {
     brightness = jitter_range("brightness", b, 1, 0, math.huge),
@@ -157,7 +160,7 @@ end
 function aug.GaussianBlur(o)
   local fn = "GaussianBlur"
   if type(o) == "number" then o = { kernel_size = o } end
-  o = opts_of(fn, o)
+  o = opts_of(fn, o, { [1] = "any", kernel_size = "any", [2] = "number|table", sigma = "number|table" })
   local k = o.kernel_size or o[1]
   if math.type(k) ~= "integer" or k < 1 or k % 2 == 0 then
     fail(fn, "kernel_size must be an odd positive integer, got " .. tostring(k))
@@ -173,7 +176,7 @@ end
 function aug.Rotate(o)
   local fn = "Rotate"
   if type(o) == "number" then o = { degrees = o } end
-  o = opts_of(fn, o)
+  o = opts_of(fn, o, { [1] = "number|table", degrees = "number|table", interpolation = "any" })
   local d = number_pair(fn, "degrees", o.degrees or o[1], nil)
   if d == nil then fail(fn, "degrees is required") end
   if type(d) == "number" then
@@ -196,16 +199,20 @@ local policies = {
   small = { crop = { 0.9, 1 }, flip = false, jitter = 0.05 },
 }
 
+local policy_spec = { crop = "table|boolean", size = "number|table", ratio = "number|table", flip = "boolean",
+  jitter = "any", jitter_p = "number", grayscale = "number|boolean" }
+
 function aug.policy(p, extra)
   local fn = "policy"
   local name
+  if type(p) == "table" then opts_of(fn, p, policy_spec) end
   if type(p) == "string" then
     name = p
     local base = policies[p]
     if not base then fail(fn, "unknown policy '" .. p .. "' (small, moderate or large)") end
     local o = {}
     for k, v in pairs(base) do o[k] = v end
-    for k, v in pairs(opts_of(fn, extra)) do o[k] = v end
+    for k, v in pairs(opts_of(fn, extra, policy_spec)) do o[k] = v end
     p = o
   elseif type(p) ~= "table" then
     fail(fn, "expected a policy name or an options table, got " .. type(p))
@@ -234,8 +241,11 @@ function aug.policy(p, extra)
 end
 
 -- t:apply(images, {rng=, record=true}) -> augmented batch [, per-image parameter tables]
+local apply_spec = { rng = "userdata", record = "boolean" }
+
 function Transform:apply(images, opts)
   if not is_transform(self) then error("sslua.aug.apply: call as t:apply(images, opts)", 2) end
+  util.check_options("sslua.aug.apply", opts, apply_spec)
   return C.apply(self, images, opts)
 end
 
@@ -244,7 +254,7 @@ Transform.__call = function(self, images, opts) return C.apply(self, images, opt
 -- Two independent views of the same images: v1, v2 [, rec1, rec2].
 function Transform:pair(images, opts)
   if not is_transform(self) then error("sslua.aug.pair: call as t:pair(images, opts)", 2) end
-  if opts ~= nil and type(opts) ~= "table" then error("sslua.aug.pair: options must be a table, got " .. type(opts), 2) end
+  util.check_options("sslua.aug.pair", opts, apply_spec)
   local v1, r1 = C.apply(self, images, opts)
   local v2, r2 = C.apply(self, images, opts)
   if opts and opts.record then return v1, v2, r1, r2 end

@@ -4,24 +4,23 @@
 -- optionally `coarse_labels`, `classes` (names), `#ds`, and `ds:batches{...}`.
 -- File readers and the synthetic generator are native (sslua._data).
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._data
 
 local data = {}
 
-local Dataset = {}
-Dataset.__index = Dataset
-Dataset.__name = "sslua.data.Dataset"
+local Dataset = util.class("sslua.data.Dataset")
 data.Dataset = Dataset
 
-local function fail(fn, msg, level)
-  error("sslua.data." .. fn .. ": " .. msg, (level or 1) + 2)
+local fail = util.failer("sslua.data.")
+
+-- The options of `fn` checked against `spec` (util.check_options): errors at its caller.
+local function opts_of(fn, o, spec)
+  local checked = util.check_options("sslua.data." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
+  return checked
 end
 
-local function opts_of(fn, o)
-  if o == nil then return {} end
-  if type(o) ~= "table" then fail(fn, "expected an options table, got " .. type(o), 2) end
-  return o
-end
+local reader_spec = { root = "string", train = "boolean" }
 
 -- Calls a native reader; its error is re-raised at the caller of the public function (level 3)
 -- without this file's position.
@@ -111,7 +110,7 @@ end
 
 -- data.cifar10{root=, train=true}: the binary version (data_batch_1..5.bin, test_batch.bin).
 function data.cifar10(o)
-  o = opts_of("cifar10", o)
+  o = opts_of("cifar10", o, reader_spec)
   local train = train_flag("cifar10", o)
   local root = o.root or "data/cifar10"
   if type(root) ~= "string" then fail("cifar10", "root must be a string") end
@@ -129,7 +128,7 @@ end
 
 -- data.cifar100{root=, train=true}: the binary version (train.bin, test.bin), fine and coarse labels.
 function data.cifar100(o)
-  o = opts_of("cifar100", o)
+  o = opts_of("cifar100", o, reader_spec)
   local train = train_flag("cifar100", o)
   local root = o.root or "data/cifar100"
   if type(root) ~= "string" then fail("cifar100", "root must be a string") end
@@ -143,7 +142,7 @@ function data.cifar100(o)
 end
 
 local function idx_dataset(fn, o, default_root, classes)
-  o = opts_of(fn, o)
+  o = util.check_options("sslua.data." .. fn, o, reader_spec)   -- data.mnist tail-calls this
   local train = train_flag(fn, o)
   local root = o.root or default_root
   if type(root) ~= "string" then fail(fn, "root must be a string", 2) end
@@ -169,7 +168,7 @@ end
 -- (16 classes), coarse label = shape family (4); colours, background, position and size are
 -- nuisances.
 function data.synthetic(o)
-  o = opts_of("synthetic", o)
+  o = opts_of("synthetic", o, { n = "any", seed = "any", size = "any" })
   local n, seed, size = o.n or 1000, o.seed or 0, o.size or 32
   if math.type(n) ~= "integer" or n < 0 then fail("synthetic", "n must be a non-negative integer") end
   if math.type(seed) ~= "integer" then fail("synthetic", "seed must be an integer") end
@@ -204,7 +203,7 @@ end
 function data.subset(ds, n, o)
   if getmetatable(ds) ~= Dataset then fail("subset", "expected a dataset, got " .. type(ds)) end
   if math.type(n) ~= "integer" or n < 0 then fail("subset", "n must be a non-negative integer, got " .. tostring(n)) end
-  o = opts_of("subset", o)
+  o = opts_of("subset", o, { rng = "userdata", per_class = "boolean" })
   local perm = permutation(#ds, o.rng)
   local idx = {}
   if o.per_class then
@@ -232,7 +231,7 @@ end
 -- for images, labels, indices in ds:batches{size=128, shuffle=false, drop_last=false, rng=} do
 function Dataset:batches(o)
   if getmetatable(self) ~= Dataset then error("sslua.data.batches: call as ds:batches{...}", 2) end
-  o = opts_of("batches", o)
+  o = opts_of("batches", o, { size = "any", shuffle = "boolean", drop_last = "boolean", rng = "userdata" })
   local size = o.size or 128
   if math.type(size) ~= "integer" or size < 1 then fail("batches", "size must be a positive integer") end
   local n = self.n

@@ -7,7 +7,13 @@
 --   local run = experiment.run(cfg)
 --   run:log{policy = "small", epoch = 0, loss = 4.2}      -- appends to metrics.csv
 --   run:save(fig, "rank.svg")
+--
+-- `--resume RUN_DIR` (every script, through experiment.args/experiment.run) continues a killed
+-- run in RUN_DIR from the checkpoint experiment.simclr writes after each epoch; see
+-- "Checkpoints and --resume" below. State a script keeps across epochs for its figures goes in
+-- `run.state` (JSON-like values), which checkpoints carry.
 local json = require "sslua.json"
+local util = require "sslua.util"
 local sha256 = require "sslua.sha256"
 
 local experiment = {}
@@ -35,21 +41,21 @@ end
 -- The options table: defaults plus the conventional ones, and per-option help texts.
 local function option_table(defaults, opts)
   if type(defaults) ~= "table" then
-    error("experiment.args: expected a table of defaults, got " .. type(defaults), 3)
+    error("sslua.experiment.args: expected a table of defaults, got " .. type(defaults), 3)
   end
-  if type(opts) ~= "table" then error("experiment.args: options must be a table, got " .. type(opts), 3) end
+  if type(opts) ~= "table" then error("sslua.experiment.args: options must be a table, got " .. type(opts), 3) end
   local options, help = {}, {}
   for k, v in pairs(defaults) do
     if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then
-      error("experiment.args: option names must be identifiers, got " .. tostring(k), 3)
+      error("sslua.experiment.args: option names must be identifiers, got " .. tostring(k), 3)
     end
     if not kind_of(v) then
-      error("experiment.args: default of '" .. k .. "' must be a number, boolean, string or list, got " .. type(v), 3)
+      error("sslua.experiment.args: default of '" .. k .. "' must be a number, boolean, string or list, got " .. type(v), 3)
     end
     if type(v) == "table" then
       for i = 1, #v do
         if type(v[i]) ~= "number" and type(v[i]) ~= "string" then
-          error("experiment.args: list default of '" .. k .. "' must hold numbers or strings", 3)
+          error("sslua.experiment.args: list default of '" .. k .. "' must hold numbers or strings", 3)
         end
       end
     end
@@ -81,8 +87,10 @@ local function script_name()
 end
 
 --- experiment.usage(defaults [, opts]) -> the --help text (every option with its default).
+local args_spec = { argv = "any", description = "string", help = "table", exit = "boolean", script = "string" }
+
 function experiment.usage(defaults, opts)
-  opts = opts or {}
+  opts = util.check_options("sslua.experiment.usage", opts, args_spec)
   local options, help = option_table(defaults, opts)
   local names = {}
   for k in pairs(options) do names[#names + 1] = k end
@@ -105,6 +113,9 @@ function experiment.usage(defaults, opts)
       type(r[3]) == "table" and (#r[3] == 0 and "empty" or format_value(r[3])) or tostring(r[3]),
       text and ("  " .. text) or "")
   end
+  if options.resume == nil then
+    lines[#lines + 1] = string.format("%-" .. width .. "s  continue the killed run in DIR (same script, arguments and threads)", "  --resume DIR")
+  end
   lines[#lines + 1] = string.format("%-" .. width .. "s  print this help", "  --help")
   lines[#lines + 1] = "booleans: --flag, --no-flag or --flag=true|false; lists: --name a,b,c"
   return table.concat(lines, "\n")
@@ -113,12 +124,12 @@ end
 local function parse_value(name, kind, default, text)
   if kind == "number" then
     local n = tonumber(text)
-    if n == nil then error("experiment.args: option " .. flag_name(name) .. " expects a number, got '" .. text .. "'", 0) end
+    if n == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects a number, got '" .. text .. "'", 0) end
     if math.type(default) == "integer" then return math.tointeger(n) or n end
     return n + 0.0
   elseif kind == "boolean" then
     local b = ({ ["true"] = true, ["1"] = true, yes = true, ["false"] = false, ["0"] = false, no = false })[text:lower()]
-    if b == nil then error("experiment.args: option " .. flag_name(name) .. " expects true or false, got '" .. text .. "'", 0) end
+    if b == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects true or false, got '" .. text .. "'", 0) end
     return b
   elseif kind == "list" then
     local out = {}
@@ -127,7 +138,7 @@ local function parse_value(name, kind, default, text)
     for item in (text .. ","):gmatch("([^,]*),") do
       if numeric then
         local n = tonumber(item)
-        if n == nil then error("experiment.args: option " .. flag_name(name) .. " expects a list of numbers, got '" .. item .. "'", 0) end
+        if n == nil then error("sslua.experiment.args: option " .. flag_name(name) .. " expects a list of numbers, got '" .. item .. "'", 0) end
         out[#out + 1] = n
       else
         out[#out + 1] = item
@@ -145,15 +156,33 @@ local configs = setmetatable({}, { __mode = "k" })
 -- Adds --quick, --full, --seed, --threads when the script does not define them, applies the
 -- seed (sslua.manual_seed) and the thread count, and exits after printing `--help`.
 function experiment.args(defaults, opts)
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.args: options must be a table", 2) end
-  opts = opts or {}
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.args: options must be a table", 2) end
+  opts = util.check_options("sslua.experiment.args", opts, args_spec)
   local options = option_table(defaults, opts)
   local argv = opts.argv
   if argv == nil then
     argv = {}
     if arg then for i = 1, #arg do argv[i] = arg[i] end end
   elseif type(argv) ~= "table" then
-    error("experiment.args: argv must be a list of strings", 2)
+    error("sslua.experiment.args: argv must be a list of strings", 2)
+  end
+  -- `--resume DIR` (unless the script has an option of that name) is not an argument of the
+  -- run: it names the run directory to continue, and is kept out of config.json's args.
+  local resume
+  if options.resume == nil then
+    local rest, j = {}, 1
+    while j <= #argv do
+      local a, value = argv[j], nil
+      if a == "--resume" then value = argv[j + 1]; j = j + 2
+      elseif type(a) == "string" and a:sub(1, 9) == "--resume=" then value = a:sub(10); j = j + 1
+      else rest[#rest + 1] = a; j = j + 1 end
+      if a == "--resume" or (type(a) == "string" and a:sub(1, 9) == "--resume=") then
+        if type(value) ~= "string" or value == "" then error("sslua.experiment.args: option --resume needs a run directory", 2) end
+        if resume then error("sslua.experiment.args: --resume given twice", 2) end
+        resume = value
+      end
+    end
+    argv = rest
   end
   local cfg, given = {}, {}
   for k, v in pairs(options) do
@@ -168,7 +197,7 @@ function experiment.args(defaults, opts)
   local i = 1
   while i <= #argv do
     local a = argv[i]
-    if type(a) ~= "string" then error("experiment.args: argument " .. i .. " is not a string", 2) end
+    if type(a) ~= "string" then error("sslua.experiment.args: argument " .. i .. " is not a string", 2) end
     if a == "--help" or a == "-h" then
       if opts.exit == false then return nil, experiment.usage(defaults, opts) end
       print(experiment.usage(defaults, opts))
@@ -177,7 +206,7 @@ function experiment.args(defaults, opts)
     local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
     if not name then name = a:match("^%-%-([%w_%-]+)$") end
     if not name then
-      error("experiment.args: unexpected argument '" .. a .. "' (options look like --name value; try --help)", 2)
+      error("sslua.experiment.args: unexpected argument '" .. a .. "' (options look like --name value; try --help)", 2)
     end
     local key = name:gsub("%-", "_")
     local negated = false
@@ -186,7 +215,11 @@ function experiment.args(defaults, opts)
     end
     local default = options[key]
     if default == nil then
-      error("experiment.args: unknown option '--" .. name .. "' (try --help)", 2)
+      local names = {}
+      for k in pairs(options) do names[#names + 1] = k end
+      local near = util.closest(key, names)
+      error("sslua.experiment.args: unknown option '--" .. name .. "' ("
+        .. (near and "did you mean '" .. flag_name(near) .. "'?; " or "") .. "try --help)", 2)
     end
     local kind = kind_of(default)
     if kind == "boolean" and value == nil then
@@ -196,7 +229,7 @@ function experiment.args(defaults, opts)
       else value = negated and "false" or "true" end
     elseif value == nil then
       value = argv[i + 1]
-      if value == nil then error("experiment.args: option --" .. name .. " needs a value", 2) end
+      if value == nil then error("sslua.experiment.args: option --" .. name .. " needs a value", 2) end
       i = i + 1
     end
     local ok, v = pcall(parse_value, key, kind, default, value)
@@ -205,8 +238,8 @@ function experiment.args(defaults, opts)
     given[key] = true
     i = i + 1
   end
-  if cfg.quick and cfg.full then error("experiment.args: --quick and --full exclude each other", 2) end
-  configs[cfg] = { argv = argv, given = given, options = options }
+  if cfg.quick and cfg.full then error("sslua.experiment.args: --quick and --full exclude each other", 2) end
+  configs[cfg] = { argv = argv, given = given, options = options, resume = resume }
   local s = sslua_mod or package.loaded.sslua
   if s then
     if math.type(cfg.threads) == "integer" and cfg.threads > 0 and s.threads then s.threads(cfg.threads) end
@@ -219,7 +252,7 @@ end
 --- listed values replace the defaults, except the options given on the command line.
 function experiment.preset(cfg, presets)
   if type(cfg) ~= "table" or type(presets) ~= "table" then
-    error("experiment.preset: expected the config and a table of presets", 2)
+    error("sslua.experiment.preset: expected the config and a table of presets", 2)
   end
   for _, mode in ipairs({ "quick", "full" }) do
     if cfg[mode] and presets[mode] then
@@ -231,31 +264,27 @@ function experiment.preset(cfg, presets)
   return cfg
 end
 
+--- experiment.resume_dir(cfg) -> the run directory given with --resume, or nil.
+function experiment.resume_dir(cfg)
+  local meta = configs[cfg]
+  return meta and meta.resume or nil
+end
+
 --- experiment.given(cfg, name) -> true when `--name` was on the command line.
 function experiment.given(cfg, name)
   local meta = configs[cfg]
   return meta ~= nil and meta.given[name] == true
 end
 
--- Writes a whole file atomically: a temporary name in the same directory, then rename.
+-- Writes a whole file atomically (native: a new temporary file under a random name beside
+-- `path`, opened O_EXCL|O_NOFOLLOW, synced, then renamed over `path`; under --sandbox beneath
+-- the results directory).
 local function write_atomic(path, text)
   if type(path) ~= "string" or type(text) ~= "string" then
-    error("experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
+    error("sslua.experiment.write_atomic: expected a path and a string, got " .. type(path) .. " and " .. type(text), 2)
   end
-  local tmp = path .. ".tmp" .. tostring(math.random(1, 1 << 30))
-  local f, err = io.open(tmp, "wb")
-  if not f then error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if not ok or not cok then
-    os.remove(tmp)
-    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(werr or cerr), 0)
-  end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then
-    os.remove(tmp)
-    error("experiment.write_atomic: cannot write " .. path .. ": " .. tostring(rerr), 0)
-  end
+  local ok, err = sslua._fs.write_atomic(path, text)
+  if not ok then error("sslua.experiment.write_atomic: cannot write " .. path .. ": " .. tostring(err), 0) end
 end
 experiment.write_atomic = write_atomic
 
@@ -290,11 +319,12 @@ end
 -- Keys that read best first in a table of results; the rest follow alphabetically.
 local leading = { "run", "policy", "config", "projector", "seed", "epoch", "step" }
 
-local Logger = {}
-Logger.__index = Logger
+local Logger = util.class("sslua.experiment.Logger")
 
 function Logger:log(row)
   if type(row) ~= "table" then error("run:log: expected a table of column = value, got " .. type(row), 2) end
+  -- A resumed run re-executes its script up to the checkpoint: those rows are already logged.
+  if self.run and self.run.replay then return self end
   if not self.columns then
     local cols, seen = {}, {}
     local function add(k) if not seen[k] and row[k] ~= nil then cols[#cols + 1] = k; seen[k] = true end end
@@ -315,6 +345,12 @@ function Logger:log(row)
     local head = {}
     for i, c in ipairs(cols) do head[i] = csv_cell(c, c, self.name) end
     f:write(table.concat(head, ","), "\n")
+  end
+  if not self.file then
+    -- Restored from a checkpoint (the file was rewritten up to it): append.
+    local f, err = io.open(self.path, "a")
+    if not f then error("run:log: cannot open " .. self.path .. ": " .. tostring(err), 2) end
+    self.file = f
   end
   for k in pairs(row) do
     if not self.index[k] then
@@ -340,8 +376,7 @@ function Logger:close()
   if self.file then self.file:close(); self.file = nil end
 end
 
-local Run = {}
-Run.__index = Run
+local Run = util.class("sslua.experiment.Run")
 
 local function mkdir_p(path)
   return (pcall(sslua._fs.mkdir, path, true))
@@ -353,37 +388,53 @@ local function mkdir_new(path)
   return ok and created
 end
 
+local resume_run -- below, with the checkpoints
+
 --- experiment.run(cfg [, {name=, root=, dir=, columns=, description=}]) -> run.
 -- Creates `results/<script>/<timestamp>/` (a counter suffix when taken; SSLUA_RUN_DIR or
--- `dir` names it exactly) and writes config.json there.
+-- `dir` names it exactly) and writes config.json there. Under --resume DIR (or `resume = DIR`)
+-- it reopens DIR instead, after checking that its config.json records this script (name and
+-- SHA-256), these arguments and this thread count; a finished run prints so and exits 0.
 function experiment.run(cfg, opts)
-  if type(cfg) ~= "table" then error("experiment.run: expected the config table from experiment.args", 2) end
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.run: options must be a table", 2) end
-  opts = opts or {}
+  if type(cfg) ~= "table" then error("sslua.experiment.run: expected the config table from experiment.args", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.run: options must be a table", 2) end
+  opts = util.check_options("sslua.experiment.run", opts, { script = "string", name = "string", dir = "string",
+    root = "string", description = "string", columns = "table", resume = "string" })
   local script = opts.script or script_name()
   local name = opts.name or basename(script):gsub("%.lua$", "")
+  local meta0 = configs[cfg] or {}
+  local resume_dir = opts.resume or meta0.resume
   local dir = opts.dir or os.getenv("SSLUA_RUN_DIR")
-  if dir and dir ~= "" then
-    if not mkdir_p(dir) then error("experiment.run: cannot create " .. dir, 2) end
+  if resume_dir then
+    if type(resume_dir) ~= "string" or resume_dir == "" then error("sslua.experiment.run: 'resume' must name a run directory", 2) end
+    dir = resume_dir:gsub("(.)/+$", "%1")
+  elseif dir and dir ~= "" then
+    if not mkdir_p(dir) then error("sslua.experiment.run: cannot create " .. dir, 2) end
   else
     local root = (opts.root or os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
-    if not mkdir_p(root) then error("experiment.run: cannot create " .. root, 2) end
+    if not mkdir_p(root) then error("sslua.experiment.run: cannot create " .. root, 2) end
     local stamp = os.date("!%Y%m%d-%H%M%S")
     dir = nil
     for k = 1, 1000 do
       local cand = root .. "/" .. stamp .. (k > 1 and ("-" .. k) or "")
       if mkdir_new(cand) then dir = cand; break end
     end
-    if not dir then error("experiment.run: cannot create a run directory under " .. root, 2) end
+    if not dir then error("sslua.experiment.run: cannot create a run directory under " .. root, 2) end
   end
   local s = sslua_mod or package.loaded.sslua
   local meta = configs[cfg] or {}
   local run = setmetatable({
     dir = dir, name = name, config = cfg, script = script,
-    started = clock(), loggers = {}, figures = {},
+    started = clock(), loggers = {}, figures = {}, state = {}, segment = 0, histories = {}, checkpoint_seq = 0,
+    finished_loops = {}, kept = {},
   }, Run)
   local args = {}
   for k, v in pairs(cfg) do args[k] = v end
+  experiment.current_run = run
+  if resume_dir then
+    run.columns = opts.columns
+    return resume_run(run, args)
+  end
   run.record = {
     name = name,
     script = script,
@@ -427,9 +478,9 @@ end
 --- run:logger(file [, {columns = {...}}]) -> a CSV logger with :log(row).
 function Run:logger(file, opts)
   file = file or "metrics.csv"
-  if opts ~= nil and type(opts) ~= "table" then error("run:logger: options must be a table, got " .. type(opts), 2) end
+  util.check_options("sslua.experiment.Run:logger", opts, { columns = "table" })
   if self.loggers[file] then return self.loggers[file] end
-  local lg = setmetatable({ path = self:path(file), name = file, rows = {},
+  local lg = setmetatable({ path = self:path(file), name = file, rows = {}, run = self,
     order = (opts and opts.columns) or (file == "metrics.csv" and self.columns) or nil }, Logger)
   self.loggers[file] = lg
   return lg
@@ -461,6 +512,10 @@ end
 
 --- run:finish([summary]): closes the logs and adds the elapsed time (and a summary) to config.json.
 function Run:finish(summary)
+  if self.replay then
+    error("run:finish: resuming " .. self.dir .. ", the script ended without reaching its checkpoint (training loop "
+      .. tostring(self.replay.segment) .. ", epoch " .. tostring(self.replay.epoch) .. "): it does not train as the killed run did", 2)
+  end
   for _, lg in pairs(self.loggers) do lg:close() end
   self.record.elapsed_seconds = clock() - self.started
   self.record.finished_utc = os.date("!%Y-%m-%dT%H:%M:%SZ")
@@ -468,6 +523,284 @@ function Run:finish(summary)
   self.record.figures = self.figures
   self:write("config.json", json.encode(self.record, { indent = "  " }) .. "\n")
   return self
+end
+
+-- Checkpoints and --resume --------------------------------------------------------------------
+-- A run directory holds at most one checkpoint: `checkpoint-<seq>.safetensors` (tensors) and
+-- `checkpoint.json`, the manifest, written last by an atomic rename. The manifest names the
+-- tensor file with its FNV-1a digest and size, so a kill between the two files leaves the
+-- previous checkpoint in force, and a damaged file is an error, never a silently wrong run.
+-- The manifest also holds every logger's rows (each CSV file is rewritten from them on
+-- resume, so a torn last row cannot survive), the global generator, `run.state` and the
+-- histories of the training loops (segments) run so far.
+--
+-- Resuming re-executes the script from the top: the run is "replaying" (rows logged are
+-- dropped, they are in the checkpoint) until the training loop that wrote the checkpoint
+-- restores it; earlier loops return at once, later ones run normally.
+
+local CHECKPOINT_FORMAT = "sslua-checkpoint-1"
+
+-- Exact JSON form of row cells and run.state: floats that JSON cannot hold become tagged strings.
+local function pack(v, where, depth)
+  depth = depth or 0
+  local t = type(v)
+  if t == "number" then
+    if math.type(v) == "float" and (v ~= v or v == math.huge or v == -math.huge) then
+      return { ["$float"] = v ~= v and "nan" or (v > 0 and "inf" or "-inf") }
+    end
+    return v
+  elseif t == "string" or t == "boolean" then return v
+  elseif t == "userdata" and v.numel and v:numel() == 1 then return pack(v:item(), where, depth)
+  elseif t == "table" and depth < 32 then
+    local out = {}
+    for k, x in pairs(v) do
+      if type(k) ~= "string" and math.type(k) ~= "integer" then
+        error(where .. ": keys must be strings or integers, got " .. type(k), 0)
+      end
+      out[k] = pack(x, where, depth + 1)
+    end
+    return out
+  end
+  error(where .. ": values must be numbers, strings, booleans or tables of them, got " .. t, 0)
+end
+
+local function unpack_exact(v)
+  if type(v) ~= "table" then return v end
+  if v == json.null then return nil end
+  local f = rawget(v, "$float")
+  if type(f) == "string" and next(v, next(v)) == nil and next(v) == "$float" then
+    return ({ nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge })[f]
+  end
+  local out = {}
+  for k, x in pairs(v) do out[k] = unpack_exact(x) end
+  return out
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function csv_text(columns, rows, name)
+  local lines = {}
+  local head = {}
+  for i, c in ipairs(columns) do head[i] = csv_cell(c, c, name) end
+  lines[1] = table.concat(head, ",")
+  for r, row in ipairs(rows) do
+    local cells = {}
+    for i, c in ipairs(columns) do cells[i] = csv_cell(row[c], c, name) end
+    lines[r + 1] = table.concat(cells, ",")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function digest(path)
+  local ok, h, size = pcall(sslua._checkpoint.digest, path)
+  if not ok then return nil, h end
+  return h, size
+end
+
+-- resume(run, args): reopens run.dir after checking that this script and these arguments
+-- made it; loads the checkpoint manifest (if any) and restores the loggers.
+resume_run = function(run, args)
+  local s = sslua_mod or package.loaded.sslua
+  local dir = run.dir
+  local where = "experiment.run: cannot resume " .. dir
+  local cpath = dir .. "/config.json"
+  local text = read_file(cpath)
+  if not text then error(where .. ": no " .. cpath .. " (not a run directory; a run killed before writing it lost nothing: start it again without --resume)", 0) end
+  local ok, rec = pcall(json.decode, text)
+  if not ok or type(rec) ~= "table" or type(rec.args) ~= "table" then
+    error(where .. ": " .. cpath .. " is not a run record (" .. (ok and "no 'args'" or tostring(rec)) .. ")", 0)
+  end
+  if rec.name ~= run.name then
+    error(where .. ": " .. cpath .. " was made by the script '" .. tostring(rec.name) .. "' (" .. tostring(rec.script)
+      .. "), this is '" .. run.name .. "' (" .. run.script .. ")", 0)
+  end
+  local sha = sha256.file(run.script) or json.null
+  if rec.script_sha256 ~= sha then
+    error(where .. ": the script differs: " .. cpath .. " records " .. tostring(rec.script) .. " with sha256 "
+      .. tostring(rec.script_sha256) .. ", " .. run.script .. " now has sha256 " .. tostring(sha), 0)
+  end
+  local keys, seen = {}, {}
+  for k in pairs(args) do if not seen[k] then keys[#keys + 1] = k; seen[k] = true end end
+  for k in pairs(rec.args) do if not seen[k] then keys[#keys + 1] = k; seen[k] = true end end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local was, now = rec.args[k], args[k]
+    if was == nil or was == json.null then
+      error(where .. ": argument " .. flag_name(k) .. " is not in " .. cpath .. " (now " .. format_value(now) .. ")", 0)
+    elseif now == nil then
+      error(where .. ": argument " .. flag_name(k) .. " of " .. cpath .. " (" .. format_value(was) .. ") is not an option of the script now", 0)
+    elseif json.encode(was) ~= json.encode(now) then
+      error(where .. ": argument " .. flag_name(k) .. " differs: " .. cpath .. " has " .. format_value(was)
+        .. ", the command line gives " .. format_value(now), 0)
+    end
+  end
+  local threads = (s and s.threads) and s.threads() or json.null
+  if rec.threads ~= json.null and rec.threads ~= threads then
+    error(where .. ": the thread count differs: " .. cpath .. " has " .. tostring(rec.threads) .. ", this process "
+      .. tostring(threads) .. " (results depend on it; pass --threads " .. tostring(rec.threads) .. ")", 0)
+  end
+  if rec.finished_utc ~= nil and rec.finished_utc ~= json.null then
+    print("experiment: " .. dir .. " is complete (finished " .. tostring(rec.finished_utc) .. "); nothing to resume")
+    os.exit(0)
+  end
+  -- The checkpoint, if the run reached one.
+  local mpath = dir .. "/checkpoint.json"
+  local mtext = read_file(mpath)
+  if mtext then
+    local mok, m = pcall(json.decode, mtext)
+    if not mok or type(m) ~= "table" then
+      error(where .. ": corrupt checkpoint " .. mpath .. ": " .. tostring(m), 0)
+    end
+    if m.format ~= CHECKPOINT_FORMAT then
+      error(where .. ": " .. mpath .. " has format " .. tostring(m.format) .. ", expected " .. CHECKPOINT_FORMAT, 0)
+    end
+    for _, key in ipairs({ "seq", "segment", "epoch", "tensors", "digest", "bytes" }) do
+      if m[key] == nil then error(where .. ": corrupt checkpoint " .. mpath .. ": no '" .. key .. "'", 0) end
+    end
+    if type(m.tensors) ~= "string" or not m.tensors:match("^checkpoint%-%d+%.safetensors$") then
+      error(where .. ": corrupt checkpoint " .. mpath .. ": bad tensor file name " .. tostring(m.tensors), 0)
+    end
+    local tpath = dir .. "/" .. m.tensors
+    local h, size = digest(tpath)
+    if not h then error(where .. ": checkpoint " .. mpath .. " names " .. tpath .. ", which cannot be read: " .. tostring(size), 0) end
+    if h ~= m.digest or size ~= m.bytes then
+      error(where .. ": corrupt checkpoint: " .. tpath .. " has " .. size .. " bytes with digest " .. h .. ", "
+        .. mpath .. " expects " .. tostring(m.bytes) .. " bytes with digest " .. tostring(m.digest), 0)
+    end
+    if rec.threads ~= json.null and m.threads ~= nil and m.threads ~= rec.threads then
+      error(where .. ": " .. mpath .. " was written with " .. tostring(m.threads) .. " threads, " .. cpath .. " says " .. tostring(rec.threads), 0)
+    end
+    local rok, rerr = pcall(function()
+      for file, L in pairs(m.loggers or {}) do
+        if type(file) ~= "string" or file:find("/") or type(L) ~= "table" or type(L.columns) ~= "table" then
+          error("bad logger entry " .. tostring(file), 0)
+        end
+        local rows = unpack_exact(L.rows or {})
+        local lg = run:logger(file)
+        lg.columns, lg.index, lg.rows = L.columns, {}, rows
+        for _, c in ipairs(L.columns) do lg.index[c] = true end
+        write_atomic(lg.path, csv_text(L.columns, rows, file))
+      end
+      run.state = unpack_exact(m.run_state or {})
+      run.histories = unpack_exact(m.histories or {})
+    end)
+    if not rok then error(where .. ": corrupt checkpoint " .. mpath .. ": " .. tostring(rerr), 0) end
+    run.replay = m
+    run.checkpoint_seq = m.seq
+    run.checkpoint_path = mpath
+    run.checkpoint_tensors = tpath
+    run.last_tensors = m.tensors
+    -- The final checkpoints of the training loops finished before: the skipped loops of the
+    -- replay restore their trained state from them.
+    if m.finished ~= nil and type(m.finished) ~= "table" then error(where .. ": corrupt checkpoint " .. mpath .. ": bad 'finished'", 0) end
+    for i, e in ipairs(m.finished or {}) do
+      if type(e) ~= "table" or math.type(e.segment) ~= "integer" or type(e.tensors) ~= "string"
+        or not e.tensors:match("^checkpoint%-%d+%.safetensors$") then
+        error(where .. ": corrupt checkpoint " .. mpath .. ": bad entry " .. i .. " of 'finished'", 0)
+      end
+      local fpath = dir .. "/" .. e.tensors
+      local fh, fsize = digest(fpath)
+      if not fh then error(where .. ": checkpoint " .. mpath .. " names " .. fpath .. ", which cannot be read: " .. tostring(fsize), 0) end
+      if fh ~= e.digest or fsize ~= e.bytes then
+        error(where .. ": corrupt checkpoint: " .. fpath .. " has " .. fsize .. " bytes with digest " .. fh .. ", "
+          .. mpath .. " expects " .. tostring(e.bytes) .. " bytes with digest " .. tostring(e.digest), 0)
+      end
+      run.finished_loops[i] = e
+      run.kept[e.tensors] = true
+    end
+    -- A kill after the manifest's rename may have left the previous tensor file behind, one
+    -- inside a checkpoint's write the next.
+    local prev = "checkpoint-" .. (m.seq - 1) .. ".safetensors"
+    if not run.kept[prev] then os.remove(dir .. "/" .. prev) end
+    os.remove(dir .. "/checkpoint-" .. (m.seq + 1) .. ".safetensors")
+  end
+  local resumed = type(rec.resumed_utc) == "table" and rec.resumed_utc or {}
+  resumed[#resumed + 1] = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  rec.resumed_utc = resumed
+  run.record = rec
+  run:write("config.json", json.encode(rec, { indent = "  " }) .. "\n")
+  if run.replay then
+    print(string.format("experiment: resuming %s from its checkpoint (training loop %d, epoch %d)", dir,
+      run.replay.segment, run.replay.epoch))
+  else
+    print("experiment: resuming " .. dir .. " from the start (it has no checkpoint yet)")
+  end
+  return run
+end
+
+--- run:checkpoint(tensors, data): writes a checkpoint of the training loop `data.segment` at
+--- `data.epoch` (tensors: name -> tensor; data: JSON-able), with the loggers' rows, run.state
+--- and the global generator. Used by experiment.simclr at the end of each epoch.
+function Run:checkpoint(tensors, data)
+  local s = sslua_mod or package.loaded.sslua
+  if type(tensors) ~= "table" then error("run:checkpoint: expected a table of named tensors, got " .. type(tensors), 2) end
+  if type(data) ~= "table" or math.type(data.segment) ~= "integer" or math.type(data.epoch) ~= "integer" then
+    error("run:checkpoint: expected data with integer 'segment' and 'epoch', got " .. type(data), 2)
+  end
+  if self.replay then error("run:checkpoint: the run is still replaying up to its checkpoint", 2) end
+  local seq = self.checkpoint_seq + 1
+  local file = "checkpoint-" .. seq .. ".safetensors"
+  local tpath = self:path(file)
+  s.save(tpath, tensors)
+  local h, size = digest(tpath)
+  if not h then error("run:checkpoint: cannot read back " .. tpath .. ": " .. tostring(size), 2) end
+  local loggers = {}
+  for name, lg in pairs(self.loggers) do
+    if lg.columns then loggers[name] = { columns = lg.columns, rows = pack(lg.rows, "run:log rows") } end
+  end
+  local packed = pack(data, "run:checkpoint data")
+  if data.epoch == data.epochs then
+    -- The end of a training loop: kept, so that a resumed run can restore the trained loop.
+    self.finished_loops[#self.finished_loops + 1] = { segment = data.segment, tensors = file, digest = h, bytes = size, data = packed }
+    self.kept[file] = true
+  end
+  local m = {
+    format = CHECKPOINT_FORMAT, seq = seq, tensors = file, digest = h, bytes = size,
+    segment = data.segment, epoch = data.epoch, data = packed, finished = self.finished_loops,
+    global_rng = s.get_rng_state(), threads = s.threads(),
+    loggers = loggers, run_state = pack(self.state or {}, "run.state"), histories = pack(self.histories, "history"),
+    written_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+  }
+  self:write("checkpoint.json", json.encode(m) .. "\n")
+  if self.last_tensors and not self.kept[self.last_tensors] then os.remove(self:path(self.last_tensors)) end
+  self.last_tensors = file
+  self.checkpoint_seq = seq
+  return self:path("checkpoint.json")
+end
+
+--- run:finished_checkpoint(segment) -> tensors, data of the end of training loop `segment`
+--- (checked when the run was reopened), or nil when that loop left none.
+function Run:finished_checkpoint(segment)
+  local s = sslua_mod or package.loaded.sslua
+  for _, e in ipairs(self.finished_loops) do
+    if e.segment == segment then
+      local path = self:path(e.tensors)
+      local ok, tensors = pcall(s.load, path)
+      if not ok then error("experiment: cannot resume " .. self.dir .. ": corrupt checkpoint " .. path .. ": " .. tostring(tensors), 0) end
+      return tensors, unpack_exact(e.data)
+    end
+  end
+  return nil
+end
+
+--- run:restore_checkpoint() -> tensors, data of the checkpoint being resumed (checked), and ends
+--- the replay: from here on the run continues where the killed one stopped.
+function Run:restore_checkpoint()
+  local s = sslua_mod or package.loaded.sslua
+  local m = self.replay
+  if not m then error("run:restore_checkpoint: the run is not resuming a checkpoint", 2) end
+  local ok, tensors = pcall(s.load, self.checkpoint_tensors)
+  if not ok then error("experiment: cannot resume " .. self.dir .. ": corrupt checkpoint " .. self.checkpoint_tensors .. ": " .. tostring(tensors), 0) end
+  local gok, gerr = pcall(s.set_rng_state, m.global_rng)
+  if not gok then error("experiment: cannot resume " .. self.dir .. ": corrupt checkpoint " .. self.checkpoint_path .. ": global_rng: " .. tostring(gerr), 0) end
+  self.replay = nil
+  return tensors, unpack_exact(m.data)
 end
 
 -- Progress: a redrawn bar on a terminal; otherwise a plain line at most every 10 s and at the end.
@@ -482,16 +815,14 @@ function experiment.interactive()
   return tty_cache
 end
 
-local Progress = {}
-Progress.__index = Progress
+local Progress = util.class("sslua.experiment.Progress")
 
 --- experiment.progress(total [, {label=, width=}]) -> bar with :update(done [, info]) and :finish([info]).
 function experiment.progress(total, opts)
   if math.type(total) ~= "integer" or total < 0 then
-    error("experiment.progress: total must be a non-negative integer, got " .. tostring(total), 2)
+    error("sslua.experiment.progress: total must be a non-negative integer, got " .. tostring(total), 2)
   end
-  opts = opts or {}
-  if type(opts) ~= "table" then error("experiment.progress: options must be a table, got " .. type(opts), 2) end
+  opts = util.check_options("sslua.experiment.progress", opts, { label = "string", width = "integer", out = "any" })
   return setmetatable({ total = total, label = opts.label or "", width = opts.width or 30,
     tty = experiment.interactive(), start = clock(), last = clock(), out = opts.out or io.stdout }, Progress)
 end
@@ -499,7 +830,7 @@ end
 local function info_text(info)
   if info == nil then return "" end
   if type(info) == "string" then return info end
-  if type(info) ~= "table" then error("experiment.progress: info must be a table or a string, got " .. type(info), 3) end
+  if type(info) ~= "table" then error("sslua.experiment.progress: info must be a table or a string, got " .. type(info), 3) end
   local keys = {}
   for k in pairs(info) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -555,11 +886,11 @@ end
 --- experiment.format_table(rows, columns [, {digits=4}]) -> aligned text table.
 function experiment.format_table(rows, columns, opts)
   if type(rows) ~= "table" or type(columns) ~= "table" then
-    error("experiment.format_table: expected rows and a list of columns", 2)
+    error("sslua.experiment.format_table: expected rows and a list of columns", 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then error("experiment.format_table: options must be a table, got " .. type(opts), 2) end
+  util.check_options("sslua.experiment.format_table", opts, { digits = "integer" })
   for j, c in ipairs(columns) do
-    if type(c) ~= "string" then error("experiment.format_table: column " .. j .. " must be a name, got " .. type(c), 2) end
+    if type(c) ~= "string" then error("sslua.experiment.format_table: column " .. j .. " must be a name, got " .. type(c), 2) end
   end
   local digits = (opts and opts.digits) or 4
   local cells, widths = {}, {}
@@ -589,6 +920,7 @@ function experiment.format_table(rows, columns, opts)
 end
 
 function experiment.print_table(rows, columns, opts)
+  util.check_options("sslua.experiment.print_table", opts, { digits = "integer" })
   print(experiment.format_table(rows, columns, opts))
 end
 

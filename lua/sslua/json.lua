@@ -41,8 +41,8 @@ local function encode(v, indent, depth, seen)
     return string.format("%.17g", v)
   elseif tv == "string" then return encode_string(v)
   elseif tv == "table" then
-    if seen[v] then error("json.encode: cycle in table", 0) end
-    if depth > 64 then error("json.encode: table nested too deeply", 0) end
+    if seen[v] then error("sslua.json.encode: cycle in table", 0) end
+    if depth > 64 then error("sslua.json.encode: table nested too deeply", 0) end
     seen[v] = true
     local pad, pad1, sep = "", "", ","
     if indent then
@@ -68,7 +68,7 @@ local function encode(v, indent, depth, seen)
       for k in pairs(v) do
         local tk = type(k)
         if tk ~= "string" and tk ~= "number" then
-          error("json.encode: object keys must be strings or numbers, got " .. tk, 0)
+          error("sslua.json.encode: object keys must be strings or numbers, got " .. tk, 0)
         end
         keys[#keys + 1] = k
       end
@@ -83,12 +83,13 @@ local function encode(v, indent, depth, seen)
   elseif tv == "userdata" and v.totable then
     return encode(v:totable(), indent, depth, seen)
   end
-  error("json.encode: cannot encode a " .. tv, 0)
+  error("sslua.json.encode: cannot encode a " .. tv, 0)
 end
 
 --- json.encode(value [, {indent = "  "}]) -> string. NaN and infinities become null.
 function json.encode(v, opts)
-  if opts ~= nil and type(opts) ~= "table" then error("json.encode: options must be a table", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("sslua.json.encode: options must be a table", 2) end
+  require("sslua.util").check_options("sslua.json.encode", opts, { indent = "string" })
   local ok, res = pcall(encode, v, opts and opts.indent, 0, {})
   if not ok then error(res, 2) end
   return res
@@ -97,9 +98,9 @@ end
 --- json.decode(text) -> value; JSON null becomes json.null (a unique sentinel).
 
 function json.decode(s)
-  if type(s) ~= "string" then error("json.decode: expected a string, got " .. type(s), 2) end
+  if type(s) ~= "string" then error("sslua.json.decode: expected a string, got " .. type(s), 2) end
   local pos = 1
-  local function fail(msg) error(string.format("json.decode: %s at position %d", msg, pos), 0) end
+  local function fail(msg) error(string.format("sslua.json.decode: %s at position %d", msg, pos), 0) end
   local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
   local value
   local function str()
@@ -191,7 +192,7 @@ function json.decode(s)
   if not ok then error(res, 2) end
   ws()
   if pos <= #s then
-    error(string.format("json.decode: trailing characters at position %d", pos), 2)
+    error(string.format("sslua.json.decode: trailing characters at position %d", pos), 2)
   end
   return res
 end

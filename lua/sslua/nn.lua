@@ -16,6 +16,7 @@
 -- bias 0); nn.resnet uses torchvision's (Kaiming-normal, fan_out, ReLU gain). Every constructor
 -- takes an optional {rng = g} (a generator from sslua.rng) and otherwise draws from the global one.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._nn
 
 local nn = {}
@@ -24,7 +25,9 @@ local mtype = math.type
 -- ---------------------------------------------------------------------------------------------
 -- helpers
 
-local function fail(where, msg, level) error("sslua.nn." .. where .. ": " .. msg, (level or 1) + 1) end
+-- util.fail with this module's prefix; here level 1 is the function calling fail, 2 its caller.
+local nn_fail = util.failer("sslua.nn.")
+local function fail(where, msg, level) nn_fail(where, msg, level or 1) end
 
 local function is_tensor(v) return getmetatable(v) == "sslua.Tensor" end
 
@@ -42,10 +45,10 @@ local function pair(v, what, where, min, depth)
   return a, b
 end
 
-local function opts_of(t, where, depth)
-  if t == nil then return {} end
-  if type(t) ~= "table" then fail(where, "options must be a table, got " .. type(t), 3 + (depth or 0)) end
-  return t
+-- The options of `where` checked against `spec` (util.check_options): errors at its caller.
+local function opts_of(t, where, spec, depth)
+  local checked = util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))   -- not a tail call: the level counts this frame
+  return checked
 end
 
 local function check_int(v, what, where, min)
@@ -70,14 +73,13 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- classes
 
+-- util.class with the module metamethods: m(x) is m:forward(x); nn.Linear(...) runs
+-- Linear.__init (errors at level 2 point at the caller: util.class tail-calls it).
 local function class(name, parent)
-  local cls = {}
-  cls.__index = cls
+  local cls = util.class("sslua.nn." .. name, parent)
   cls.__call = function(self, ...) return self:forward(...) end
   cls.__tostring = function(self) return self:_tostring_root() end
-  cls.__name = "sslua.nn." .. name
   cls._type = name
-  if parent then setmetatable(cls, { __index = parent }) end
   return cls
 end
 
@@ -110,7 +112,7 @@ end
 function Module:register_parameter(name, t)
   if type(name) ~= "string" then fail("Module", "register_parameter: the name must be a string, got " .. type(name), 2) end
   if t ~= nil and not is_tensor(t) then fail("Module", "parameter '" .. name .. "' must be a tensor", 2) end
-  if t ~= nil then t:requires_grad(true) end
+  if t ~= nil then t:requires_grad_(true) end
   return register(self, self._params, name, t)
 end
 
@@ -232,8 +234,7 @@ end
 --- first two and returns the lists of missing and unexpected keys.
 function Module:load_state_dict(sd, opts)
   if type(sd) ~= "table" then fail("load_state_dict", "expected a table of tensors, got " .. type(sd), 2) end
-  opts = opts or {}
-  if type(opts) ~= "table" then fail("load_state_dict", "options must be a table, got " .. type(opts), 2) end
+  opts = util.check_options("sslua.nn.load_state_dict", opts, { strict = "boolean" })
   local strict = opts.strict ~= false
   local own = {}
   walk(self, "", function(prefix, m)
@@ -319,7 +320,7 @@ nn.F = F
 --- conv2d(x, weight[, bias], {stride = 1, padding = 0})
 function F.conv2d(x, w, b, o)
   if type(b) == "table" and not is_tensor(b) then o, b = b, nil end
-  o = opts_of(o, "conv2d")
+  o = opts_of(o, "conv2d", { stride = "number|table", padding = "number|table", groups = "number", dilation = "number" })
   if o.groups ~= nil and o.groups ~= 1 then fail("conv2d", "only groups = 1 is supported", 2) end
   if o.dilation ~= nil and o.dilation ~= 1 then fail("conv2d", "only dilation = 1 is supported", 2) end
   local sh, sw = pair(o.stride or 1, "stride", "conv2d", 1)
@@ -332,16 +333,21 @@ function F.linear(x, w, b) return C.linear(x, w, b) end
 
 --- batch_norm(x, running_mean, running_var, {weight, bias, training = false, momentum = 0.1, eps = 1e-5})
 function F.batch_norm(x, rm, rv, o)
-  o = opts_of(o, "batch_norm")
+  o = opts_of(o, "batch_norm", { weight = "tensor", bias = "tensor", training = "boolean", momentum = "number",
+    eps = "number", relu = "boolean" })
   return C.batch_norm(x, o.weight, o.bias, rm, rv, o.training and true or false,
     o.momentum or 0.1, o.eps or 1e-5, o.relu and true or false)
 end
 
 --- max_pool2d(x, kernel[, stride], {padding = 0}); stride defaults to the kernel size.
 -- The shared argument reading of the pooling functions: (kernel[, stride], {padding, stride}).
-local function pool_args(where, k, s, o)
+local pool_spec = { stride = "number|table", padding = "number|table", ceil_mode = "boolean" }
+local avg_pool_spec = { stride = "number|table", padding = "number|table", ceil_mode = "boolean",
+  count_include_pad = "boolean" }
+
+local function pool_args(where, k, s, o, spec)
   if type(s) == "table" and #s == 0 then o, s = s, nil end
-  o = opts_of(o, where, 1)
+  o = opts_of(o, where, spec, 1)
   local kh, kw = pair(k, "kernel size", where, 1, 1)
   local sh, sw = pair(s or o.stride or { kh, kw }, "stride", where, 1, 1)
   local ph, pw = pair(o.padding or 0, "padding", where, 0, 1)
@@ -350,13 +356,13 @@ local function pool_args(where, k, s, o)
 end
 
 function F.max_pool2d(x, k, s, o)
-  local _, kh, kw, sh, sw, ph, pw = pool_args("max_pool2d", k, s, o)
+  local _, kh, kw, sh, sw, ph, pw = pool_args("max_pool2d", k, s, o, pool_spec)
   return C.max_pool2d(x, kh, kw, sh, sw, ph, pw)
 end
 
 --- avg_pool2d(x, kernel[, stride], {padding = 0, count_include_pad = true})
 function F.avg_pool2d(x, k, s, o)
-  local opts, kh, kw, sh, sw, ph, pw = pool_args("avg_pool2d", k, s, o)
+  local opts, kh, kw, sh, sw, ph, pw = pool_args("avg_pool2d", k, s, o, avg_pool_spec)
   return C.avg_pool2d(x, kh, kw, sh, sw, ph, pw, opts.count_include_pad ~= false)
 end
 
@@ -385,17 +391,18 @@ end
 
 --- nn.Linear(in_features, out_features, {bias = true, rng})
 local Linear = class("Linear", Module)
-nn.Linear = setmetatable({}, { __index = Linear, __call = function(_, nin, nout, o)
-  o = opts_of(o, "Linear")
+function Linear:__init(nin, nout, o)
+  o = opts_of(o, "Linear", { bias = "boolean", rng = "userdata" })
   nin = check_int(nin, "in_features", "Linear", 0)
   nout = check_int(nout, "out_features", "Linear", 0)
-  local self = new(Linear)
+  Module._setup(self)
   self.in_features, self.out_features = nin, nout
   local bound = nin > 0 and 1 / math.sqrt(nin) or 0
   self:register_parameter("weight", uniform({ nout, nin }, bound, o))
   if o.bias ~= false then self:register_parameter("bias", uniform({ nout }, bound, o)) end
   return self
-end })
+end
+nn.Linear = Linear
 
 function Linear:forward(x)
   if not is_tensor(x) then fail("Linear", "expected a tensor input, got " .. type(x), 2) end
@@ -412,8 +419,9 @@ end
 
 --- nn.Conv2d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true, rng})
 local Conv2d = class("Conv2d", Module)
-nn.Conv2d = setmetatable({}, { __index = Conv2d, __call = function(_, cin, cout, k, o)
-  o = opts_of(o, "Conv2d")
+function Conv2d:__init(cin, cout, k, o)
+  o = opts_of(o, "Conv2d", { stride = "number|table", padding = "number|table", bias = "boolean", rng = "userdata",
+    groups = "number", dilation = "number" })
   cin = check_int(cin, "in_channels", "Conv2d")
   cout = check_int(cout, "out_channels", "Conv2d")
   local kh, kw = pair(k, "kernel size", "Conv2d", 1)
@@ -421,7 +429,7 @@ nn.Conv2d = setmetatable({}, { __index = Conv2d, __call = function(_, cin, cout,
   local ph, pw = pair(o.padding or 0, "padding", "Conv2d", 0)
   if o.groups ~= nil and o.groups ~= 1 then fail("Conv2d", "only groups = 1 is supported", 2) end
   if o.dilation ~= nil and o.dilation ~= 1 then fail("Conv2d", "only dilation = 1 is supported", 2) end
-  local self = new(Conv2d)
+  Module._setup(self)
   self.in_channels, self.out_channels = cin, cout
   self.kernel_size, self.stride, self.padding = { kh, kw }, { sh, sw }, { ph, pw }
   local fan_in = cin * kh * kw
@@ -429,7 +437,8 @@ nn.Conv2d = setmetatable({}, { __index = Conv2d, __call = function(_, cin, cout,
   self:register_parameter("weight", uniform({ cout, cin, kh, kw }, bound, o))
   if o.bias ~= false then self:register_parameter("bias", uniform({ cout }, bound, o)) end
   return self
-end })
+end
+nn.Conv2d = Conv2d
 
 function Conv2d:forward(x)
   check_input("Conv2d", x, { 3, 4 })
@@ -459,10 +468,11 @@ local BatchNorm = class("BatchNorm", Module)
 local function make_bn(name, dims)
   local cls = class(name, BatchNorm)
   cls._dims = dims
-  return setmetatable({}, { __index = cls, __call = function(_, n, o)
-    o = opts_of(o, name)
+  function cls:__init(n, o)
+    o = opts_of(o, name, { eps = "number", momentum = "number|boolean", affine = "boolean",
+      track_running_stats = "boolean" })
     n = check_int(n, "num_features", name)
-    local self = new(cls)
+    Module._setup(self)
     self.num_features = n
     self.eps = o.eps or 1e-5
     self.momentum = o.momentum == nil and 0.1 or o.momentum
@@ -478,7 +488,8 @@ local function make_bn(name, dims)
       self:register_buffer("num_batches_tracked", sslua.tensor(0))
     end
     return self
-  end })
+  end
+  return cls
 end
 
 nn.BatchNorm1d = make_bn("BatchNorm1d", { 2, 3 })
@@ -517,19 +528,22 @@ local function simple(name, fwd, repr)
 end
 
 local ReLU = simple("ReLU", function(_, x) return sslua.relu(x) end)
-nn.ReLU = setmetatable({}, { __index = ReLU, __call = function() return new(ReLU) end })
+function ReLU:__init() return Module._setup(self) end
+nn.ReLU = ReLU
 
 local LeakyReLU = simple("LeakyReLU", function(self, x) return sslua.leaky_relu(x, self.negative_slope) end,
   function(self) return "negative_slope=" .. tostring(self.negative_slope) end)
-nn.LeakyReLU = setmetatable({}, { __index = LeakyReLU, __call = function(_, a)
+function LeakyReLU:__init(a)
   if a ~= nil and type(a) ~= "number" then fail("LeakyReLU", "negative_slope must be a number", 2) end
-  local self = new(LeakyReLU)
+  Module._setup(self)
   self.negative_slope = a or 0.01
   return self
-end })
+end
+nn.LeakyReLU = LeakyReLU
 
 local Identity = simple("Identity", function(_, x) return x end)
-nn.Identity = setmetatable({}, { __index = Identity, __call = function() return new(Identity) end })
+function Identity:__init() return Module._setup(self) end
+nn.Identity = Identity
 
 --- nn.Flatten([start_dim = 2[, end_dim = -1]]) (1-based; PyTorch's default flatten(1))
 local Flatten = simple("Flatten", function(self, x)
@@ -546,12 +560,13 @@ local Flatten = simple("Flatten", function(self, x)
   for i = e + 1, d do out[#out + 1] = sh[i] end
   return x:reshape(out)
 end, function(self) return "start_dim=" .. self.start_dim .. ", end_dim=" .. self.end_dim end)
-nn.Flatten = setmetatable({}, { __index = Flatten, __call = function(_, s, e)
-  local self = new(Flatten)
+function Flatten:__init(s, e)
+  Module._setup(self)
   self.start_dim = s and check_int(s, "start_dim", "Flatten", -64) or 2
   self.end_dim = e and check_int(e, "end_dim", "Flatten", -64) or -1
   return self
-end })
+end
+nn.Flatten = Flatten
 
 --- nn.MaxPool2d(kernel[, stride], {padding = 0}); stride defaults to the kernel size.
 local function make_pool(name, fn, extra)
@@ -565,10 +580,11 @@ local function make_pool(name, fn, extra)
     local k, s, p = self.kernel_size, self.stride, self.padding
     return string.format("kernel_size=(%d, %d), stride=(%d, %d), padding=(%d, %d)", k[1], k[2], s[1], s[2], p[1], p[2])
   end
-  return setmetatable({}, { __index = cls, __call = function(_, k, s, o)
+  function cls:__init(k, s, o)
     if type(s) == "table" and #s == 0 then o, s = s, nil end
-    o = opts_of(o, name)
-    local self = new(cls)
+    o = opts_of(o, name, extra and avg_pool_spec or pool_spec)
+    if o.ceil_mode then fail(name, "ceil_mode is not supported", 2) end
+    Module._setup(self)
     local kh, kw = pair(k, "kernel size", name, 1)
     local sh, sw = pair(s or o.stride or { kh, kw }, "stride", name, 1)
     local ph, pw = pair(o.padding or 0, "padding", name, 0)
@@ -576,7 +592,8 @@ local function make_pool(name, fn, extra)
     self.kernel_size, self.stride, self.padding = { kh, kw }, { sh, sw }, { ph, pw }
     if extra then extra(self, o) end
     return self
-  end })
+  end
+  return cls
 end
 
 nn.MaxPool2d = make_pool("MaxPool2d", function(x, k, s, p) return C.max_pool2d(x, k[1], k[2], s[1], s[2], p[1], p[2]) end)
@@ -586,12 +603,13 @@ end, function(self, o) self.count_include_pad = o.count_include_pad ~= false end
 
 --- nn.AdaptiveAvgPool2d(size): size an integer or {h, w}.
 local AdaptiveAvgPool2d = class("AdaptiveAvgPool2d", Module)
-nn.AdaptiveAvgPool2d = setmetatable({}, { __index = AdaptiveAvgPool2d, __call = function(_, size)
-  local self = new(AdaptiveAvgPool2d)
+function AdaptiveAvgPool2d:__init(size)
+  Module._setup(self)
   local h, w = pair(size, "output size", "AdaptiveAvgPool2d", 1)
   self.output_size = { h, w }
   return self
-end })
+end
+nn.AdaptiveAvgPool2d = AdaptiveAvgPool2d
 function AdaptiveAvgPool2d:forward(x)
   check_input("AdaptiveAvgPool2d", x, { 4 })
   return C.adaptive_avg_pool2d(x, self.output_size[1], self.output_size[2])
@@ -613,16 +631,16 @@ Sequential.__index = function(t, k)
   return Sequential[k]
 end
 Sequential.__len = function(t) return #rawget(t, "_children") end
-setmetatable(Sequential, { __index = Module })
-nn.Sequential = setmetatable({}, { __index = Sequential, __call = function(_, ...)
-  local self = new(Sequential)
+function Sequential:__init(...)
+  Module._setup(self)
   for i = 1, select("#", ...) do
     local m = select(i, ...)
     if not nn.is_module(m) then fail("Sequential", "argument #" .. i .. " is not a module", 2) end
     self:add(m)
   end
   return self
-end })
+end
+nn.Sequential = Sequential
 
 function Sequential:add(m)
   if not nn.is_module(m) then fail("Sequential", "add expects a module, got " .. type(m), 2) end
@@ -640,10 +658,10 @@ end
 --- children, both named by their keys in sorted order; `buffers = {name = tensor}` adds
 --- buffers; `name` sets the printed type; other fields are kept as they are.
 local LuaModule = class("Module", Module)
-nn.Module = setmetatable({}, { __index = LuaModule, __call = function(_, spec)
+function LuaModule:__init(spec)
   if type(spec) ~= "table" then fail("Module", "expected a table {forward = function(self, ...) ... end, ...}", 2) end
   if type(spec.forward) ~= "function" then fail("Module", "the table needs a 'forward' function", 2) end
-  local self = new(LuaModule)
+  Module._setup(self)
   local keys = {}
   for k in pairs(spec) do
     if type(k) ~= "string" then fail("Module", "field keys must be strings, got " .. type(k), 2) end
@@ -668,7 +686,8 @@ nn.Module = setmetatable({}, { __index = LuaModule, __call = function(_, spec)
     end
   end
   return self
-end })
+end
+nn.Module = LuaModule
 
 -- ---------------------------------------------------------------------------------------------
 -- ResNets (torchvision's BasicBlock family)
@@ -689,12 +708,12 @@ end
 
 --- torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, plus the (downsampled) input, ReLU.
 local BasicBlock = class("BasicBlock", Module)
-nn.BasicBlock = setmetatable({}, { __index = BasicBlock, __call = function(_, inplanes, planes, stride, o)
-  o = opts_of(o, "BasicBlock")
+function BasicBlock:__init(inplanes, planes, stride, o)
+  o = opts_of(o, "BasicBlock", { rng = "userdata" })
   inplanes = check_int(inplanes, "inplanes", "BasicBlock")
   planes = check_int(planes, "planes", "BasicBlock")
   stride = check_int(stride or 1, "stride", "BasicBlock")
-  local self = new(BasicBlock)
+  Module._setup(self)
   self:add_module("conv1", conv3x3(inplanes, planes, stride, o))
   self:add_module("bn1", nn.BatchNorm2d(planes))
   self:add_module("relu", nn.ReLU())
@@ -706,7 +725,8 @@ nn.BasicBlock = setmetatable({}, { __index = BasicBlock, __call = function(_, in
     self:add_module("downsample", nn.Sequential(c, nn.BatchNorm2d(planes)))
   end
   return self
-end })
+end
+nn.BasicBlock = BasicBlock
 
 function BasicBlock:forward(x)
   local out = self.bn1:_forward(self.conv1:forward(x), true)
@@ -722,8 +742,11 @@ local depths = { [18] = { 2, 2, 2, 2 }, [34] = { 3, 4, 6, 3 } }
 --- nn.resnet{blocks = {2, 2, 2, 2}, width = 64, in_channels = 3, cifar = true, depth = 18|34, rng}
 --- An encoder (no classifier): output (N, width * 2^(#blocks - 1)). The CIFAR stem is a 3x3
 --- stride-1 conv without max-pool; otherwise torchvision's 7x7 stride-2 conv and 3x3 max-pool.
+local resnet_spec = { blocks = "table", width = "integer", in_channels = "integer", cifar = "boolean",
+  depth = "integer", rng = "userdata" }
+
 function nn.resnet(o)
-  o = opts_of(o, "resnet")
+  o = opts_of(o, "resnet", resnet_spec)
   local blocks = o.blocks
   if o.depth ~= nil then
     if blocks ~= nil then fail("resnet", "give either depth or blocks, not both", 2) end
@@ -783,7 +806,7 @@ end
 
 --- nn.resnet18{in_channels = 3, cifar = true, rng}: ResNet-18, 512-d output, no classifier.
 function nn.resnet18(o)
-  o = opts_of(o, "resnet18")
+  o = opts_of(o, "resnet18", resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   if c.blocks ~= nil or c.depth ~= nil then fail("resnet18", "blocks/depth are fixed for resnet18", 2) end
@@ -792,7 +815,7 @@ function nn.resnet18(o)
 end
 
 function nn.resnet34(o)
-  o = opts_of(o, "resnet34")
+  o = opts_of(o, "resnet34", resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   c.depth = 34
@@ -802,7 +825,7 @@ end
 --- nn.projector{dims = {512, 128}, bias = true, rng}: a Linear when #dims == 2; otherwise an
 --- MLP Sequential with Linear-BatchNorm1d-ReLU between layers and a final Linear.
 function nn.projector(o)
-  o = opts_of(o, "projector")
+  o = opts_of(o, "projector", { dims = "table", bias = "boolean", rng = "userdata" })
   local dims = o.dims
   if type(dims) ~= "table" or #dims < 2 then fail("projector", "dims must list at least 2 sizes, e.g. {512, 128}", 2) end
   for i, d in ipairs(dims) do check_int(d, "dims[" .. i .. "]", "projector") end

@@ -8,11 +8,13 @@
 -- `params` is a list of tensors, or a module (its parameters are taken). Each update is one
 -- fused native pass per parameter (sslua._nn), run outside the autograd graph.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local C = sslua._nn
 
 local optim = {}
 
-local function fail(where, msg) error("sslua.optim." .. where .. ": " .. msg, 3) end
+local optim_fail = util.failer("sslua.optim.")
+local function fail(where, msg) optim_fail(where, msg, 2) end
 
 local function param_list(params, where)
   if type(params) == "table" and type(params.parameters) == "function" and params._params then
@@ -37,8 +39,7 @@ local function number(o, key, default, where, lo)
   return v
 end
 
-local Optimizer = {}
-Optimizer.__index = Optimizer
+local Optimizer = util.class("sslua.optim.Optimizer")
 
 local function new(cls, params, where)
   local self = setmetatable({}, cls)
@@ -56,15 +57,109 @@ end
 
 local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }) end
 
+-- Hyperparameters saved in a state dict's param_groups (the ones an optimizer has).
+local hyper = { "lr", "momentum", "dampening", "weight_decay", "nesterov", "betas", "eps", "decoupled", "eta",
+  "exclude_bias_and_norm" }
+
+--- opt:state_dict() -> {state = {[i] = {name = tensor | number, ...}}, param_groups = {{lr=, ...,
+--- params = {1, ..., n}}}, step_count = n}, as PyTorch's (parameters by position). Tensors are
+--- copies, so the dict does not change with later steps.
+function Optimizer:state_dict()
+  local state = {}
+  for i, st in ipairs(self.state) do
+    local out = {}
+    for k, v in pairs(st) do
+      if getmetatable(v) == "sslua.Tensor" then out[k] = v:detach():clone() else out[k] = v end
+    end
+    state[i] = out
+  end
+  local group = { params = {} }
+  for i = 1, #self.params do group.params[i] = i end
+  for _, k in ipairs(hyper) do
+    local v = self[k]
+    if type(v) == "table" then v = { table.unpack(v) } end
+    group[k] = v
+  end
+  return { state = state, param_groups = { group }, step_count = self.step_count }
+end
+
+--- opt:load_state_dict(sd): restores a state_dict() of an optimizer of the same kind over
+--- parameters of the same shapes (moments, momentum buffers, step counts, lr). Errors name the
+--- entry that does not fit and leave the optimizer unchanged.
+function Optimizer:load_state_dict(sd)
+  local where = (getmetatable(self).__name or "optim"):gsub("^sslua%.optim%.", "") .. ":load_state_dict"
+  if type(sd) ~= "table" or type(sd.state) ~= "table" or type(sd.param_groups) ~= "table" then
+    fail(where, "expected a table from opt:state_dict() with 'state' and 'param_groups'")
+  end
+  local group = sd.param_groups[1]
+  if type(group) ~= "table" or #sd.param_groups ~= 1 then fail(where, "expected exactly one parameter group") end
+  local n = #self.params
+  if type(group.params) ~= "table" or #group.params ~= n then
+    fail(where, "the state dict has " .. (type(group.params) == "table" and #group.params or 0)
+      .. " parameters, the optimizer " .. n)
+  end
+  local new = {}
+  for i = 1, n do
+    local st = sd.state[i] or {}
+    if type(st) ~= "table" then fail(where, "state of parameter #" .. i .. " must be a table") end
+    local out, keys = {}, {}
+    for k in pairs(st) do
+      if type(k) ~= "string" then fail(where, "state of parameter #" .. i .. " has a non-string key") end
+      keys[#keys + 1] = k
+    end
+    table.sort(keys) -- the first misfit named is the same every time
+    for _, k in ipairs(keys) do
+      local v = st[k]
+      if getmetatable(v) == "sslua.Tensor" then
+        local p = self.params[i]
+        local a, b = p:shape(), v:shape()
+        local same = #a == #b
+        for j = 1, #a do if a[j] ~= b[j] then same = false end end
+        if not same then
+          fail(where, "state '" .. k .. "' of parameter #" .. i .. " has shape [" .. table.concat(b, "x")
+            .. "], the parameter [" .. table.concat(a, "x") .. "]")
+        end
+        if v:dtype() ~= p:dtype() then
+          fail(where, "state '" .. k .. "' of parameter #" .. i .. " is " .. v:dtype() .. ", the parameter " .. p:dtype())
+        end
+        out[k] = v:detach():clone()
+      elseif type(v) == "number" or type(v) == "boolean" then
+        out[k] = v
+      else
+        fail(where, "state '" .. k .. "' of parameter #" .. i .. " must be a tensor or a number, got " .. type(v))
+      end
+    end
+    new[i] = out
+  end
+  for _, k in ipairs(hyper) do
+    local v = group[k]
+    if v ~= nil and self[k] ~= nil then
+      if type(v) ~= type(self[k]) then
+        fail(where, "param_groups[1]." .. k .. " must be a " .. type(self[k]) .. ", got " .. type(v))
+      end
+    end
+  end
+  if sd.step_count ~= nil and math.type(sd.step_count) ~= "integer" then fail(where, "step_count must be an integer") end
+  for _, k in ipairs(hyper) do
+    local v = group[k]
+    if v ~= nil and self[k] ~= nil then
+      if type(v) == "table" then v = { table.unpack(v) } end
+      self[k] = v
+    end
+  end
+  self.state = new
+  self.step_count = sd.step_count or self.step_count
+  return self
+end
+
 -- SGD ------------------------------------------------------------------------------------------
 
-local SGD = setmetatable({}, { __index = Optimizer })
-SGD.__index = SGD
-SGD.__name = "sslua.optim.SGD"
+local SGD = util.class("sslua.optim.SGD", Optimizer)
 
 --- optim.SGD(params, {lr, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false})
 function optim.SGD(params, o)
-  o = o or {}
+  o = util.check_options("sslua.optim.SGD", o, { lr = "any", momentum = "any", dampening = "any",
+    weight_decay = "any", nesterov = "boolean" })
   local self = new(SGD, params, "SGD")
   self.lr = number(o, "lr", nil, "SGD", 0)
   self.momentum = number(o, "momentum", 0, "SGD", 0)
@@ -96,12 +191,11 @@ end
 
 -- Adam / AdamW ---------------------------------------------------------------------------------
 
-local Adam = setmetatable({}, { __index = Optimizer })
-Adam.__index = Adam
-Adam.__name = "sslua.optim.Adam"
+local Adam = util.class("sslua.optim.Adam", Optimizer)
 
 local function make_adam(o, params, where, decoupled, default_wd)
-  o = o or {}
+  -- level 1: optim.Adam/AdamW tail-call this, so their caller is next on the stack
+  o = util.check_options("sslua.optim." .. where, o, { lr = "any", betas = "any", eps = "any", weight_decay = "any" })
   local self = new(Adam, params, where)
   self.lr = number(o, "lr", 1e-3, where, 0)
   local betas = o.betas or { 0.9, 0.999 }
@@ -140,16 +234,15 @@ end
 
 -- LARS -----------------------------------------------------------------------------------------
 
-local LARS = setmetatable({}, { __index = Optimizer })
-LARS.__index = LARS
-LARS.__name = "sslua.optim.LARS"
+local LARS = util.class("sslua.optim.LARS", Optimizer)
 
 --- optim.LARS(params, {lr, momentum = 0.9, weight_decay = 0, eta = 0.001, exclude_bias_and_norm = true})
 --- SimCLR's LARS: d = g + wd*w; trust = eta*|w|/|d| (1 if a norm is 0); v = m*v + lr*trust*d;
 --- w -= v. With exclude_bias_and_norm, 1-d parameters (biases, BN) get neither decay nor
 --- adaptation (trust 1).
 function optim.LARS(params, o)
-  o = o or {}
+  o = util.check_options("sslua.optim.LARS", o, { lr = "any", momentum = "any", weight_decay = "any", eta = "any",
+    exclude_bias_and_norm = "boolean" })
   local self = new(LARS, params, "LARS")
   self.lr = number(o, "lr", nil, "LARS", 0)
   self.momentum = number(o, "momentum", 0.9, "LARS", 0)
@@ -180,6 +273,7 @@ end
 --- reaching final_lr at step `total` (and staying there).
 function optim.warmup_cosine(o)
   if type(o) ~= "table" then fail("warmup_cosine", "expected an options table {base_lr, warmup, total, final_lr}") end
+  util.check_options("sslua.optim.warmup_cosine", o, { base_lr = "any", warmup = "any", total = "any", final_lr = "any" })
   local base = number(o, "base_lr", nil, "warmup_cosine")
   local warmup = number(o, "warmup", 0, "warmup_cosine", 0)
   local total = number(o, "total", nil, "warmup_cosine", 1)

@@ -18,7 +18,7 @@ function paper.datasets(cfg)
     return train, test
   end
   local loader = data[kind]
-  if type(loader) ~= "function" then error("paper.datasets: unknown data set '" .. tostring(kind) .. "'", 2) end
+  if type(loader) ~= "function" then error("sslua.paper.datasets: unknown data set '" .. tostring(kind) .. "'", 2) end
   train = loader { root = root, train = true }
   test = loader { root = root, train = false }
   local rng = S().rng(cfg.seed)
@@ -46,7 +46,7 @@ function paper.weight(projector)
   for name, p in projector:named_parameters() do
     if name:match("weight$") and p:dim() == 2 then last = p end
   end
-  if not last then error("paper.weight: the projector has no 2-d weight", 2) end
+  if not last then error("sslua.paper.weight: the projector has no 2-d weight", 2) end
   return last:detach():t():contiguous()
 end
 
@@ -120,7 +120,7 @@ function paper.mlp_layers(projector)
       layers[#layers + 1] = { W, b }
     elseif m._type == "BatchNorm1d" then
       local last = layers[#layers]
-      if not last then error("paper.mlp_layers: BatchNorm1d before any Linear", 2) end
+      if not last then error("sslua.paper.mlp_layers: BatchNorm1d before any Linear", 2) end
       local rm, rv = m.running_mean:double(), m.running_var:double()
       local scale = (rv + m.eps):sqrt():pow(-1)
       local shift = -rm * scale
@@ -128,7 +128,7 @@ function paper.mlp_layers(projector)
       last[1] = last[1] * scale:reshape(scale:size(1), 1)
       last[2] = last[2] * scale + shift
     elseif m._type ~= "ReLU" then
-      error("paper.mlp_layers: unsupported layer " .. tostring(m._type), 2)
+      error("sslua.paper.mlp_layers: unsupported layer " .. tostring(m._type), 2)
     end
   end
   return layers
@@ -136,7 +136,11 @@ end
 
 --- paper.optimizer(cfg) -> the optimizer name and options for experiment.simclr.
 function paper.optimizer(cfg)
-  return { optimizer = cfg.optimizer or "adam", lr = cfg.lr, momentum = cfg.momentum, weight_decay = cfg.weight_decay }
+  local name = cfg.optimizer or "adam"
+  -- momentum only for the optimizers that have one (Adam's is betas): experiment.simclr rejects it otherwise
+  local lower = type(name) == "string" and name:lower() or nil
+  local momentum = (lower == "sgd" or lower == "lars") and cfg.momentum or nil
+  return { optimizer = name, lr = cfg.lr, momentum = momentum, weight_decay = cfg.weight_decay }
 end
 
 --- paper.simclr(cfg, fields) -> experiment.simclr with the config's optimizer and sizes.

@@ -9,7 +9,33 @@ local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
   "#7f7f7f", "#bcbd22", "#17becf" }
 local dashes = { solid = nil, dashed = "7,4", dotted = "2,3", dashdot = "7,3,2,3" }
 
-local function fail(fn, msg, level) error("plot." .. fn .. ": " .. msg, level or 3) end
+local util = require "sslua.util"
+local plot_fail = util.failer("sslua.plot.")
+-- `level` counts from this function (3: the caller of the function that called fail).
+local function fail(fn, msg, level) plot_fail(fn, msg, (level or 3) - 1) end
+
+-- The options of each figure (util.check_options: an unknown key is an error).
+local figure_spec = { title = "string", xlabel = "string", ylabel = "string", width = "any", height = "any",
+  logy = "boolean", legend = "string|boolean", xlim = "table", ylim = "table", series = "table" }
+local function spec_with(keys)
+  local s = {}
+  for k, v in pairs(figure_spec) do s[k] = v end
+  for k, v in pairs(keys) do s[k] = v end
+  return s
+end
+local series_keys = {
+  line = { x = "any", y = "any", std = "any", label = "string", color = "string", style = "string", marker = "any" },
+  spectrum = { values = "any", label = "string", color = "string", style = "string" },
+  hist = { values = "any", label = "string", color = "string" },
+}
+local figure_keys = {
+  line = spec_with(series_keys.line),
+  spectrum = spec_with(series_keys.spectrum),
+  hist = spec_with(series_keys.hist),
+}
+figure_keys.spectrum.normalize = "boolean"
+figure_keys.spectrum.xlim = nil          -- not forwarded: the x axis is the index
+for k, v in pairs { bins = "any", range = "table", density = "boolean" } do figure_keys.hist[k] = v end
 
 local function esc(s)
   return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }))
@@ -96,11 +122,11 @@ end
 
 local function num(v) return string.format("%.2f", v) end
 
-local Figure = {}
-Figure.__index = Figure
+local Figure = util.class("sslua.plot.Figure")
 
 local function new_figure(fn, o)
   if type(o) ~= "table" then fail(fn, "expected a table of options", 3) end
+  util.check_options("sslua.plot." .. fn, o, figure_keys[fn], 2)
   local fig = setmetatable({
     kind = fn, title = o.title, xlabel = o.xlabel, ylabel = o.ylabel,
     width = o.width or 640, height = o.height or 420, logy = o.logy == true,
@@ -124,6 +150,7 @@ local function series_list(fn, o, keys)
   if type(list) ~= "table" or #list == 0 then fail(fn, "expected 'series', a non-empty list of series", 3) end
   for i, s in ipairs(list) do
     if type(s) ~= "table" then fail(fn, "series " .. i .. " must be a table", 3) end
+    if o.series ~= nil then util.check_options("sslua.plot." .. fn .. ": series " .. i, s, series_keys[fn], 2) end
     if s.style ~= nil and not (s.style == "solid" or dashes[s.style]) then
       fail(fn, "series " .. i .. ": unknown style '" .. tostring(s.style) .. "' (solid, dashed, dotted, dashdot)", 3)
     end
@@ -158,6 +185,7 @@ end
 --- sorted descending against their index, on a log-scale y axis.
 function plot.spectrum(o)
   if type(o) ~= "table" then fail("spectrum", "expected a table of options", 2) end
+  util.check_options("sslua.plot.spectrum", o, figure_keys.spectrum)
   local list = series_list("spectrum", o, { "values", "label", "color", "style" })
   local conv = {}
   for i, s in ipairs(list) do

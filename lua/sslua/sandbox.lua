@@ -4,15 +4,15 @@
 --     module searchers and precompiled (binary) chunks are gone, and so is `debug`, which
 --     could reach the originals kept below;
 --   * files are written only below the results directory (`SSLUA_RESULTS_DIR`, default
---     `results`, created if missing): `io.open` for writing, `io.output`, `os.remove`,
---     `os.rename` and every native writer (`sslua.save`, PNG grids) check the path, resolved
---     through `..` and symlinks. Reading is unrestricted.
+--     `results`, created if missing): `io.open` for writing, `io.output`, `io.tmpfile`,
+--     `os.remove`, `os.rename` and every native writer (`sslua.save`, PNG grids, the
+--     experiment's files) open beneath a descriptor of that directory, following no symbolic
+--     link (`Sources/SSLuaCore/IO/Sandbox.swift`). Reading is unrestricted.
 -- Returns the resolved results directory.
 local fs = sslua._fs
 
 return function(root)
   local resolved = fs.sandbox(root or os.getenv("SSLUA_RESULTS_DIR") or "results")
-  local check = fs.check_write
 
   local function disabled(name)
     return function() error(name .. " is disabled by --sandbox", 2) end
@@ -35,31 +35,37 @@ return function(root)
     return f, path
   end
 
-  local open, output, remove, rename = io.open, io.output, os.remove, os.rename
+  -- Every write is opened by the natives beneath the results directory's descriptor (held
+  -- since fs.sandbox), following no link: no check-then-open race. Reads are unrestricted.
+  local open, output = io.open, io.output
+  local function name(p) if math.type(p) then return tostring(p) end return p end
   io.open = function(path, mode)
-    if type(mode) == "string" and mode:find("[wa+]") then
-      local ok, why = check(path)
-      if not ok then return nil, why end
+    local p, m = name(path), name(mode)   -- numbers count as strings, as in the original
+    if type(p) == "string" and type(m) == "string" and m:find("^[rwa]%+?b*$") and m:find("[wa+]") then
+      return fs.open(p, m)
     end
-    return open(path, mode)
+    return open(path, mode)   -- reads, or raises its own argument error before opening anything
   end
   io.output = function(file)
+    file = name(file)
     if type(file) == "string" then
-      local ok, why = check(file)
-      if not ok then error(why, 2) end
+      local f, why = fs.open(file, "w")
+      if not f then error(why, 2) end
+      return output(f)
     end
     return output(file)
   end
+  io.tmpfile = function() return fs.tmpfile() end
   os.remove = function(path)
-    local ok, why = check(path)
-    if not ok then return nil, why end
-    return remove(path)
+    path = name(path)
+    if type(path) ~= "string" then error("bad argument #1 to 'remove' (string expected, got " .. type(path) .. ")", 2) end
+    return fs.remove(path)
   end
   os.rename = function(from, to)
-    local ok, why = check(from)
-    if ok then ok, why = check(to) end
-    if not ok then return nil, why end
-    return rename(from, to)
+    from, to = name(from), name(to)
+    if type(from) ~= "string" then error("bad argument #1 to 'rename' (string expected, got " .. type(from) .. ")", 2) end
+    if type(to) ~= "string" then error("bad argument #2 to 'rename' (string expected, got " .. type(to) .. ")", 2) end
+    return fs.rename(from, to)
   end
 
   -- text chunks only: a crafted binary chunk can corrupt the interpreter

@@ -7,37 +7,110 @@ local function sslua_() return package.loaded.sslua or _G.sslua end
 local optimizers = { sgd = "SGD", adam = "Adam", adamw = "AdamW", lars = "LARS" }
 
 local function need(o, key, what)
-  if o[key] == nil then error("experiment.simclr: missing '" .. key .. "' (" .. what .. ")", 3) end
+  if o[key] == nil then error("sslua.experiment.simclr: missing '" .. key .. "' (" .. what .. ")", 3) end
   return o[key]
 end
+
+-- Every option simclr reads (an unknown key is an error, so a typo never trains the default).
+local function hook_or_false(v) return type(v) == "function" or v == false, "a function (or false)" end
+local options = {
+  encoder = "table", projector = "table", data = "table", policy = "table", epochs = "any", batch = "any",
+  beta = "number", loss = "function", rng = "userdata", seed = "integer", aug_rng = "userdata",
+  optimizer = "any", lr = "number", momentum = "number", weight_decay = "number", schedule = hook_or_false,
+  steps_per_epoch = "integer", progress = "boolean", on_epoch = hook_or_false, on_step = hook_or_false,
+  run = "table", checkpoint = "boolean", rngs = "table",
+}
 
 --- experiment.simclr{encoder=, projector=, data=, policy=, epochs=10, batch=128, beta=2,
 ---   optimizer= (an optimizer, or "sgd"|"adam"|"adamw"|"lars" with lr=, momentum=, weight_decay=),
 ---   schedule=function(step) -> lr, loss=function(z1, z2, {beta=}) (default sslua.loss.infonce),
 ---   rng= | seed=, steps_per_epoch=, progress=true, on_epoch=function(epoch, state), on_step=}
+---   run= (default: the run of experiment.run), checkpoint=true, rngs={generators to checkpoint}}
 --- -> {encoder=, projector=, optimizer=, history={{epoch=, loss=, seconds=, lr=}, ...}}
 -- `on_epoch(0, state)` runs before training (the initialisation), then after each epoch with
 -- the modules in eval mode; `state` has encoder, projector, optimizer, epoch, step, loss,
 -- history and rng.
+--
+-- Checkpoints: inside a run (experiment.run), each call is one training loop of the run
+-- (numbered in call order) and writes a checkpoint at the end of every epoch, after on_epoch:
+-- the encoder's and projector's state dicts (parameters and buffers such as BN statistics), the
+-- optimizer's state dict (moments, momentum buffers, step counts, lr), the states of `rng`,
+-- `aug_rng`, the generators in `rngs` and the global generator (the data order of the next
+-- epoch comes from `rng`), the history and the run's rows. Under `--resume` the loops before
+-- the checkpointed one return at once, that one continues after the checkpointed epoch.
+
+-- Tensors and JSON data of a checkpoint of this loop.
+local function checkpoint_state(encoder, projector, opt, gens)
+  local tensors = {}
+  for k, t in pairs(encoder:state_dict()) do tensors["encoder." .. k] = t end
+  for k, t in pairs(projector:state_dict()) do tensors["projector." .. k] = t end
+  local sd = opt:state_dict()
+  local scalars = {}
+  for i, st in ipairs(sd.state) do
+    local sc = {}
+    for k, v in pairs(st) do
+      if getmetatable(v) == "sslua.Tensor" then tensors["optimizer." .. i .. "." .. k] = v else sc[k] = v end
+    end
+    scalars[i] = sc
+  end
+  local states = {}
+  for i, g in ipairs(gens) do states[i] = g:state() end
+  return tensors, { param_groups = sd.param_groups, step_count = sd.step_count, scalars = scalars, n = #sd.state }, states
+end
+
+local function restore_state(where, tensors, d, encoder, projector, opt, gens)
+  local enc, proj, ostate = {}, {}, {}
+  for i = 1, d.optimizer.n do ostate[i] = {} end
+  for i, sc in pairs(d.optimizer.scalars or {}) do
+    if math.type(i) ~= "integer" or ostate[i] == nil then error(where .. ": optimizer state of parameter " .. tostring(i) .. " out of range", 0) end
+    for k, v in pairs(sc) do ostate[i][k] = v end
+  end
+  for name, t in pairs(tensors) do
+    local k = name:match("^encoder%.(.+)$")
+    if k then enc[k] = t else
+      k = name:match("^projector%.(.+)$")
+      if k then proj[k] = t else
+        local i, key = name:match("^optimizer%.(%d+)%.(.+)$")
+        i = tonumber(i)
+        if not i or ostate[i] == nil then error(where .. ": unexpected tensor '" .. name .. "'", 0) end
+        ostate[i][key] = t
+      end
+    end
+  end
+  if #gens ~= #d.rngs then
+    error(where .. ": the checkpoint has " .. #d.rngs .. " generators, this loop " .. #gens, 0)
+  end
+  local function try(what, f, ...)
+    local ok, err = pcall(f, ...)
+    if not ok then error(where .. ": " .. what .. ": " .. tostring(err), 0) end
+  end
+  try("encoder", encoder.load_state_dict, encoder, enc)
+  try("projector", projector.load_state_dict, projector, proj)
+  try("optimizer", opt.load_state_dict, opt, { state = ostate, param_groups = d.optimizer.param_groups,
+    step_count = d.optimizer.step_count })
+  for i, g in ipairs(gens) do try("generator " .. i, g.set_state, g, d.rngs[i]) end
+end
+
 function M.simclr(o)
-  if type(o) ~= "table" then error("experiment.simclr: expected a table of options", 2) end
+  if type(o) ~= "table" then error("sslua.experiment.simclr: expected a table of options", 2) end
   local sslua = sslua_()
+  require("sslua.util").check_options("sslua.experiment.simclr", o, options)
   local encoder = need(o, "encoder", "a module: images -> h")
   local projector = need(o, "projector", "a module: h -> z")
   local data = need(o, "data", "a dataset with :batches{}")
   local policy = need(o, "policy", "an augmentation with :pair(images, {rng=})")
   if type(data) ~= "table" or type(data.batches) ~= "function" then
-    error("experiment.simclr: 'data' must be a dataset with :batches{size=, shuffle=, rng=}", 2)
+    error("sslua.experiment.simclr: 'data' must be a dataset with :batches{size=, shuffle=, rng=}", 2)
   end
-  if type(policy) ~= "table" or type(policy.pair) ~= "function" then error("experiment.simclr: 'policy' must have :pair(images, opts)", 2) end
+  if type(policy) ~= "table" or type(policy.pair) ~= "function" then error("sslua.experiment.simclr: 'policy' must have :pair(images, opts)", 2) end
   for _, key in ipairs({ "encoder", "projector" }) do
     if type(o[key]) ~= "table" or type(o[key].parameters) ~= "function" then
-      error("experiment.simclr: '" .. key .. "' must be a module with :parameters()", 2)
+      error("sslua.experiment.simclr: '" .. key .. "' must be a module with :parameters()", 2)
     end
   end
   local epochs, batch, beta = o.epochs or 10, o.batch or 128, o.beta or 2
-  if math.type(epochs) ~= "integer" or epochs < 0 then error("experiment.simclr: 'epochs' must be a non-negative integer", 2) end
-  if math.type(batch) ~= "integer" or batch < 2 then error("experiment.simclr: 'batch' must be an integer >= 2", 2) end
+  if math.type(epochs) ~= "integer" or epochs < 0 then error("sslua.experiment.simclr: 'epochs' must be a non-negative integer", 2) end
+  if math.type(batch) ~= "integer" or batch < 2 then error("sslua.experiment.simclr: 'batch' must be an integer >= 2", 2) end
   local loss = o.loss or function(z1, z2, opts) return sslua.loss.infonce(z1, z2, opts) end
   local rng = o.rng or sslua.rng(o.seed or 1)
   local aug_rng = o.aug_rng or rng
@@ -48,9 +121,16 @@ function M.simclr(o)
   local opt = o.optimizer
   if opt == nil or type(opt) == "string" then
     local cls = optimizers[(opt or "sgd"):lower()]
-    if not cls then error("experiment.simclr: unknown optimizer '" .. tostring(opt) .. "'", 2) end
+    if not cls then error("sslua.experiment.simclr: unknown optimizer '" .. tostring(opt) .. "'", 2) end
     local ctor = sslua.optim[cls]
-    opt = ctor(params, { lr = o.lr or 0.1, momentum = o.momentum, weight_decay = o.weight_decay })
+    local oo = { lr = o.lr or 0.1, weight_decay = o.weight_decay }
+    if o.momentum ~= nil then
+      if cls == "Adam" or cls == "AdamW" then
+        error("sslua.experiment.simclr: option 'momentum' does not apply to the " .. cls .. " optimizer (it has betas)", 2)
+      end
+      oo.momentum = o.momentum
+    end
+    opt = ctor(params, oo)
   end
   local history = {}
   local state = { encoder = encoder, projector = projector, optimizer = opt, epoch = 0, step = 0,
@@ -60,11 +140,71 @@ function M.simclr(o)
     state.epoch = epoch
     if o.on_epoch then o.on_epoch(epoch, state) end
   end
-  hook(0)
   local per_epoch = #data // batch
   if o.steps_per_epoch then per_epoch = math.min(per_epoch, o.steps_per_epoch) end
   local experiment = require "sslua.experiment"
-  for epoch = 1, epochs do
+  -- Checkpointing: this call is training loop `segment` of the run.
+  local run = o.run
+  if run == nil then run = experiment.current_run end
+  if o.checkpoint == false or type(run) ~= "table" or type(run.checkpoint) ~= "function"
+    or type(opt.state_dict) ~= "function" then run = nil end
+  local gens, segment, first = { rng }, nil, 1
+  if run then
+    if aug_rng ~= rng then gens[#gens + 1] = aug_rng end
+    for i, g in ipairs(o.rngs or {}) do
+      if type(g) ~= "userdata" or type(g.state) ~= "function" then error("sslua.experiment.simclr: rngs[" .. i .. "] is not a generator", 2) end
+      gens[#gens + 1] = g
+    end
+    run.segment = run.segment + 1
+    segment = run.segment
+    local m = run.replay
+    local h = run.histories[segment]
+    if type(h) ~= "table" then h = {} end
+    for i = 1, #h do history[i] = h[i] end
+    run.histories[segment] = history
+    local function check_shape(where, d)
+      if type(d) ~= "table" or type(d.optimizer) ~= "table" or type(d.rngs) ~= "table" then
+        error(where .. ": training loop " .. segment .. ": the checkpoint has no optimizer or generator states", 0)
+      end
+      for _, key in ipairs({ "epochs", "batch", "per_epoch" }) do
+        local now = ({ epochs = epochs, batch = batch, per_epoch = per_epoch })[key]
+        if d[key] ~= now then
+          error(where .. ": training loop " .. segment .. " has " .. key .. " = " .. tostring(d[key])
+            .. " in the checkpoint, " .. tostring(now) .. " now", 0)
+        end
+      end
+    end
+    if m and segment < m.segment then
+      -- Finished before the checkpoint: its rows and history are restored already; its
+      -- trained state comes from the loop's final checkpoint (kept for this).
+      local tensors, d = run:finished_checkpoint(segment)
+      if tensors then
+        local where = "experiment.simclr: cannot resume " .. run.dir .. " from " .. run.checkpoint_path
+        check_shape(where, d)
+        restore_state(where, tensors, d, encoder, projector, opt, gens)
+        state.step, state.epoch, opt.lr = d.step, d.epoch, d.lr
+      elseif epochs > 0 then
+        error("sslua.experiment.simclr: cannot resume " .. run.dir .. ": " .. run.checkpoint_path .. " has no final checkpoint of training loop " .. segment, 2)
+      end
+      encoder:eval(); projector:eval()
+      return { encoder = encoder, projector = projector, optimizer = opt, history = history, skipped = true }
+    elseif m and segment > m.segment then
+      error("sslua.experiment.simclr: resuming " .. run.dir .. ": the checkpoint is of training loop " .. m.segment
+        .. ", but the script reached loop " .. segment .. " before it (it does not run as the killed run did)", 2)
+    elseif m then
+      local where = "experiment.simclr: cannot resume " .. run.dir .. " from " .. run.checkpoint_path
+      local tensors, d = run:restore_checkpoint()
+      check_shape(where, d)
+      restore_state(where, tensors, d, encoder, projector, opt, gens)
+      state.step, state.epoch = d.step, d.epoch
+      state.loss = history[#history] and history[#history].loss
+      opt.lr = d.lr
+      first = d.epoch + 1
+      encoder:eval(); projector:eval()
+    end
+  end
+  if first == 1 then hook(0) end
+  for epoch = first, epochs do
     encoder:train(); projector:train()
     local t0, total, count = sslua.clock(), 0, 0
     local bar = o.progress ~= false and experiment.progress(per_epoch, { label = string.format("epoch %d/%d", epoch, epochs) }) or nil
@@ -90,6 +230,11 @@ function M.simclr(o)
     state.loss = rec.loss
     if bar then bar:finish({ loss = rec.loss }) end
     hook(epoch)
+    if run then
+      local tensors, optd, states = checkpoint_state(encoder, projector, opt, gens)
+      run:checkpoint(tensors, { segment = segment, epoch = epoch, epochs = epochs, batch = batch, per_epoch = per_epoch,
+        step = state.step, lr = opt.lr, optimizer = optd, rngs = states })
+    end
   end
   return { encoder = encoder, projector = projector, optimizer = opt, history = history }
 end

@@ -8,12 +8,13 @@ local q = experiment.shell_quote
 local sweep = {}
 
 local usage = [[
-usage: sslua sweep script.lua [--name v1,v2,...]... [--jobs N] [--dry-run]
+usage: sslua sweep script.lua [--name v1,v2,...]... [--jobs N] [--sandbox] [--dry-run]
 
 Runs script.lua once per combination of the listed values (the cartesian product, first
 option outermost), passing --name=value to each run. A value in brackets, [a,b], is passed
 as one value (a list option of the script). --flag alone is passed to every run.
   --jobs N     runs at once (default 1)
+  --sandbox    run every run as `sslua --sandbox` (also: sslua --sandbox sweep ...)
   --dry-run    print the command lines and exit
   --help       this text]]
 
@@ -38,7 +39,7 @@ local function split_values(text)
   return out
 end
 
---- sweep.parse(args) -> {script=, axes={{name=, values={...}}, ...}, flags={...}, jobs=, dry_run=}
+--- sweep.parse(args) -> {script=, axes={{name=, values={...}}, ...}, flags={...}, jobs=, dry_run=, sandbox=}
 function sweep.parse(args)
   if type(args) ~= "table" then error("sslua sweep: expected a list of arguments", 2) end
   local spec = { axes = {}, flags = {}, jobs = 1, dry_run = false }
@@ -54,6 +55,8 @@ function sweep.parse(args)
       spec.script = a
     elseif name == "dry-run" then
       spec.dry_run = true
+    elseif name == "sandbox" and value == nil then
+      spec.sandbox = true   -- every run gets `sslua --sandbox` (the launcher itself is not sandboxed)
     else
       if value == nil then
         local nxt = args[i + 1]
@@ -150,7 +153,9 @@ function sweep.main(args)
   local root = (os.getenv("SSLUA_RESULTS_DIR") or "results") .. "/" .. name
   local commands = {}
   for i, c in ipairs(configs) do
-    local argv = { q(exe), q(spec.script) }
+    local argv = { q(exe) }
+    if spec.sandbox then argv[#argv + 1] = "--sandbox" end
+    argv[#argv + 1] = q(spec.script)
     for _, f in ipairs(spec.flags) do argv[#argv + 1] = q(f) end
     for _, kv in ipairs(c) do argv[#argv + 1] = q("--" .. kv[1] .. "=" .. kv[2]) end
     commands[i] = table.concat(argv, " ")

@@ -84,4 +84,15 @@ void sslua_clear_interrupt(void);
 void sslua_sigint_install(lua_State *L);
 void sslua_sigint_restore(void);
 
+/* ---- files for the sandbox and the atomic writers ----------------------------------------- */
+/// `openat2(dirfd, path, {flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+/// RESOLVE_NO_MAGICLINKS})`: -1 with errno (ENOSYS where the kernel lacks it).
+int sslua_openat2_beneath(int dirfd, const char *path, int flags, unsigned mode);
+/// An unnamed read-write file in the directory `dirfd` (`O_TMPFILE`), or -1 with errno.
+int sslua_open_tmpfile(int dirfd);
+/// Pushes a Lua file handle (as `io.open` makes) over `fd` opened with the C `mode`. Returns 0
+/// with the handle on top; another Lua status with the error message on top; or -1 with errno
+/// and nothing pushed. On failure `fd` is closed. Never raises.
+int sslua_push_file(lua_State *L, int fd, const char *mode);
+
 #endif

@@ -175,7 +175,7 @@ enum AugBindings {
         ("apply", named("sslua.aug.apply") { a in
             let spec = try spec(a.L, 1)
             let images = try a.tensor(2)
-            let o: LuaTable? = a.isTable(3) ? try a.table(3) : nil
+            let o: LuaTable? = a.isTable(3) ? try a.table(3).checked(keys: ["record", "rng"]) : nil
             try require(images.dim == 3 || images.dim == 4, "expected images N x C x H x W (or one C x H x W), got a tensor of size \(shapeString(images.shape))")
             let s = images.dim == 4 ? (images.shape[1], images.shape[2], images.shape[3]) : (images.shape[0], images.shape[1], images.shape[2])
             let (t, _) = try resolveSizes(spec, s)
@@ -254,7 +254,7 @@ enum AugBindings {
         ("save_grid", named("sslua.aug.save_grid") { a in
             let images = try a.tensor(1)
             let path = try a.string(2)
-            let o: LuaTable? = a.isTable(3) ? try a.table(3) : nil
+            let o: LuaTable? = a.isTable(3) ? try a.table(3).checked(keys: ["nrow", "padding", "pad_value"]) : nil
             try PNG.saveGrid(images, path: path, nrow: try o?.integer("nrow") ?? 8,
                              padding: try o?.integer("padding") ?? 2, padValue: try o?.number("pad_value") ?? 0)
             return 0
@@ -264,7 +264,7 @@ enum AugBindings {
             let img = try image(a, 1)
             let angle = try a.number(2)
             try require(angle.isFinite, "angle must be finite")
-            let mode = try (a.isTable(3) ? a.table(3).string("interpolation") : nil) ?? "nearest"
+            let mode = try (a.isTable(3) ? a.table(3).checked(keys: ["interpolation"]).string("interpolation") : nil) ?? "nearest"
             try require(mode == "nearest" || mode == "bilinear", "interpolation must be 'nearest' or 'bilinear', got '\(mode)'")
             return a.push(try img.rotated(degrees: angle, bilinear: mode == "bilinear").tensor())
         }),

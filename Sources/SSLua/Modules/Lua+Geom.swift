@@ -29,7 +29,7 @@ enum GeomBindings {
         ("rank", { a in
             let m = try a.tensor(1)
             var crit = Spectrum.Criterion.numpyDefault
-            if let o = a.options(at: 2) {
+            if let o = try a.options(at: 2, keys: ["tau", "rtol", "variance"]) {
                 let given = ["tau", "rtol", "variance"].filter { o.has($0) }
                 try require(given.count <= 1, "give only one of tau, rtol, variance (got \(given.joined(separator: ", ")))")
                 if let t = try o.number("tau") { crit = .absolute(t) }
@@ -53,14 +53,15 @@ enum GeomBindings {
                                                        MathArgs.labels(a, 3)))
         }),
         ("knn_accuracy", { a in
-            let o = try a.table(1)
+            let o = try a.table(1).checked(keys: ["train", "train_labels", "test", "test_labels", "k", "temperature"])
             let acc = try KNN.accuracy(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
                                        test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
                                        k: o.integer("k") ?? 200, temperature: o.number("temperature") ?? 0.07)
             return a.push(acc)
         }),
         ("linear_probe", { a in
-            let o = try a.table(1)
+            let o = try a.table(1).checked(keys: ["train", "train_labels", "test", "test_labels", "epochs", "lr",
+                                                  "weight_decay", "tol"])
             let r = try LinearProbe.fit(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
                                         test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
                                         maxIterations: o.integer("epochs") ?? 500, step: o.number("lr") ?? 1,
@@ -78,7 +79,7 @@ enum GeomBindings {
             let x = try a.tensor(1)
             let bins = try a.optInteger(2, 10)
             var range: (Double, Double)? = nil
-            if let r = try a.options(at: 3)?.doubles("range") {
+            if let r = try a.options(at: 3, keys: ["range"])?.doubles("range") {
                 try require(r.count == 2, "range must be {min, max}")
                 range = (r[0], r[1])
             }

@@ -11,18 +11,50 @@ enum IOBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua", functions), LuaLibrary("sslua._fs", fs)] }
 
     /// Private file-system natives for `sslua.experiment` and `sslua.sandbox` (`--sandbox`).
+    /// Failures of the file system come back as `nil, message` (the convention of Lua's `io`
+    /// and `os`); bad arguments are errors. Under `--sandbox` every one of them opens beneath
+    /// the results directory (`Sandbox`).
     static let fs: [(String, LuaFunction)] = [
         // mkdir(path[, parents]) -> true, or false when it existed (without parents)
         ("mkdir", { a in
             a.push(try Sandbox.mkdir(try a.string(1), parents: a.boolean(2)))
         }),
-        // check_write(path) -> true, or false and the reason (io.open's convention)
-        ("check_write", { a in
+        // open(path, mode) -> a Lua file handle, or nil and the reason: io.open for a mode
+        // that writes ("w", "a", "r+", "w+", "a+", with "b"s)
+        ("open", { a in
+            let path = try a.string(1), mode = try a.string(2)
+            guard let m = WriteMode(mode) else { throw a.bad(2, "invalid mode '\(mode)' (one that writes expected)") }
+            do {
+                let fd = try Sandbox.openForWriting(path, read: m.read, create: m.create, truncate: m.truncate, append: m.append)
+                return try pushFile(a, fd, mode: mode, path: path)
+            } catch let e as SSLuaError { return fileFailure(a, e) }
+        }),
+        // tmpfile() -> io.tmpfile's handle (in the results directory under --sandbox)
+        ("tmpfile", { a in
+            do { return try pushFile(a, try Sandbox.temporaryFile(), mode: "w+b", path: "(temporary file)") }
+            catch let e as SSLuaError { return fileFailure(a, e) }
+        }),
+        // remove(path) -> true, or nil and the reason (os.remove)
+        ("remove", { a in
             let path = try a.string(1)
-            do { try Sandbox.checkWrite(path); return a.push(true) } catch let e as SSLuaError {
-                a.push(false)
-                return 1 + a.push(e.message)
-            }
+            do { try Sandbox.remove(path); return a.push(true) } catch let e as SSLuaError { return fileFailure(a, e) }
+        }),
+        // rename(from, to) -> true, or nil and the reason (os.rename)
+        ("rename", { a in
+            let from = try a.string(1), to = try a.string(2)
+            do { try Sandbox.rename(from, to); return a.push(true) } catch let e as SSLuaError { return fileFailure(a, e) }
+        }),
+        // write_atomic(path, text) -> true, or nil and the reason: a new random temporary file
+        // beside path, synced, then renamed over it (never a partial file under path)
+        ("write_atomic", { a in
+            let path = try a.string(1)
+            guard a.isString(2) else { throw a.bad(2, "string expected, got \(a.typeName(2))") }
+            var len = 0
+            guard let p = lua_tolstring(a.L, 2, &len) else { throw a.bad(2, "string expected") }
+            do {
+                try FileIO.writeAtomic(path, bytes: UnsafeRawBufferPointer(start: p, count: len))
+                return a.push(true)
+            } catch let e as SSLuaError { return fileFailure(a, e) }
         }),
         // isatty(fd) -> whether the descriptor is a terminal (progress bars)
         ("isatty", { a in a.push(isatty(Int32(truncatingIfNeeded: try a.integer(1))) != 0) }),
@@ -34,11 +66,45 @@ enum IOBindings {
         }),
         // sandbox(root): confine native and wrapped writes to root; once per process
         ("sandbox", { a in
-            try require(Sandbox.writeRoot == nil, "the sandbox is already set up")
-            try Sandbox.enable(root: try a.string(1))
+            let root = try a.string(1)
+            try Sandbox.enable(root: root)
             return a.push(Sandbox.writeRoot ?? "")
         }),
     ]
+
+    /// A Lua `io.open` mode that writes: `[rwa]+?b*`, except a plain "r".
+    struct WriteMode {
+        var read = false, create = false, truncate = false, append = false
+        init?(_ mode: String) {
+            var u = Array(mode.utf8)
+            guard let first = u.first, "rwa".utf8.contains(first) else { return nil }
+            u.removeFirst()
+            let plus = u.first == UInt8(ascii: "+")
+            if plus { u.removeFirst() }
+            guard u.allSatisfy({ $0 == UInt8(ascii: "b") }) else { return nil }
+            switch first {
+            case UInt8(ascii: "r"): guard plus else { return nil }; read = true
+            case UInt8(ascii: "w"): read = plus; create = true; truncate = true
+            default: read = plus; create = true; append = true
+            }
+        }
+    }
+
+    /// Pushes a Lua file handle over `fd` (closed on failure).
+    static func pushFile(_ a: LuaArgs, _ fd: Int32, mode: String, path: String) throws -> Int32 {
+        let st = sslua_push_file(a.L, fd, mode)
+        if st == LUA_OK { return 1 }
+        if st < 0 { throw SSLuaError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        let msg = a.L.string(at: -1)
+        sslua_pop(a.L, 1)
+        throw SSLuaError("cannot open '\(path)': \(msg)")
+    }
+
+    /// `nil, message`: how Lua's io and os functions fail.
+    static func fileFailure(_ a: LuaArgs, _ e: SSLuaError) -> Int32 {
+        a.pushNil()
+        return 1 + a.push(e.message)
+    }
 
     enum Format { case npy, safetensors }
 
@@ -76,7 +142,7 @@ enum IOBindings {
             let fmt = try format(path)
             var meta: [String: String] = [:]
             if a.isTable(3) {
-                let o = try a.table(3)
+                let o = try a.table(3).checked(keys: ["metadata"])
                 lua_pushstring(a.L, "metadata")
                 let t = lua_rawget(a.L, o.index)
                 defer { sslua_pop(a.L, 1) }
@@ -115,7 +181,7 @@ enum IOBindings {
         ("load", { a in
             let path = try a.string(1)
             var dt: DType? = nil
-            if let s = try a.options(at: 2)?.string("dtype") {
+            if let s = try a.options(at: 2, keys: ["dtype"])?.string("dtype") {
                 guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
                 dt = d
             }

@@ -18,10 +18,10 @@ enum LieBindings {
 
     static let functions: [(String, LuaFunction)] = [
         ("expm", { a in a.push(try Linalg.expm(a.tensor(1))) }),
-        ("so2", { a in a.push(try Lie.so2(a.number(1), dtype: MathArgs.dtype(a.options(at: 2)))) }),
+        ("so2", { a in a.push(try Lie.so2(a.number(1), dtype: MathArgs.dtype(a.options(at: 2, keys: ["dtype"])))) }),
         ("random_generator", { a in
             let d = try a.integer(1)
-            let o = a.options(at: 2)
+            let o = try a.options(at: 2, keys: ["rank", "skew", "rng", "dtype"])
             if !a.isNone(2) && o == nil { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
             return a.push(try Lie.randomGenerator(d, rank: o?.integer("rank"), skew: o?.bool("skew") ?? false,
                                                   rng: MathArgs.rng(a, o), dtype: MathArgs.dtype(o)))
@@ -30,7 +30,7 @@ enum LieBindings {
             a.push(try Lie.orbit(a.tensor(1), a.tensor(2), MathArgs.numbers(a, 3, "eps")))
         }),
         ("one_hot_image", { a in
-            let o = a.options(at: 2)
+            let o = try a.options(at: 2, keys: ["rng", "dtype"])
             return a.push(try Rotate.oneHotImage(a.integer(1), rng: MathArgs.rng(a, o), dtype: MathArgs.dtype(o)))
         }),
         ("rotate", { a in a.push(try Rotate.rotate(a.tensor(1), MathArgs.numbers(a, 2, "degrees"))) }),

@@ -21,9 +21,9 @@ enum LossBindings {
     static func beta(_ o: LuaTable?) throws -> Double { try o?.number("beta") ?? 2 }
 
     /// The options table at `i`, nil when absent; anything else is a bad argument.
-    static func options(_ a: LuaArgs, _ i: Int32) throws -> LuaTable? {
+    static func options(_ a: LuaArgs, _ i: Int32, keys: [String]) throws -> LuaTable? {
         if a.isNone(i) || lua_type(a.L, i) == LUA_TNIL { return nil }
-        guard let o = a.options(at: i) else { throw a.bad(i, "options table expected, got \(a.typeName(i))") }
+        guard let o = try a.options(at: i, keys: keys) else { throw a.bad(i, "options table expected, got \(a.typeName(i))") }
         return o
     }
 
@@ -39,7 +39,7 @@ enum LossBindings {
         }),
         ("mse", { a in a.push(try MSE.loss(a.tensor(1), a.tensor(2))) }),
         ("infonce", { a in
-            let o = try options(a, 3)
+            let o = try options(a, 3, keys: ["beta", "form", "symmetric"])
             let formName = try o?.string("form") ?? "paper"
             guard let form = InfoNCE.Form(rawValue: formName) else {
                 throw SSLuaError("unknown form '\(formName)' (expected \"paper\" or \"ntxent\")")
@@ -51,7 +51,7 @@ enum LossBindings {
             let h1 = try a.tensor(1), h2 = try a.tensor(2)
             guard a.isTensor(3) else { throw a.bad(3, "W (d_enc x d_proj tensor) expected, got \(a.typeName(3))") }
             let w = try a.tensor(3)
-            let b = try beta(options(a, 4))
+            let b = try beta(options(a, 4, keys: ["beta"]))
             try require(b.isFinite && b > 0, "beta must be a positive number, got \(b)")
             let (inv, rep, pool) = try UpperBound.terms(h1, h2, w)
             let constant = _logD(2 * Double(pool.n - 1))
@@ -65,7 +65,7 @@ enum LossBindings {
             return 2
         }),
         ("infonce_terms", { a in
-            let (inv, rep, ent) = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3)))
+            let (inv, rep, ent) = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3, keys: ["beta"])))
             let total = try inv.add(rep).add(ent)
             lua_createtable(a.L, 0, 5)
             setField(a, "invariance", inv)

@@ -9,15 +9,28 @@ enum TensorBindings {
     static let generatorMeta = "sslua.Generator"
 
     static var libraries: [LuaLibrary] {
-        [LuaLibrary("sslua", constructors + joins), LuaLibrary("Tensor", methods + opMethods)]
+        [LuaLibrary("sslua", constructors + joins), LuaLibrary("Tensor", methods + opMethods),
+         LuaLibrary("sslua.Generator", generatorMethods)]
     }
 
     // MARK: helpers
 
-    /// The generator from a trailing `{rng = g}` options table, else the global one.
-    static func rng(_ a: LuaArgs) throws -> RNG {
-        guard let o = a.options() else { return RNG.global }
+    /// The generator from the `{rng = g}` options, else the global one.
+    static func rng(_ a: LuaArgs, _ o: LuaTable?) throws -> RNG {
+        guard let o = o else { return RNG.global }
         return try rng(from: o, a) ?? RNG.global
+    }
+
+    /// The options of a constructor (a trailing table): `dtype` and `requires_grad`, plus `extra`.
+    static func ctorOptions(_ a: LuaArgs, _ extra: [String] = [], grad: Bool = true) throws -> LuaTable? {
+        try a.options(keys: ["dtype"] + (grad ? ["requires_grad"] : []) + extra)
+    }
+
+    /// `t`, made a leaf that requires grad when the options say `requires_grad = true` (torch's
+    /// `torch.randn(3, requires_grad=True)`).
+    static func made(_ t: Tensor, _ o: LuaTable?) throws -> Tensor {
+        if try o?.bool("requires_grad") == true { t.requiresGrad = true }
+        return t
     }
 
     static func rng(from o: LuaTable, _ a: LuaArgs) throws -> RNG? {
@@ -29,8 +42,29 @@ enum TensorBindings {
         return g
     }
 
-    static func dtype(_ a: LuaArgs) throws -> DType {
-        guard let s = try a.options()?.string("dtype") else { return .float32 }
+    /// Methods of a generator from `sslua.rng(seed)` (its metatable's `__index`, set by the prelude).
+    static func generator(_ a: LuaArgs, _ where_: String) throws -> RNG {
+        guard let g = try ObjectBox.get(a.L, 1, metatable: generatorMeta, as: RNG.self) else {
+            throw a.bad(1, "generator expected (call it as g:\(where_)(...)), got \(a.typeName(1))")
+        }
+        return g
+    }
+
+    static let generatorMethods: [(String, LuaFunction)] = [
+        /// g:state() -> the generator's exact state as a string (see RNG.state).
+        ("state", { a in a.push(try generator(a, "state").state) }),
+        /// g:set_state(s): continues from a state that g:state() (or sslua.get_rng_state()) returned.
+        ("set_state", { a in
+            let g = try generator(a, "set_state")
+            try g.setState(try a.string(2))
+            return 0
+        }),
+        /// g:seed() -> the seed the generator was created (or last reseeded) with.
+        ("seed", { a in a.push(Int(Int64(bitPattern: try generator(a, "seed").seed))) }),
+    ]
+
+    static func dtype(_ o: LuaTable?) throws -> DType {
+        guard let s = try o?.string("dtype") else { return .float32 }
         guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
         return d
     }
@@ -93,7 +127,8 @@ enum TensorBindings {
     /// arithmetic, so `arange(maxint - 2, maxint)` has 3 elements (doubles cannot tell the
     /// bounds apart) and `arange(minint, maxint)` is "too large" rather than an overflow.
     static func integerRange(_ a: LuaArgs) throws -> Tensor? {
-        let n = a.options() == nil ? a.count : a.count - 1
+        let o = try ctorOptions(a)
+        let n = o == nil ? a.count : a.count - 1
         guard n >= 1 && n <= 3, (1...n).allSatisfy({ lua_isinteger(a.L, $0) != 0 }) else { return nil }
         let lo = n == 1 ? 1 : try a.integer(1)
         let hi = n == 1 ? try a.integer(1) : try a.integer(2)
@@ -109,7 +144,7 @@ enum TensorBindings {
         }
         var k = 0
         // lo + k * step lies between lo and hi for k < count: no overflow
-        return try fill([count], dtype(a)) { defer { k += 1 }; return Double(lo &+ k &* step) }
+        return try made(fill([count], dtype(o)) { defer { k += 1 }; return Double(lo &+ k &* step) }, o)
     }
 
     static func fill(_ shape: [Int], _ dt: DType, _ f: () -> Double) throws -> Tensor {
@@ -126,6 +161,13 @@ enum TensorBindings {
             // a number on either side; the tensor decides the dtype
             let dt = (try? TensorBox.get(a.L, 1))??.dtype ?? (try? TensorBox.get(a.L, 2))??.dtype ?? .float32
             let x = try a.tensorOrNumber(1, dtype: dt), y = try a.tensorOrNumber(2, dtype: dt)
+            // torch.add/sub(input, other, *, alpha=1): input + alpha * other
+            if a.count >= 3 && lua_type(a.L, 3) != LUA_TNIL {
+                guard op == .add || op == .sub, a.isOptionsTable(3), let o = try a.options(at: 3, keys: ["alpha"]) else {
+                    throw a.bad(3, "unexpected argument (\(a.typeName(3)))")
+                }
+                if let alpha = try o.number("alpha") { return a.push(try x.binary(op, y.mul(scalar: alpha))) }
+            }
             return a.push(try x.binary(op, y))
         }
     }
@@ -138,13 +180,26 @@ enum TensorBindings {
         { a in
             let t = try a.tensor(1)
             if a.isNone(2) { return a.push(try all(t)) }
-            return a.push(try byDim(t, try a.dim(2, of: t), a.optBool(3, false)))
+            let keep = a.optBool(3, false)
+            guard a.isTable(2) else { return a.push(try byDim(t, try a.dim(2, of: t), keep)) }
+            // a list of dimensions (torch's dim=(0, 1)): reduced from the last, so the earlier
+            // axes keep their numbers
+            let ds = try a.intList(2).map { d -> Int in
+                try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                return try t.axis(d > 0 ? d - 1 : d)
+            }
+            try require(!ds.isEmpty && Set(ds).count == ds.count, "expected a non-empty list of distinct dimensions")
+            var r = t
+            for d in ds.sorted(by: >) { r = try byDim(r, d, keep) }
+            return a.push(r)
         }
     }
 
     static func extremum(_ isMax: Bool) -> LuaFunction {
         { a in
             let t = try a.tensor(1)
+            // torch.max(input, other): the elementwise maximum
+            if let o = try TensorBox.get(a.L, 2) { return a.push(try t.binary(isMax ? .maximum : .minimum, o)) }
             if a.isNone(2) {
                 try require(t.numel > 0, "\(isMax ? "max" : "min") of an empty tensor")
                 let (v, _) = try t.reshape([-1]).extremum(max: isMax, dim: 0)
@@ -173,24 +228,27 @@ enum TensorBindings {
 
     static let constructors: [(String, LuaFunction)] = [
         ("tensor", { a in
-            let dt = try dtype(a)
-            if a.isNumber(1) { return a.push(try Tensor.scalar(a.number(1), dtype: dt)) }
-            if let t = try TensorBox.get(a.L, 1) { return a.push(try t.detach().clone().to(dt)) }
+            let o = a.count >= 2 ? try ctorOptions(a) : nil
+            let dt = try dtype(o)
+            if a.isNumber(1) { return a.push(try made(Tensor.scalar(a.number(1), dtype: dt), o)) }
+            if let t = try TensorBox.get(a.L, 1) { return a.push(try made(t.detach().clone().to(dt), o)) }
             guard a.isTable(1) else { throw a.bad(1, "table expected, got \(a.typeName(1))") }
             let (v, s) = try nested(a.L, 1)
-            return a.push(try Tensor.from(v, shape: s, dtype: dt))
+            return a.push(try made(Tensor.from(v, shape: s, dtype: dt), o))
         }),
-        ("zeros", { a in a.push(try Tensor(shape: a.sizes(from: 1), dtype: dtype(a))) }),
-        ("ones", { a in a.push(try Tensor.full(a.sizes(from: 1), 1, dtype: dtype(a))) }),
+        ("zeros", { a in let o = try ctorOptions(a); return a.push(try made(Tensor(shape: a.sizes(from: 1), dtype: dtype(o)), o)) }),
+        ("ones", { a in let o = try ctorOptions(a); return a.push(try made(Tensor.full(a.sizes(from: 1), 1, dtype: dtype(o)), o)) }),
         ("full", { a in
             let s = a.isNumber(1) ? [try a.integer(1)] : try a.intList(1)
-            return a.push(try Tensor.full(s, a.number(2), dtype: dtype(a)))
+            let o = a.count >= 3 ? try ctorOptions(a) : nil
+            return a.push(try made(Tensor.full(s, a.number(2), dtype: dtype(o)), o))
         }),
         ("eye", { a in
             let n = try a.integer(1)
             let m = a.isNumber(2) ? try a.integer(2) : n
             try require(n >= 0 && m >= 0, "size must be non-negative")
-            return a.push(try Tensor.eye(n, m, dtype: dtype(a)))
+            let o = try ctorOptions(a)
+            return a.push(try made(Tensor.eye(n, m, dtype: dtype(o)), o))
         }),
         ("arange", { a in
             // Lua's numeric for: arange(n) = 1..n, arange(a, b[, step]) inclusive
@@ -203,47 +261,58 @@ enum TensorBindings {
             try require(span.isFinite && span < Double(1 << 40), "range too large (or not finite)")
             let n = span < 0 ? 0 : Int(span) + 1
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return lo + Double(k) * step })
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) { defer { k += 1 }; return lo + Double(k) * step }, o))
         }),
         ("linspace", { a in
             let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
             try require(n >= 0, "number of points must be non-negative")
             var k = 0
-            return a.push(try fill([n], dtype(a)) {
+            let o = try ctorOptions(a)
+            return a.push(try made(fill([n], dtype(o)) {
                 defer { k += 1 }
                 return n == 1 ? lo : lo + (hi - lo) * Double(k) / Double(n - 1)
-            })
+            }, o))
         }),
         ("rand", { a in
-            let g = try rng(a), dt = try dtype(a)
-            return a.push(try fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o), dt = try dtype(o)
+            return a.push(try made(fill(a.sizes(from: 1), dt) { dt == .float32 ? Double(g.uniformFloat()) : g.uniform() }, o))
         }),
         ("randn", { a in
-            let g = try rng(a)
-            return a.push(try fill(a.sizes(from: 1), dtype(a)) { g.normal() })
+            let o = try ctorOptions(a, ["rng"])
+            let g = try rng(a, o)
+            return a.push(try made(fill(a.sizes(from: 1), dtype(o)) { g.normal() }, o))
         }),
         ("randperm", { a in
             let n = try a.integer(1)
             try require(n >= 0, "n must be non-negative")
             // Fisher-Yates (as RNG.permutation) in a checked allocation: a huge n is an
             // error here rather than a trap inside Array(0..<n).
-            let g = try rng(a)
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
             let scratch = try Storage(count: n, dtype: .float64, zeroed: false)
             let p = scratch.raw.assumingMemoryBound(to: Int.self)
             for i in 0..<n { p[i] = i }
             if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { let j = g.integer(0, i); (p[i], p[j]) = (p[j], p[i]) } }
             var k = 0
-            return a.push(try fill([n], dtype(a)) { defer { k += 1 }; return Double(p[k] + 1) })
+            return a.push(try fill([n], dtype(o)) { defer { k += 1 }; return Double(p[k] + 1) })
         }),
         ("randint", { a in
             let lo = try a.integer(1), hi = try a.integer(2)
             try require(lo <= hi, "randint: empty range \(lo)..\(hi)")
             let s = a.isNumber(3) ? [try a.integer(3)] : try a.intList(3)
-            let g = try rng(a)
-            return a.push(try fill(s, dtype(a)) { Double(g.integer(lo, hi)) })
+            let o = try ctorOptions(a, ["rng"], grad: false)
+            let g = try rng(a, o)
+            return a.push(try fill(s, dtype(o)) { Double(g.integer(lo, hi)) })
         }),
         ("manual_seed", { a in
             RNG.global.reseed(UInt64(bitPattern: Int64(try a.integer(1))))
+            return 0
+        }),
+        ("get_rng_state", { a in a.push(RNG.global.state) }),
+        ("set_rng_state", { a in
+            try RNG.global.setState(try a.string(1))
             return 0
         }),
         ("rng", { a in
@@ -269,11 +338,25 @@ enum TensorBindings {
 
     // MARK: tensor methods
 
+    static let totableFn: LuaFunction = { a in
+        let t = try a.tensor(1)
+        // Lua values to create: 1 + s0 + s0 s1 + ... (the tables, then the numbers). A
+        // shape like (2^40, 0) has no elements but would still need 2^40 empty tables.
+        var values = 1, level = 1
+        for s in t.shape {
+            level = try checkedProduct(level, s, "tensor")
+            values = try checkedSum(values, level, "tensor")
+        }
+        try require(values <= 1 << 28, "a tensor of size \(shapeString(t.shape)) is too large to convert to a table")
+        _ = try totable(a.L, try t.toDoubles(), t.shape, 0)
+        return 1
+    }
+
     static let methods: [(String, LuaFunction)] = [
-        ("shape", { a in a.push(ints: try a.tensor(1).shape) }),
+        ("shape", { a in a.push(size: try a.tensor(1).shape) }),
         ("size", { a in
             let t = try a.tensor(1)
-            if a.isNone(2) { return a.push(ints: t.shape) }
+            if a.isNone(2) { return a.push(size: t.shape) }
             try require(t.dim > 0, "a 0-d tensor has no dimensions")   // axis() accepts dim 1 of a scalar
             return a.push(t.shape[try a.dim(2, of: t)])
         }),
@@ -333,19 +416,8 @@ enum TensorBindings {
         }),
         ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
-        ("totable", { a in
-            let t = try a.tensor(1)
-            // Lua values to create: 1 + s0 + s0 s1 + ... (the tables, then the numbers). A
-            // shape like (2^40, 0) has no elements but would still need 2^40 empty tables.
-            var values = 1, level = 1
-            for s in t.shape {
-                level = try checkedProduct(level, s, "tensor")
-                values = try checkedSum(values, level, "tensor")
-            }
-            try require(values <= 1 << 28, "a tensor of size \(shapeString(t.shape)) is too large to convert to a table")
-            _ = try totable(a.L, try t.toDoubles(), t.shape, 0)
-            return 1
-        }),
+        ("totable", totableFn),
+        ("tolist", totableFn),   // torch's name
         ("item", { a in
             let t = try a.tensor(1)
             try require(t.numel == 1, "a Tensor with \(t.numel) elements cannot be converted to a number")
@@ -381,9 +453,7 @@ enum TensorBindings {
         ("_setgrad", { a in
             let t = try a.tensor(1)
             if a.isNone(2) || lua_type(a.L, 2) == LUA_TNIL { t.grad = nil; return 0 }
-            let g = try a.tensor(2)
-            try require(g.shape == t.shape, "assigned grad has size \(shapeString(g.shape)), expected \(shapeString(t.shape))")
-            t.grad = g
+            try t.setGrad(a.tensor(2))
             return 0
         }),
         ("_tostring", { a in a.push(try a.tensor(1).formatted()) }),
@@ -399,7 +469,9 @@ enum TensorBindings {
             let t = try a.tensor(1)
             let lo: Double? = a.isNumber(2) ? try a.number(2) : nil
             let hi: Double? = a.isNumber(3) ? try a.number(3) : nil
-            if !a.isNone(2) && !a.isNumber(2) && lua_type(a.L, 2) != LUA_TNIL { throw a.bad(2, "number expected, got \(a.typeName(2))") }
+            for i: Int32 in [2, 3] where !a.isNone(i) && !a.isNumber(i) && lua_type(a.L, i) != LUA_TNIL {
+                throw a.bad(i, "number expected, got \(a.typeName(i))")
+            }
             return a.push(try t.clamp(lo, hi))
         }),
         ("leaky_relu", { a in a.push(try a.tensor(1).leakyRelu(a.optNumber(2, 0.01))) }),
@@ -455,33 +527,56 @@ enum TensorBindings {
 // MARK: - the rest of §4.1: statistics, softmax family, products, sorting, indexing, joins
 
 extension TensorBindings {
-    /// Arguments `(x, [dim], [keepdim], [{options}])` of a reduction that also takes options.
-    static func dimArgs(_ a: LuaArgs, _ t: Tensor, from i: Int32) throws -> (Int?, Bool, LuaTable?) {
-        let opts = a.options()
-        let last = opts == nil ? a.count : a.count - 1
-        var dim: Int? = nil, keep = false
-        if i <= last && !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL { dim = try a.dim(i, of: t) }
-        if i + 1 <= last { keep = a.boolean(i + 1) }
-        if i + 2 <= last { throw a.bad(i + 2, "unexpected argument (\(a.typeName(i + 2)))") }
-        return (dim, keep, opts)
-    }
-
     /// Options table or an explicit boolean at `i` (e.g. `sort(dim, true)` / `{descending=true}`).
     static func flag(_ a: LuaArgs, _ i: Int32, _ key: String, _ def: Bool) throws -> Bool {
         if lua_type(a.L, i) == LUA_TBOOLEAN { return a.boolean(i) }
-        if let o = a.options(), let v = try o.bool(key) { return v }
+        if let o = try a.options(keys: [key]), let v = try o.bool(key) { return v }
         if !a.isNone(i) && lua_type(a.L, i) != LUA_TNIL && !a.isOptionsTable(i) {
             throw a.bad(i, "boolean expected, got \(a.typeName(i))")
         }
         return def
     }
 
-    /// `correction` for var/std: `{unbiased=false}` or `{correction=c}` (default 1).
-    static func correction(_ o: LuaTable?) throws -> Double {
-        guard let o = o else { return 1 }
-        if let c = try o.number("correction") { return c }
-        if let u = try o.bool("unbiased") { return u ? 1 : 0 }
-        return 1
+    /// A boolean argument (nil is not accepted where a flag is expected).
+    static func bool(_ a: LuaArgs, _ i: Int32, _ what: String) throws -> Bool {
+        guard lua_type(a.L, i) == LUA_TBOOLEAN else { throw a.bad(i, "\(what) must be a boolean, got \(a.typeName(i))") }
+        return a.boolean(i)
+    }
+
+    /// `var`/`std` as torch: `(dim, unbiased, keepdim)` positionally (dim nil or absent: all
+    /// elements; unbiased defaults to true), with `{correction = c, keepdim = k, unbiased = u}`
+    /// as a trailing table (torch's keyword arguments).
+    static func spread(_ f: @escaping (Tensor, Int?, Bool, Double) throws -> Tensor) -> LuaFunction {
+        { a in
+            let t = try a.tensor(1)
+            let o = try a.options(keys: ["correction", "unbiased", "keepdim"])
+            let last = o == nil ? a.count : a.count - 1
+            var d: Int? = nil, keep = false, correction = 1.0
+            if last >= 2 && lua_type(a.L, 2) != LUA_TNIL {
+                if lua_type(a.L, 2) == LUA_TBOOLEAN {   // torch.var(unbiased): all elements
+                    correction = a.boolean(2) ? 1 : 0
+                    if last >= 3 { throw a.bad(3, "unexpected argument (\(a.typeName(3)))") }
+                } else { d = try a.dim(2, of: t) }
+            }
+            if last >= 3 && lua_type(a.L, 3) != LUA_TNIL { correction = try bool(a, 3, "unbiased") ? 1 : 0 }
+            if last >= 4 && lua_type(a.L, 4) != LUA_TNIL { keep = try bool(a, 4, "keepdim") }
+            if last >= 5 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            if let o = o {
+                if let u = try o.bool("unbiased") {
+                    try require(last < 3, "unbiased given twice (argument 3 and option)")
+                    correction = u ? 1 : 0
+                }
+                if let c = try o.number("correction") {
+                    try require(last < 3 && !o.has("unbiased"), "give either unbiased or correction")
+                    correction = c
+                }
+                if let k = try o.bool("keepdim") {
+                    try require(last < 4, "keepdim given twice (argument 4 and option)")
+                    keep = k
+                }
+            }
+            return a.push(try f(t, d, keep, correction))
+        }
     }
 
     /// An index argument: a tensor of 1-based values, or a Lua list of them.
@@ -506,36 +601,73 @@ extension TensorBindings {
         return 2
     }
 
+    static let indexSelect: LuaFunction = { a in
+        let t = try a.tensor(1)
+        return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
+    }
+
     static let opMethods: [(String, LuaFunction)] = [
-        ("var", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
-            return a.push(try t.variance(dim: d, keepdim: k, correction: correction(o)))
-        }),
-        ("std", { a in
-            let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
-            return a.push(try t.std(dim: d, keepdim: k, correction: correction(o)))
-        }),
+        ("var", spread { t, d, k, c in try t.variance(dim: d, keepdim: k, correction: c) }),
+        ("std", spread { t, d, k, c in try t.std(dim: d, keepdim: k, correction: c) }),
         ("norm", { a in
+            // torch.Tensor.norm(p='fro', dim=None, keepdim=False): p a number (inf, -inf, 0
+            // included) or "fro"; dim an integer or a list of them; the keywords as a trailing
+            // table {p =, dim =, keepdim =}
             let t = try a.tensor(1)
-            let (d, k, o) = try dimArgs(a, t, from: 2)
-            var p = 2.0
-            if let o = o {
-                if let s = try? o.string("p"), s == "inf" || s == "fro" { p = s == "inf" ? .infinity : 2 }
-                else if let v = try o.number("p") { p = v }
+            let o = try a.options(keys: ["p", "dim", "keepdim"])
+            let last = o == nil ? a.count : a.count - 1
+            if last > 4 { throw a.bad(5, "unexpected argument (\(a.typeName(5)))") }
+            // each argument from its position, else from the options (not both)
+            func slot(_ i: Int32, _ key: String, _ read: (Int32) throws -> Void) throws {
+                let positional = i <= last && lua_type(a.L, i) != LUA_TNIL
+                let t = o.map { $0.pushField(key) } ?? LUA_TNIL
+                defer { if o != nil { sslua_pop(a.L, 1) } }
+                if positional && t > LUA_TNIL { throw SSLuaError("\(key) given twice (argument \(i) and option)") }
+                if positional { try read(i) } else if t > LUA_TNIL { try read(lua_gettop(a.L)) }
             }
-            return a.push(try t.norm(p: p, dim: d, keepdim: k))
+            var p = 2.0, dims: [Int]? = nil, keep = false
+            try slot(2, "p") { i in
+                switch lua_type(a.L, i) {
+                case LUA_TNUMBER: p = try a.number(i)
+                case LUA_TSTRING:
+                    switch try a.string(i) {
+                    case "fro": p = 2
+                    case "inf": p = .infinity
+                    case "-inf": p = -.infinity
+                    case "nuc": throw SSLuaError("the nuclear norm is sslua.linalg.svdvals(A):sum()")
+                    case let s: throw SSLuaError("p must be a number, \"fro\", \"inf\" or \"-inf\", got \"\(s)\"")
+                    }
+                default: throw SSLuaError("p must be a number or \"fro\", got \(a.typeName(i))")
+                }
+            }
+            try slot(3, "dim") { i in
+                if a.isTable(i) {
+                    dims = try a.intList(i).map { d -> Int in
+                        try require(d != 0, "dimension 0 is invalid: dimensions are 1-based")
+                        return d > 0 ? d - 1 : d
+                    }
+                } else { dims = [try a.dim(i, of: t)] }
+            }
+            try slot(4, "keepdim") { i in keep = try bool(a, i, "keepdim") }
+            guard let ds = dims else { return a.push(try t.norm(p: p, dim: nil, keepdim: keep)) }
+            if ds.count == 1 { return a.push(try t.norm(p: p, dim: ds[0], keepdim: keep)) }
+            return a.push(try t.norm(p: p, dims: ds, keepdim: keep))
         }),
-        ("softmax", { a in let t = try a.tensor(1); return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1))) }),
-        ("log_softmax", { a in let t = try a.tensor(1); return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1))) }),
+        ("softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.softmax(dim: optDim(a, 2, of: t, -1)))
+        }),
+        ("log_softmax", { a in
+            let t = try a.tensor(1); _ = try a.options(keys: [])
+            return a.push(try t.logSoftmax(dim: optDim(a, 2, of: t, -1)))
+        }),
         ("logsumexp", { a in
-            let t = try a.tensor(1)
+            let t = try a.tensor(1); _ = try a.options(keys: [])
             return a.push(try t.logsumexp(dim: optDim(a, 2, of: t, -1), keepdim: a.optBool(3, false)))
         }),
         ("normalize", { a in
             let t = try a.tensor(1)
-            let eps = try a.options()?.number("eps") ?? 1e-12
+            let eps = try a.options(keys: ["eps"])?.number("eps") ?? 1e-12
             return a.push(try t.normalize(dim: optDim(a, 2, of: t, t.dim >= 2 ? 1 : 0), eps: eps))
         }),
         ("matmul", { a in a.push(try a.tensor(1).matmul(a.tensor(2))) }),
@@ -552,6 +684,11 @@ extension TensorBindings {
             let t = try a.tensor(1)
             let k = try a.integer(2)
             let d = try optDim(a, 3, of: t, -1)
+            // sorted (argument 5, torch's default true): the values always come sorted, which
+            // torch allows for sorted=false too
+            if !a.isNone(5) && lua_type(a.L, 5) != LUA_TBOOLEAN && !a.isOptionsTable(5) {
+                throw a.bad(5, "sorted must be a boolean, got \(a.typeName(5))")
+            }
             let (v, i) = try t.topk(k, dim: d, largest: flag(a, 4, "largest", true))
             return try push(a, values: v, indices: i)
         }),
@@ -569,15 +706,9 @@ extension TensorBindings {
             return a.push(try t.scatter(dim: a.dim(2, of: t), index: indexTensor(a, 3),
                                         source: a.tensor(4), accumulate: true, base: 1))
         }),
-        ("index", { a in
-            let t = try a.tensor(1)
-            return a.push(try t.indexSelect(dim: a.dim(2, of: t), index: indexTensor(a, 3), base: 1))
-        }),
+        ("index", indexSelect),
+        ("index_select", indexSelect),   // torch's name
         ("masked_fill", { a in a.push(try a.tensor(1).maskedFill(a.tensor(2), a.number(3))) }),
-        ("where", { a in
-            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
-            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
-        }),
         ("masked_fill_", { a in
             let t = try a.tensor(1); try t.checkInPlace("masked_fill")
             let r = try GradMode.withoutGrad { try t.maskedFill(a.tensor(2), a.number(3)) }
@@ -603,6 +734,12 @@ extension TensorBindings {
     static let joins: [(String, LuaFunction)] = [
         ("cat", join { try Tensor.cat($0, dim: $1) }),
         ("stack", join { try Tensor.stack($0, dim: $1) }),
+        // torch.where(condition, input, other); a function only: torch's method form
+        // x.where(condition, y) takes the condition second, so `x:where` would silently swap
+        ("where", { a in
+            let dt = (try? TensorBox.get(a.L, 2))??.dtype ?? (try? TensorBox.get(a.L, 3))??.dtype ?? .float32
+            return a.push(try Tensor.where(a.tensor(1), a.tensorOrNumber(2, dtype: dt), a.tensorOrNumber(3, dtype: dt)))
+        }),
     ]
 
     static func join(_ f: @escaping ([Tensor], Int) throws -> Tensor) -> LuaFunction {

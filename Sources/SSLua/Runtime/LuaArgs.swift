@@ -112,11 +112,14 @@ public struct LuaArgs {
         return lua_rawlen(L, i) == 0
     }
 
-    /// The last argument if it is an options table.
-    public func options(at i: Int32? = nil) -> LuaTable? {
+    /// The options table at `i` (default: the last argument), or nil when that argument is not
+    /// an options table. `keys` are the options the function reads: any other key is an error
+    /// naming it and the closest valid key (`unknown option 'betta' (did you mean 'beta'?)`),
+    /// and so is a positional entry (SPEC §3: a misspelled option never runs the default).
+    public func options(at i: Int32? = nil, keys: [String]) throws -> LuaTable? {
         let k = i ?? count
         guard k >= 1, isTable(k), isOptionsTable(k) else { return nil }
-        return LuaTable(L: L, index: lua_absindex(L, k), owner: name)
+        return try LuaTable(L: L, index: lua_absindex(L, k), owner: name).checked(keys: keys)
     }
 
     public func table(_ i: Int32) throws -> LuaTable {
@@ -156,6 +159,27 @@ public struct LuaTable {
     public let owner: String
 
     public var length: Int { Int(lua_rawlen(L, index)) }
+
+    /// Self, after checking that every key is one of `keys` (strings): an unknown key is an
+    /// error naming the closest valid one, a non-string key an error naming the entry.
+    @discardableResult public func checked(keys: [String]) throws -> LuaTable {
+        lua_pushnil(L)
+        while lua_next(L, index) != 0 {
+            sslua_pop(L, 1)
+            let kt = lua_type(L, -1)
+            if kt != LUA_TSTRING {
+                let what = kt == LUA_TNUMBER ? "[\(L.string(at: -1))]" : "with a \(String(cString: lua_typename(L, kt))) key"
+                sslua_pop(L, 1)
+                throw SSLuaError("options must be name = value pairs, got a positional entry \(what)")
+            }
+            let key = String(cString: lua_tolstring(L, -1, nil))
+            if !keys.contains(key) {
+                sslua_pop(L, 1)
+                throw SSLuaError(OptionNames.unknown(key, keys))
+            }
+        }
+        return self
+    }
 
     /// Pushes field `key` and returns its Lua type; caller pops.
     func pushField(_ key: String) -> Int32 {
@@ -255,5 +279,50 @@ extension OpaquePointer {
     public func string(at i: Int32) -> String {
         if let p = lua_tolstring(self, i, nil) { return String(cString: p) }
         return "(error object is a \(String(cString: lua_typename(self, lua_type(self, i)))) value)"
+    }
+}
+
+/// The wording of option-key errors, shared with `lua/sslua/util.lua` (same rule there).
+public enum OptionNames {
+    /// `unknown option 'k' (did you mean 'x'?)`, or the list of valid options when none is close.
+    public static func unknown(_ key: String, _ keys: [String]) -> String {
+        let shown = key.count > 60 ? String(key.prefix(60)) + "..." : key
+        if let c = closest(key, keys) { return "unknown option '\(shown)' (did you mean '\(c)'?)" }
+        if keys.isEmpty { return "unknown option '\(shown)' (this function takes no options)" }
+        return "unknown option '\(shown)' (valid options: \(keys.sorted().joined(separator: ", ")))"
+    }
+
+    /// The valid key nearest to `key` (case-insensitive optimal-string-alignment distance,
+    /// i.e. edits and adjacent transpositions), if it is close: at most 1 edit for keys of up
+    /// to 5 characters, len/3 beyond (at most 3). Ties go to the first in sorted order.
+    public static func closest(_ key: String, _ keys: [String]) -> String? {
+        let a = Array(key.lowercased().unicodeScalars)
+        guard !a.isEmpty, a.count <= 64 else { return nil }
+        let limit = min(3, max(1, a.count / 3))
+        var best: (Int, String)? = nil
+        for k in keys.sorted() {
+            let d = distance(a, Array(k.lowercased().unicodeScalars))
+            if d <= limit && (best == nil || d < best!.0) { best = (d, k) }
+        }
+        return best?.1
+    }
+
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev2 = [Int](repeating: 0, count: b.count + 1)
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var d = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] { d = Swift.min(d, prev2[j - 2] + 1) }
+                cur[j] = d
+            }
+            (prev2, prev, cur) = (prev, cur, prev2)
+        }
+        return prev[b.count]
     }
 }

@@ -8,6 +8,8 @@ local sslua = natives.sslua or {}
 local T = natives.Tensor
 local mt = debug.getregistry()["sslua.Tensor"]
 local select_, setindex, getgrad, setgrad = T.select, T._setindex, T._getgrad, T._setgrad
+local fields = { requires_grad = T._requires_grad, is_leaf = T._is_leaf, grad_fn = T._grad_fn }
+local setrg = T._set_requires_grad
 local mtype, tointeger = math.type, math.tointeger
 
 -- One rule for integral floats (as every native index argument): x[2.0] is x[2]; x[2.5] is an error.
@@ -24,12 +26,20 @@ mt.__index = function(t, k)
   if mtype(k) == "integer" then return select_(t, 1, k) end
   if mtype(k) == "float" then return select_(t, 1, index_of(k, "index")) end
   if k == "grad" then return getgrad(t) end
+  local f = fields[k]
+  if f then return f(t) end
   return nil
+end
+-- a field setter's error names the field and points at the assignment
+local function setfield(name, f, t, v)
+  local ok, err = pcall(f, t, v)
+  if not ok then error("sslua.Tensor." .. name .. ": " .. (tostring(err):gsub("^.-sslua%._[%w_]+: ", "")), 3) end
 end
 mt.__newindex = function(t, k, v)
   if mtype(k) == "integer" then return setindex(t, k, v) end
   if mtype(k) == "float" then return setindex(t, index_of(k, "index"), v) end
-  if k == "grad" then return setgrad(t, v) end
+  if k == "grad" then return setfield("grad", setgrad, t, v) end
+  if k == "requires_grad" then return setfield("requires_grad", setrg, t, v) end
   error("sslua.Tensor: cannot set field '" .. tostring(k) .. "'", 2)
 end
 mt.__add, mt.__sub, mt.__mul, mt.__div, mt.__pow = T.add, T.sub, T.mul, T.div, T.pow
@@ -48,6 +58,10 @@ end
 sslua.Tensor = T
 sslua._VERSION = "sslua " .. version
 sslua.version = version
+
+-- Generators (sslua.rng(seed)) have methods: g:state(), g:set_state(s), g:seed().
+local gmt = debug.getregistry()["sslua.Generator"]
+if gmt and natives["sslua.Generator"] then gmt.__index = natives["sslua.Generator"] end
 
 -- Native submodules (sslua.linalg, ...) are fields and requireable.
 for name, tbl in pairs(natives) do

@@ -31,6 +31,7 @@ public enum Toolkit {
          NNBindings.libraries,
          DataBindings.libraries,
          AugBindings.libraries,
+         CheckpointBindings.libraries,
         ].flatMap { $0 }
     }
 

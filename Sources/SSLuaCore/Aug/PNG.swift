@@ -16,31 +16,41 @@ public enum PNG {
     }
 
     /// Writes 8-bit pixels (`channels` = 1 gray or 3 RGB, interleaved, row-major) atomically:
-    /// to a temporary file in the same directory, then renamed over `path`.
+    /// encoded in memory, then written by `FileIO.writeAtomic` (a new random temporary file in
+    /// the same directory, renamed over `path`; beneath the results directory under --sandbox).
     public static func write(_ path: String, pixels: [UInt8], width: Int, height: Int, channels: Int) throws {
         try require(channels == 1 || channels == 3, "PNG needs 1 or 3 channels, got \(channels)")
-        try require(pixels.count == width * height * channels && width > 0 && height > 0, "bad PNG buffer")
-        try Sandbox.checkWrite(path)
+        let (wh, o1) = width.multipliedReportingOverflow(by: height)
+        let (whc, o2) = wh.multipliedReportingOverflow(by: channels)
+        try require(!o1 && !o2 && pixels.count == whc && width > 0 && height > 0
+                    && width <= Int(Int32.max) && height <= Int(Int32.max), "bad PNG buffer")
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         img.width = png_uint_32(width)
         img.height = png_uint_32(height)
         img.format = channels == 3 ? png_uint_32(PNG_FORMAT_RGB) : png_uint_32(PNG_FORMAT_GRAY)
-        let tmp = path + ".tmp\(getpid())"
-        let ok = pixels.withUnsafeBufferPointer { p in
-            png_image_write_to_file(&img, tmp, 0, p.baseAddress, 0, nil)
-        }
-        if ok == 0 {
+        func failed() -> SSLuaError {
             let msg = message(img)
             png_image_free(&img)
-            unlink(tmp)
-            throw SSLuaError("cannot write '\(path)': \(msg.isEmpty ? String(cString: strerror(errno)) : msg)")
+            return SSLuaError("cannot write '\(path)': \(msg.isEmpty ? "PNG encoding failed" : msg)")
         }
-        if rename(tmp, path) != 0 {
-            let e = String(cString: strerror(errno))
-            unlink(tmp)
-            throw SSLuaError("cannot write '\(path)': \(e)")
+        var size = 0
+        let sized = pixels.withUnsafeBufferPointer { p in
+            png_image_write_to_memory(&img, nil, &size, 0, p.baseAddress, 0, nil)
         }
+        guard sized != 0, size > 0 else { throw failed() }
+        guard let buf = malloc(size) else {
+            png_image_free(&img)
+            throw SSLuaError("out of memory: cannot encode '\(path)' (\(size) bytes)")
+        }
+        defer { free(buf) }
+        var written = size
+        let ok = pixels.withUnsafeBufferPointer { p in
+            png_image_write_to_memory(&img, buf, &written, 0, p.baseAddress, 0, nil)
+        }
+        guard ok != 0, written <= size else { throw failed() }
+        png_image_free(&img)
+        try FileIO.writeAtomic(path, bytes: UnsafeRawBufferPointer(start: buf, count: written))
     }
 
     /// Reads a PNG as a `C x H x W` float32 tensor in [0, 1] (C = 1 for gray files, else 3;

@@ -4,11 +4,67 @@ public final class Node {
     public let name: String
     public let inputs: [Tensor]
     public let backward: (Tensor) throws -> [Tensor?]
+    /// The values the backward reads, with their storages' versions when the op was recorded
+    /// (PyTorch's saved variables): `backward` refuses to run the node if one has changed.
+    public private(set) var saved: [SavedValue] = []
 
     public init(_ name: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.backward = backward
+    }
+
+    /// Records `t`'s current version; `role` says which value it is in the error message.
+    public func save(_ t: Tensor, _ role: SavedValue.Role) {
+        saved.append(SavedValue(storage: t.storage, version: t.storage.version, shape: t.shape, role: role))
+    }
+
+    /// Throws PyTorch's error when a saved value was modified in place after recording.
+    /// O(saved values): one integer comparison each, no per-element work.
+    public func checkSavedVersions() throws {
+        for v in saved where v.storage.version != v.version {
+            throw SSLuaError("one of the variables needed for gradient computation has been modified by an inplace operation: "
+                + "the \(shapeString(v.shape)) \(v.storage.dtype.rawValue) tensor saved by '\(name)' (\(v.role.text)) "
+                + "is at version \(v.storage.version); expected version \(v.version) (it, a view of it or its detach() "
+                + "was changed in place, e.g. under sslua.no_grad, after '\(name)' used it; use an out-of-place op or clone() it first)")
+        }
+    }
+
+    /// Which inputs (0-based) each op's backward reads; an op not listed reads all of them
+    /// (the safe default for new ops). Views, sums and ops whose backward uses only shapes,
+    /// indices computed at record time, or the output, read none.
+    static let savedInputs: [String: [Int]] = [
+        "add": [], "sub": [], "neg": [], "sum": [], "mean": [], "floor": [], "sign": [],
+        "reshape": [], "transpose": [], "permute": [], "narrow": [], "select": [], "unsqueeze": [],
+        "squeeze": [], "expand": [], "contiguous": [], "to": [], "clone": [], "cat": [],
+        "max": [], "min": [], "sort": [], "topk": [], "gather": [], "index": [],
+        "scatter": [], "scatter_add": [], "where": [],
+        "exp": [], "sqrt": [], "sigmoid": [], "tanh": [], "reciprocal": [], "expm1": [],
+        "softmax": [], "log_softmax": [], "div": [1],
+        "linear": [0, 1], "conv2d": [0, 1], "batch_norm": [0, 1], "add_relu": [],
+    ]
+    /// Ops recorded with `recorded` whose backward reads their own output (through a detached
+    /// alias captured by the closure); `recordedUsingOutput` saves the output itself.
+    static let readsOutput: Set<String> = ["batch_norm", "add_relu"]
+}
+
+/// One saved value of a node: the storage and its version at record time.
+public struct SavedValue {
+    public let storage: Storage
+    public let version: Int
+    public let shape: [Int]
+    public let role: Role
+
+    /// Which value of the op it is (text built only for an error).
+    public enum Role {
+        case input(Int), output, captured
+        var text: String {
+            switch self {
+            case .input(let i): return "its input \(i + 1)"
+            case .output: return "its output"
+            case .captured: return "a tensor it captured"
+            }
+        }
     }
 }
 
@@ -31,12 +87,19 @@ extension Tensor {
         GradMode.enabled && inputs.contains { $0.requiresGrad }
     }
 
-    /// Attaches `node` to this freshly computed result when any input requires grad.
+    /// Attaches `node` to this freshly computed result when any input requires grad, with the
+    /// versions of the inputs its backward reads (`Node.savedInputs`) and of `saving`, other
+    /// tensors the closure captures (a condition, a mask).
     @discardableResult
-    public func recorded(_ name: String, _ inputs: [Tensor],
+    public func recorded(_ name: String, _ inputs: [Tensor], saving extra: [Tensor] = [],
                          _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
         if Tensor.needsGrad(inputs) {
-            node = Node(name, inputs, backward)
+            let n = Node(name, inputs, backward)
+            let reads = Node.savedInputs[name]
+            for (i, t) in inputs.enumerated() where reads?.contains(i) ?? true { n.save(t, .input(i)) }
+            for t in extra { n.save(t, .captured) }
+            if Node.readsOutput.contains(name) { n.save(self, .output) }
+            node = n
             requiresGrad = true
         }
         return self
@@ -51,7 +114,9 @@ extension Tensor {
                                     _ backward: @escaping (Tensor, Tensor) throws -> [Tensor?]) -> Tensor {
         guard Tensor.needsGrad(inputs) else { return self }
         let value = detach()
-        return recorded(name, inputs) { g in try backward(g, value) }
+        recorded(name, inputs) { g in try backward(g, value) }
+        node?.save(value, .output)
+        return self
     }
 
     /// Reverse-mode differentiation from this tensor. `gradient` defaults to 1 for a scalar.
@@ -85,6 +150,7 @@ extension Tensor {
                 let id = ObjectIdentifier(t)
                 guard let g = grads.removeValue(forKey: id) else { continue }
                 if let n = t.node {
+                    try n.checkSavedVersions()
                     let gs = try n.backward(g)
                     for (inp, gi) in zip(n.inputs, gs) {
                         guard let gi = gi, inp.requiresGrad else { continue }
@@ -118,5 +184,20 @@ extension Tensor {
         for d in 0..<dim where strides[d] == 0 && shape[d] > 1 {
             throw SSLuaError("unsupported in-place '\(op)': more than one element of the written-to tensor refers to a single memory location (an expanded view); use :contiguous() first")
         }
+        // Every in-place write from Lua passes here: one version bump for the op (autograd's
+        // saved values compare against it).
+        storage.bumpVersion()
+    }
+
+    /// Assigns `.grad` as PyTorch's setter: same size and dtype as the tensor, never the tensor
+    /// itself; the value is stored detached, so an assigned expression (`w.grad = w.grad + w*k`
+    /// under grad mode) never keeps its graph alive through the leaf (a reference cycle
+    /// w -> grad -> node -> w would leak every step's graph).
+    public func setGrad(_ g: Tensor?) throws {
+        guard let g = g else { grad = nil; return }
+        try require(g !== self, "can't assign a tensor as its own grad")
+        try require(g.shape == shape, "assigned grad has size \(shapeString(g.shape)), expected \(shapeString(shape))")
+        try require(g.dtype == dtype, "assigned grad has dtype \(g.dtype.rawValue), expected \(dtype.rawValue)")
+        grad = g.node == nil && !g.requiresGrad ? g : g.detach()
     }
 }

@@ -4,8 +4,9 @@ import Glibc
 
 /// Whole-file reads and atomic writes with error messages that name the file.
 ///
-/// Writes go to `path.tmp.<pid>` and are renamed over `path` only once complete and flushed,
-/// so a crash or an error never leaves a partially written file under the real name.
+/// Writes go to a new temporary file under a random name beside `path` and are renamed over
+/// `path` only once complete and synced, so a crash or an error never leaves a partially
+/// written file under the real name.
 public enum FileIO {
     static func reason() -> String { String(cString: strerror(errno)) }
 
@@ -22,25 +23,53 @@ public enum FileIO {
         return bytes
     }
 
-    /// Calls `body` with a function that appends bytes to the temporary file, then flushes,
-    /// syncs and renames it to `path`. On any error the temporary file is removed.
+    /// Calls `body` with a function that appends bytes to a new temporary file in the
+    /// directory of `path`, then syncs it and renames it over `path`; on any error the
+    /// temporary file is removed, so `path` is never partial. The temporary name is random and
+    /// created with `O_CREAT | O_EXCL | O_NOFOLLOW`: nothing planted there (a symlink) is
+    /// followed or reused. The directory is opened once (beneath the results directory under
+    /// `--sandbox`, `Sandbox.parent`) and the file made, renamed and removed relative to it.
+    /// A link at `path` itself is replaced, never written through.
     public static func writeAtomic(_ path: String, _ body: ((UnsafeRawPointer, Int) throws -> Void) throws -> Void) throws {
-        try Sandbox.checkWrite(path)
-        let tmp = "\(path).tmp.\(getpid())"
-        guard let f = fopen(tmp, "wb") else { throw SSLuaError("cannot write '\(path)': \(reason())") }
-        var closed = false
+        let dir = try Sandbox.parent(of: path)
+        var tmp = "", fd: Int32 = -1
+        // a long name is cut so that the temporary one still fits NAME_MAX
+        let stem = dir.name.utf8.count > 200 ? String(decoding: dir.name.utf8.prefix(200), as: UTF8.self) : dir.name
+        for _ in 0..<16 {
+            tmp = "\(stem).tmp-\(Sandbox.randomSuffix())"
+            fd = openat(dir.fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw SSLuaError("cannot write '\(path)': \(reason())") }
         do {
             try body { p, n in
-                if n > 0 && fwrite(p, 1, n, f) != n { throw SSLuaError("cannot write '\(path)': \(reason())") }
+                var done = 0
+                while done < n {
+                    let w = Glibc.write(fd, p + done, n - done)
+                    if w < 0 && errno == EINTR { continue }
+                    guard w > 0 else { throw SSLuaError("cannot write '\(path)': \(w < 0 ? reason() : "no progress")") }
+                    done += w
+                }
             }
-            guard fflush(f) == 0, fsync(fileno(f)) == 0 else { throw SSLuaError("cannot write '\(path)': \(reason())") }
-            closed = true
-            guard fclose(f) == 0 else { throw SSLuaError("cannot write '\(path)': \(reason())") }
-            guard rename(tmp, path) == 0 else { throw SSLuaError("cannot rename the temporary file to '\(path)': \(reason())") }
+            guard fsync(fd) == 0 else { throw SSLuaError("cannot write '\(path)': \(reason())") }
+            let c = close(fd)
+            fd = -1
+            guard c == 0 else { throw SSLuaError("cannot write '\(path)': \(reason())") }
+            guard renameat(dir.fd, tmp, dir.fd, dir.name) == 0 else {
+                throw SSLuaError("cannot rename the temporary file to '\(path)': \(reason())")
+            }
+            _ = fsync(dir.fd)   // the rename itself survives a crash
         } catch {
-            if !closed { fclose(f) }
-            unlink(tmp)
+            if fd >= 0 { close(fd) }
+            unlinkat(dir.fd, tmp, 0)
             throw error
+        }
+    }
+
+    /// `writeAtomic` of one buffer.
+    public static func writeAtomic(_ path: String, bytes: UnsafeRawBufferPointer) throws {
+        try writeAtomic(path) { write in
+            if let b = bytes.baseAddress, bytes.count > 0 { try write(b, bytes.count) }
         }
     }
 }

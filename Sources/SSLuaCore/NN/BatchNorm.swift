@@ -72,6 +72,7 @@ extension Tensor {
             } }
         }
         switch x.dtype { case .float32: forward(Float.self); case .float64: forward(Double.self) }
+        if useBatch { runningMean?.storage.bumpVersion(); runningVar?.storage.bumpVersion() }   // updated in place
         var inputs = [x]
         if let w = weight { inputs.append(w) }
         if let b = bias { inputs.append(b) }

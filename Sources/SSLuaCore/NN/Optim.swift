@@ -9,7 +9,9 @@ public enum OptimKernels {
             try require(b.shape == p.shape && b.isContiguous && b.dtype == p.dtype,
                         "state buffer of size \(shapeString(b.shape)) for a parameter of size \(shapeString(p.shape))")
         } }
-        return try g.to(p.dtype).contiguous()
+        let gc = try g.to(p.dtype).contiguous()
+        p.storage.bumpVersion(); for b in bufs { b?.storage.bumpVersion() }   // written in place
+        return gc
     }
 
     /// PyTorch SGD: d = g + wd*p; buf = first ? d : m*buf + (1-dampening)*d;

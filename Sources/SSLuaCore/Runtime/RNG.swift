@@ -26,6 +26,45 @@ public final class RNG {
         spareNormal = nil
     }
 
+    /// The whole state as text, exact: "xoshiro256**:" then the four state words, the seed and
+    /// the Box-Muller spare normal (its IEEE bits, or "-" when there is none), each as 16 hex
+    /// digits, separated by ':'. `setState(state)` continues the stream exactly from here.
+    public var state: String {
+        func hex(_ x: UInt64) -> String {
+            let h = String(x, radix: 16)
+            return String(repeating: "0", count: 16 - h.count) + h
+        }
+        let spare = spareNormal.map { hex($0.bitPattern) } ?? "-"
+        return "xoshiro256**:" + [s0, s1, s2, s3, seed].map(hex).joined(separator: ":") + ":" + spare
+    }
+
+    /// Restores a state from `state`; throws (leaving the generator unchanged) when the text
+    /// is not one.
+    public func setState(_ text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 7, parts[0] == "xoshiro256**" else {
+            throw SSLuaError("expected a state from g:state() (\"xoshiro256**:\" and 6 fields separated by ':'), got '\(text.prefix(80))'")
+        }
+        func word(_ i: Int) throws -> UInt64 {
+            let p = parts[i]
+            guard p.count == 16, p.allSatisfy({ $0.isHexDigit && $0.isASCII }), let v = UInt64(p, radix: 16) else {
+                throw SSLuaError("field \(i) of the state is not 16 hex digits: '\(p.prefix(40))'")
+            }
+            return v
+        }
+        let w = [try word(1), try word(2), try word(3), try word(4)]
+        let sd = try word(5)
+        guard w.contains(where: { $0 != 0 }) else { throw SSLuaError("a xoshiro256** state cannot be all zeros") }
+        var spare: Double? = nil
+        if parts[6] != "-" {
+            let b = try word(6)
+            spare = Double(bitPattern: b)
+        }
+        s0 = w[0]; s1 = w[1]; s2 = w[2]; s3 = w[3]
+        seed = sd
+        spareNormal = spare
+    }
+
     /// The global generator (`sslua.manual_seed`).
     nonisolated(unsafe) public static let global = RNG(seed: 0x5EED)
 

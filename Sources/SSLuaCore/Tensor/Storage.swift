@@ -39,6 +39,10 @@ public final class Storage {
     public let dtype: DType
     public let raw: UnsafeMutableRawPointer
     public let bytes: Int
+    /// PyTorch's version counter: bumped by every in-place write to this memory, through any
+    /// view or `detach()` alias of it (they share the storage). Autograd nodes record the
+    /// versions of the values their backward reads and refuse to run when one has changed.
+    public private(set) var version: Int = 0
 
     public init(count: Int, dtype: DType, zeroed: Bool = true) throws {
         guard count >= 0 else { throw SSLuaError("negative element count \(count)") }
@@ -53,6 +57,9 @@ public final class Storage {
         self.dtype = dtype
         sslua_note_alloc(Int64(b))
     }
+
+    /// Records an in-place modification (call once per in-place operation, before or after it).
+    public func bumpVersion() { version &+= 1 }
 
     deinit {
         free(raw)

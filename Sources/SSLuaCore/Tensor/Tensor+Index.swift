@@ -203,7 +203,7 @@ extension Tensor {
     public static func `where`(_ cond: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let out = try whereKernel(cond, a, b)
         let c = cond.detach()
-        return out.recorded("where", [a, b]) { g in
+        return out.recorded("where", [a, b], saving: [c]) { g in
             let zero = try Tensor.scalar(0, dtype: g.dtype)
             return [a.requiresGrad ? try whereKernel(c, g, zero) : nil,
                     b.requiresGrad ? try whereKernel(c, zero, g) : nil]

@@ -25,15 +25,21 @@ extension Tensor {
 
     /// The p-norm over `dim` (all elements when nil). p = 2 has its own backward so that the
     /// gradient at a zero vector is 0 (PyTorch's convention), not NaN.
+    /// p = 0 counts the nonzero entries (gradient 0), p = -inf is the smallest |x|, as PyTorch.
     public func norm(p: Double = 2, dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
-        try require(p > 0, "norm: p must be positive, got \(p)")
+        try require(p > 0 || p == 0 || p == -.infinity, "norm: p must be positive, 0 or -inf, got \(p)")
         guard let dim = dim else {
             let v = try reshape([-1]).norm(p: p, dim: 0, keepdim: false)
             return keepdim ? try v.reshape([Int](repeating: 1, count: self.dim)) : v
         }
         let d = try axis(dim)
-        if self.dim == 0 { return try unary(.abs) }
-        if p == .infinity { return try unary(.abs).extremum(max: true, dim: d, keepdim: keepdim).0 }
+        if self.dim == 0 { return p == 0 ? try GradMode.withoutGrad { try binary(.ne, Tensor.scalar(0, dtype: dtype)) } : try unary(.abs) }
+        if p == .infinity || p == -.infinity {
+            return try unary(.abs).extremum(max: p > 0, dim: d, keepdim: keepdim).0
+        }
+        if p == 0 {
+            return try GradMode.withoutGrad { try binary(.ne, Tensor.scalar(0, dtype: dtype)).sum(dim: d, keepdim: keepdim) }
+        }
         if p == 1 { return try unary(.abs).sum(dim: d, keepdim: keepdim) }
         if p != 2 {
             return try unary(.abs).pow(Tensor.scalar(p, dtype: dtype)).sum(dim: d, keepdim: keepdim)
@@ -49,6 +55,23 @@ extension Tensor {
             let safe = try scale.mapKernel({ $0.isFinite ? $0 : 0 }, { $0.isFinite ? $0 : 0 })
             return [try x.mul(safe)]
         }
+    }
+
+    /// The p-norm over several dimensions at once (PyTorch's `norm(p, dim=(a, b))`; p = 2 over
+    /// the two dimensions of a matrix is its Frobenius norm): the reduced dimensions are moved
+    /// last and merged, so the gradient comes from the views' graph.
+    public func norm(p: Double = 2, dims: [Int], keepdim: Bool = false) throws -> Tensor {
+        let ax = try dims.map { try axis($0) }
+        try require(!ax.isEmpty, "norm: empty list of dimensions")
+        try require(Set(ax).count == ax.count, "norm: dimension \((ax.first { a in ax.filter { $0 == a }.count > 1 } ?? 0) + 1) repeated")
+        if ax.count == 1 { return try norm(p: p, dim: ax[0], keepdim: keepdim) }
+        let rest = (0..<self.dim).filter { !ax.contains($0) }
+        let merged = try permute(rest + ax).reshape(rest.map { shape[$0] } + [try checkedCount(ax.map { shape[$0] })])
+        let v = try merged.norm(p: p, dim: rest.count, keepdim: false)
+        guard keepdim else { return v }
+        var s = shape
+        for a in ax { s[a] = 1 }
+        return try v.reshape(s)
     }
 
     /// `F.normalize(x, p=2, dim)`: x / max(||x||, eps) with PyTorch's eps = 1e-12.

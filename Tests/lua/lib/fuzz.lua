@@ -54,7 +54,7 @@ function fuzz.pool(S)
   add("narrowed [2,2]", S.randn(2, 5):narrow(2, 2, 2))
   add("expanded [4,3]", S.randn(1, 3):expand(4, 3))
   add("expanded [2,3,4,4]", S.rand(1, 3, 1, 1):expand(2, 3, 4, 4))
-  add("requires_grad [2,3]", S.randn(2, 3):requires_grad())
+  add("requires_grad [2,3]", S.randn(2, 3):requires_grad_())
   do
     local closed <close> = S.randn(2, 3)
     add("closed tensor", closed)
