@@ -145,6 +145,7 @@ enum RegionArgs {
 
     static func module(_ L: OpaquePointer, _ idx: Int32, _ type: String, depth: Int) throws -> [LinearRegions.Op] {
         try require(depth < 64, "modules nested too deeply")
+        try reserveLuaStack(L, 8)   // each level of the recursion holds a few values
         switch type {
         case "Linear":
             guard let w = try rawTensor(L, idx, "weight") else { throw SSLuaError("Linear module without a weight") }

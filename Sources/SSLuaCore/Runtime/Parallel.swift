@@ -29,7 +29,13 @@ public enum Parallel {
                                            _ body: (Int, Int) -> Void) {
         let chunks = min(threads, max(1, count / max(grain, 1)))
         if chunks <= 1 { body(0, count); return }
-        run(chunks) { c in body(count * c / chunks, count * (c + 1) / chunks) }
+        run(chunks) { c in body(chunkBound(count, c, chunks), chunkBound(count, c + 1, chunks)) }
+    }
+
+    /// `count * c / chunks` without overflow (a full-width product): chunk c's first index.
+    @inlinable public static func chunkBound(_ count: Int, _ c: Int, _ chunks: Int) -> Int {
+        let p = count.multipliedFullWidth(by: c)
+        return chunks.dividingFullWidth((high: p.high, low: p.low)).quotient
     }
 
     /// Runs `body(i)` for each item, items spread over the threads.
@@ -37,8 +43,8 @@ public enum Parallel {
         let chunks = min(threads, count)
         if chunks <= 1 { for i in 0..<count { body(i) }; return }
         run(chunks) { c in
-            var i = count * c / chunks
-            let hi = count * (c + 1) / chunks
+            var i = chunkBound(count, c, chunks)
+            let hi = chunkBound(count, c + 1, chunks)
             while i < hi { body(i); i += 1 }
         }
     }

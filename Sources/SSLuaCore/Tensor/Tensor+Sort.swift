@@ -7,6 +7,7 @@ extension Tensor {
         let (outer, n, inner) = x.splitAround(d)
         let vals = try Tensor(shape: shape, dtype: dtype, zeroed: false)
         let idx = try Tensor(shape: shape, dtype: dtype, zeroed: false)
+        if numel == 0 { return (vals, idx) }   // no rows to sort (the others may be 2^40 empty ones)
         let rows = outer * inner
         let chunks = Swift.min(Parallel.threads, Swift.max(1, rows / Swift.max(1, 4096 / Swift.max(n, 1))))
         func run<T: TensorScalar>(_: T.Type) throws {
