@@ -1,8 +1,10 @@
 -- `sslua sweep script.lua --policy small,large --epochs 5,10 [--jobs 2]`: runs the cartesian
 -- product of the listed values as separate sslua processes, at most --jobs at once, each in
 -- its own run directory under results/<script>/sweep-<time>/, then prints a summary table
--- (with each run's last metrics row) and writes it to sweep.csv beside the runs.
+-- (mean, std and n over seeds of each run's last metrics row) and writes it to sweep.csv beside
+-- the runs (sslua.sweep_summary), with runs.csv (one row per run) and one figure per metric.
 local experiment = require "sslua.experiment"
+local summary = require "sslua.sweep_summary"
 local q = experiment.shell_quote
 
 local sweep = {}
@@ -147,6 +149,7 @@ function sweep.main(args)
   local spec = sweep.parse(args)
   if spec.help then print(usage); return 0 end
   if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
+  summary.check_flags(spec)   -- a misspelled flag fails here, before any run starts
   local configs = sweep.grid(spec.axes)
   local exe = experiment.interpreter()
   local name = spec.script:match("([^/]+)$"):gsub("%.lua$", "")
@@ -209,48 +212,15 @@ function sweep.main(args)
     end
   end
   p:close()
-  -- Summary: the grid values, status, time, and the last metrics row of each run.
-  local rows, metric_cols, seen = {}, {}, {}
+  -- Summary (sslua.sweep_summary): failed runs marked in their config.json, runs.csv, sweep.csv
+  -- (mean, std and n over seeds per configuration), the printed table and one figure per metric.
+  local runs = summary.collect(dir, configs)
   local axis_names = {}
-  for _, ax in ipairs(spec.axes) do axis_names[ax.name:gsub("%-", "_")] = true end
+  for k, ax in ipairs(spec.axes) do axis_names[k] = ax.name end
+  local _, rows = summary.write(dir, runs, { axes = axis_names })
   local failures = 0
-  for i, c in ipairs(configs) do
-    local rdir = string.format("%s/run-%03d", dir, i)
-    local rc = tonumber((read_file(rdir .. "/exit_code") or ""):match("%d+"))
-    local ms = tonumber((read_file(rdir .. "/elapsed_ms") or ""):match("%d+"))
-    local row = { run = string.format("run-%03d", i), status = rc == 0 and "ok" or ("exit " .. tostring(rc)),
-      seconds = ms and ms / 1000 or nil }
-    if rc ~= 0 then failures = failures + 1 end
-    for _, kv in ipairs(c) do row[kv[1]] = kv[2] end
-    local last, head = sweep.last_row(rdir .. "/metrics.csv")
-    if last then
-      for _, col in ipairs(head) do
-        if not axis_names[col] and not seen[col] then seen[col] = true; metric_cols[#metric_cols + 1] = col end
-        if not axis_names[col] then row[col] = tonumber(last[col]) or last[col] end
-      end
-    end
-    rows[i] = row
-  end
-  local columns = { "run" }
-  for _, ax in ipairs(spec.axes) do columns[#columns + 1] = ax.name end
-  columns[#columns + 1] = "status"
-  columns[#columns + 1] = "seconds"
-  for _, col in ipairs(metric_cols) do columns[#columns + 1] = col end
-  print(experiment.format_table(rows, columns))
-  -- sweep.csv with the same columns.
-  local out = { table.concat(columns, ",") }
-  for _, r in ipairs(rows) do
-    local cells = {}
-    for k, col in ipairs(columns) do
-      local v = r[col]
-      local s = v == nil and "" or tostring(v)
-      if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
-      cells[k] = s
-    end
-    out[#out + 1] = table.concat(cells, ",")
-  end
-  experiment.write_atomic(dir .. "/sweep.csv", table.concat(out, "\n") .. "\n")
-  print(string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv", #configs - failures, #configs, dir))
+  for _, r in ipairs(runs) do if r.exit ~= 0 then failures = failures + 1 end end
+  print(string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv (per run: runs.csv)", #configs - failures, #configs, dir))
   sweep.last_dir = dir
   return failures == 0 and 0 or 1, rows, dir
 end
