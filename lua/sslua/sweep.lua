@@ -100,49 +100,8 @@ function sweep.grid(axes)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- One CSV record per line (the quoting our logger writes: "..." with "" inside).
-local function csv_fields(line)
-  local out, i = {}, 1
-  while i <= #line + 1 do
-    if line:sub(i, i) == '"' then
-      local buf, j = {}, i + 1
-      while true do
-        local k = line:find('"', j, true)
-        if not k then buf[#buf + 1] = line:sub(j); i = #line + 2; break end
-        buf[#buf + 1] = line:sub(j, k - 1)
-        if line:sub(k + 1, k + 1) == '"' then buf[#buf + 1] = '"'; j = k + 2
-        else i = k + 2; break end
-      end
-      out[#out + 1] = table.concat(buf)
-    else
-      local k = line:find(",", i, true) or #line + 1
-      out[#out + 1] = line:sub(i, k - 1)
-      i = k + 1
-    end
-  end
-  return out
-end
-
---- sweep.last_row(path) -> the header and the last row of a CSV file as a table, or nil.
-function sweep.last_row(path)
-  local text = read_file(path)
-  if not text then return nil end
-  local lines = {}
-  for l in text:gmatch("[^\r\n]+") do lines[#lines + 1] = l end
-  if #lines < 2 then return nil end
-  local head, last = csv_fields(lines[1]), csv_fields(lines[#lines])
-  local row = {}
-  for k, name in ipairs(head) do row[name] = last[k] end
-  return row, head
-end
+--- sweep.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
+sweep.last_row = summary.last_row
 
 --- sweep.main(args): the `sslua sweep` command. Returns 0 when every run succeeded, else 1.
 function sweep.main(args)

@@ -2,8 +2,9 @@
 -- batch scheduler's aggregation job):
 --
 --   summary.check_flags(spec [, {exe=}])  before launching anything: every flag of the sweep
---       (spec from sslua.sweep.parse: script, axes, flags, sandbox) must be an option the script
---       declares through experiment.args; a typo is an error naming the closest option.
+--       (spec from sslua.sweep.parse: script, axes, flags) must be an option the script declares
+--       through experiment.args, with a value of its type; a typo is an error naming the
+--       closest option. (A script that cannot tell its options gets a warning.)
 --   summary.mark_failed(run_dir, message, exit_code)  records status "failed", the error and the
 --       exit code in a run's config.json (writing one when the run died before experiment.run).
 --   summary.collect(sweep_dir, configs) -> runs  the runs run-001, run-002, ... of a sweep
@@ -13,7 +14,8 @@
 --       metrics.csv row, writes runs.csv (one row per run) and sweep.csv (one row per
 --       configuration = every axis but `seed`: n, failed, and <metric>_mean, <metric>_std (sample,
 --       n - 1), <metric>_n for every numeric metric), prints the configuration table, and draws
---       <metric>.svg (mean with error bars of one std across the grid) into sweep_dir.
+--       <metric>.svg (mean with error bars of one std across the grid) into sweep_dir. A failed
+--       run counts in n and failed, not in the statistics (its last row is a partial one).
 local experiment = require "sslua.experiment"
 local json = require "sslua.json"
 local util = require "sslua.util"
@@ -33,23 +35,34 @@ local function flag_key(name) return (name:gsub("%-", "_")) end
 
 -- The kinds of the options the script declares ({name = "number"|"boolean"|"string"|"list"}),
 -- asked from the script itself: experiment.args prints them and exits under SSLUA_LIST_OPTIONS=1.
+-- The probe runs sandboxed with a temporary results directory (whatever the script does before
+-- experiment.args stays there and is removed); a script whose source never mentions `args` is
+-- not run. nil, why: the options could not be learnt.
 local function declared_options(spec, exe)
-  local out = os.tmpname()
-  local cmd = "SSLUA_LIST_OPTIONS=1 SSLUA_PROGRESS=0 " .. q(exe) .. (spec.sandbox and " --sandbox" or "")
-    .. " " .. q(spec.script) .. " > " .. q(out) .. " 2>&1 </dev/null"
-  local ok, how, code = os.execute(cmd)
+  local f = io.open(spec.script, "rb")
+  local src = f and f:read("a") or ""
+  if f then f:close() end
+  if not src:find("%f[%w_]args%f[^%w_]") then return nil, "it does not call experiment.args" end
+  local tmp = os.tmpname()
+  os.remove(tmp)
+  os.execute("mkdir -p " .. q(tmp))
+  local out = tmp .. "/probe.txt"
+  local cmd = "SSLUA_LIST_OPTIONS=1 SSLUA_PROGRESS=0 SSLUA_RESULTS_DIR=" .. q(tmp .. "/results")
+    .. " SSLUA_RUN_DIR=" .. q(tmp .. "/results/probe") .. " " .. q(exe) .. " --sandbox " .. q(spec.script)
+    .. " > " .. q(out) .. " 2>&1 </dev/null"
+  local ok = os.execute(cmd)
   local text = read_file(out) or ""
-  os.remove(out)
+  os.execute("rm -rf " .. q(tmp))
   local line = text:match("sslua%-options: ([^\n]*)")
   if line then
     local dok, kinds = pcall(json.decode, line)
     if dok and type(kinds) == "table" then return kinds end
   end
   if not ok then
-    local msg = text:match("([^\n]*)\nstack traceback:") or text:match("([^\n]+)%s*$") or ("exit " .. tostring(code))
-    error("sslua sweep: " .. spec.script .. " fails before declaring its options: " .. msg, 0)
+    local msg = text:match("([^\n]*)\nstack traceback:") or text:match("([^\n]+)%s*$") or "no message"
+    return nil, "it failed before declaring its options (" .. msg:gsub("^%S*sslua: ", "") .. ")"
   end
-  return nil
+  return nil, "it ended without calling experiment.args"
 end
 
 local function check_value(script, name, kind, v)
@@ -71,9 +84,9 @@ function summary.check_flags(spec, opts)
   if type(spec) ~= "table" or type(spec.script) ~= "string" then
     util.fail("sslua.sweep_summary.check_flags", "expected a sweep spec (sslua.sweep.parse)")
   end
-  local kinds = declared_options(spec, opts.exe or experiment.interpreter())
+  local kinds, why = declared_options(spec, opts.exe or experiment.interpreter())
   if not kinds then
-    io.stderr:write("sslua sweep: warning: " .. spec.script .. " declares no options through experiment.args; its flags are not checked\n")
+    io.stderr:write("sslua sweep: warning: the flags are not checked against " .. spec.script .. ": " .. why .. "\n")
     return nil
   end
   if kinds.resume == nil then kinds.resume = "string" end
