@@ -181,6 +181,14 @@ check.errors(function() sweep.main { stats, "--dry-run", "--lrr", "1" } end, "di
 local function exists(path) return os.execute("test -e " .. q(path)) == true end
 check.truthy(not exists("results/stats"), "no run directory after a typo")
 check.eq(sweep.main { stats, "--no-quick", "--epochs", "1", "--dry-run" }, 0, "valid flags pass (dry run)")
+-- A script that never calls experiment.args is not probed (not run an extra time): a warning.
+local plain = root .. "/plain.lua"
+local counter = root .. "/count.txt"
+f = io.open(plain, "w"); f:write(("local f = io.open(%q, 'a'); f:write('x\\n'); f:close()\n"):format(counter)); f:close()
+code, rows, dir = sweep.main { plain, "--k", "1,2" }
+check.eq(code, 0, "plain script sweep runs")
+check.eq(read_all(counter), "x\nx\n", "the plain script ran once per run, never as a probe")
+os.execute("rm -rf " .. q(dir)); os.execute("rmdir results/plain 2>/dev/null")
 -- Through the program: exit status 1, the message on stderr, nothing created.
 local errf = root .. "/err.txt"
 local okp = os.execute(q(experiment.interpreter()) .. " sweep " .. q(stats) .. " --epoch 1,2 > /dev/null 2> " .. q(errf))

@@ -734,7 +734,7 @@ resume_run = function(run, args)
   local resumed = type(rec.resumed_utc) == "table" and rec.resumed_utc or {}
   resumed[#resumed + 1] = os.date("!%Y-%m-%dT%H:%M:%SZ")
   rec.resumed_utc = resumed
-  rec.status, rec.error, rec.exit_code = "running", nil, nil
+  rec.status, rec.error, rec.exit_code, rec.failed_utc = "running", nil, nil, nil
   run.record = rec
   run:write("config.json", json.encode(rec, { indent = "  " }) .. "\n")
   if run.replay then
