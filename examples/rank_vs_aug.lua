@@ -19,7 +19,7 @@ local json = require "sslua.json"
 local nn, aug, geom = sslua.nn, sslua.aug, sslua.geom
 
 local cfg = experiment.args({
-  policy = { "small", "moderate", "large" }, seeds = 3, epochs = 36, eval_every = 3, batch = 128, beta = 2.0,
+  policy = { "small", "moderate", "large" }, seeds = 3, epochs = 33, eval_every = 3, batch = 128, beta = 2.0,
   data = "textures", data_dir = "", n = 1024, n_test = 512, size = 16, knn_k = 20,
   hue_spread = 0.2, period = { 0.15, 0.3 },
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_proj = 16,
