@@ -179,6 +179,27 @@ function data.synthetic(o)
     coarse_labels = coarse, classes = classes, coarse_classes = families }
 end
 
+-- data.textures{n=, seed=, size=16, hue_spread=0.2, period={0.15, 0.3}}: repeated textures
+-- that fill the image (8 classes, each invariant to a horizontal flip), no files. Colour (one
+-- hue from a palette as wide as the large policy's hue jitter, saturation, value, contrast),
+-- period (a fraction of the size), phase and a small rotation are nuisances; ds.nuisance_labels
+-- is the hue bin (4 bins, ds.nuisance_classes), crossed with the class.
+function data.textures(o)
+  o = opts_of("textures", o)
+  local n, seed, size = o.n or 1024, o.seed or 0, o.size or 16
+  local spread, period = o.hue_spread or 0.2, o.period or { 0.15, 0.3 }
+  if math.type(n) ~= "integer" or n < 0 then fail("textures", "n must be a non-negative integer") end
+  if math.type(seed) ~= "integer" then fail("textures", "seed must be an integer") end
+  if math.type(size) ~= "integer" or size < 8 or size > 512 then fail("textures", "size must be an integer between 8 and 512") end
+  if type(spread) ~= "number" then fail("textures", "hue_spread must be a number") end
+  if type(period) ~= "table" or type(period[1]) ~= "number" or type(period[2]) ~= "number" then
+    fail("textures", "period must be {lo, hi} (fractions of the image size)")
+  end
+  local images, labels, _, bins = native(C.textures, n, seed, size, spread, period[1], period[2])
+  return new_dataset { name = "textures", seed = seed, images = images, labels = labels,
+    classes = C.texture_classes(), nuisance_labels = bins, nuisance_classes = { "hue1", "hue2", "hue3", "hue4" } }
+end
+
 -- A dataset restricted to the 1-based indices `idx` (a Lua list), other fields kept.
 local function take(ds, idx, name)
   local out = {}

@@ -911,4 +911,65 @@ function nn.convert_sync_batchnorm(model)
   return model
 end
 
+-- BatchNorm recalibration (PyTorch's torch.optim.swa_utils.update_bn).
+
+--- nn.recalibrate_bn(model | {m1, m2, ...}, images, {batch = 128, rng = nil}) -> model, batches:
+--- resets the running statistics of every BatchNorm in the model (or the chain of modules),
+--- sets their momentum to the cumulative average (momentum = false, PyTorch's None) and runs
+--- the images through in train mode without grad, `batch` rows at a time (in a random order
+--- drawn from `rng` when given); then restores each module's momentum and train/eval mode.
+--- After one batch the running mean is the batch mean of each BN's input and the running
+--- variance the unbiased variance; after several, their averages over the batches. A final
+--- batch of one row is skipped (train-mode BN needs two). Eval-mode features of an untrained
+--- network are meaningless without this: its running statistics are still 0 and 1.
+function nn.recalibrate_bn(model, images, o)
+  local where = "recalibrate_bn"
+  o = opts_of(o, where)
+  local mods = model
+  if type(model) == "table" and model.parameters then mods = { model } end
+  if type(mods) ~= "table" or #mods == 0 then fail(where, "expected a module or a list of modules", 2) end
+  for i, m in ipairs(mods) do
+    if type(m) ~= "table" or type(m.parameters) ~= "function" then fail(where, "item " .. i .. " is not a module", 2) end
+  end
+  if not is_tensor(images) or images:dim() < 2 then fail(where, "images must be a tensor with a batch dimension", 2) end
+  local batch = o.batch or 128
+  check_int(batch, "batch", where, 2)
+  local n = images:size(1)
+  local bns, modes = {}, {}
+  for _, m in ipairs(mods) do
+    walk(m, "", function(_, sub)
+      modes[#modes + 1] = { sub, sub.training }
+      if (sub._type == "BatchNorm1d" or sub._type == "BatchNorm2d") and sub.track_running_stats then
+        bns[#bns + 1] = { sub, sub.momentum }
+      end
+    end)
+  end
+  local order
+  if o.rng then order = sslua.randperm(n, { rng = o.rng }) end
+  local count = 0
+  sslua.no_grad(function()
+    for _, e in ipairs(bns) do
+      local bn = e[1]
+      bn.running_mean:zero_(); bn.running_var:fill_(1); bn.num_batches_tracked:zero_()
+      bn.momentum = false
+    end
+    for _, m in ipairs(mods) do m:train(true) end
+    local ok, err = pcall(function()
+      for i = 1, n, batch do
+        local len = math.min(batch, n - i + 1)
+        if len >= 2 then
+          local x
+          if order then x = images:index(1, order:narrow(1, i, len)) else x = images:narrow(1, i, len) end
+          for _, m in ipairs(mods) do x = m(x) end
+          count = count + 1
+        end
+      end
+    end)
+    for _, e in ipairs(bns) do e[1].momentum = e[2] end
+    for _, e in ipairs(modes) do e[1].training = e[2] end
+    if not ok then error(err, 0) end
+  end)
+  return model, count
+end
+
 return nn

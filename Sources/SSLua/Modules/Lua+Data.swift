@@ -61,6 +61,23 @@ enum DataBindings {
             for (k, f) in Synthetic.families.enumerated() { lua_pushstring(a.L, f); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
             return 2
         }),
+        // data.textures: images, labels, nil, hue bins (1-based); the class names.
+        ("textures", AugBindings.named("sslua.data.textures") { a in
+            let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
+            let spread = try a.number(4), lo = try a.number(5), hi = try a.number(6)
+            try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
+            try require(n <= (1 << 31) / (3 * size * size), "n = \(n) images of \(size)x\(size) is too large")
+            let (d, bins) = try Textures.make(n: n, seed: UInt64(bitPattern: Int64(seed)), size: size,
+                                              hueSpread: spread, period: (lo, hi))
+            _ = try push(a, d)
+            a.push(try labels(bins))
+            return 4
+        }),
+        ("texture_classes", { a in
+            lua_createtable(a.L, Int32(Textures.classCount), 0)
+            for (k, c) in Textures.classes.enumerated() { lua_pushstring(a.L, c); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
+            return 1
+        }),
         ("gather", AugBindings.named("sslua.data.gather") { a in
             let t = try a.tensor(1)
             let idx: [Int]
