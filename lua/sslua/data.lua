@@ -185,7 +185,7 @@ end
 -- period (a fraction of the size), phase and a small rotation are nuisances; ds.nuisance_labels
 -- is the hue bin (4 bins, ds.nuisance_classes), crossed with the class.
 function data.textures(o)
-  o = opts_of("textures", o)
+  o = opts_of("textures", o, { n = "integer", seed = "integer", size = "integer", hue_spread = "number", period = "table" })
   local n, seed, size = o.n or 1024, o.seed or 0, o.size or 16
   local spread, period = o.hue_spread or 0.2, o.period or { 0.15, 0.3 }
   if math.type(n) ~= "integer" or n < 0 then fail("textures", "n must be a non-negative integer") end
@@ -207,6 +207,7 @@ local function take(ds, idx, name)
   out.images = C.gather(ds.images, idx)
   out.labels = C.gather(ds.labels, idx)
   if ds.coarse_labels then out.coarse_labels = C.gather(ds.coarse_labels, idx) end
+  if ds.nuisance_labels then out.nuisance_labels = C.gather(ds.nuisance_labels, idx) end
   out.indices = idx
   out.name = name or ds.name
   return new_dataset(out)

@@ -924,7 +924,7 @@ end
 --- network are meaningless without this: its running statistics are still 0 and 1.
 function nn.recalibrate_bn(model, images, o)
   local where = "recalibrate_bn"
-  o = opts_of(o, where)
+  o = opts_of(o, where, { batch = "integer", rng = "userdata" })
   local mods = model
   if type(model) == "table" and model.parameters then mods = { model } end
   if type(mods) ~= "table" or #mods == 0 then fail(where, "expected a module or a list of modules", 2) end
