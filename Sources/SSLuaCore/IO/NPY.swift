@@ -2,8 +2,9 @@
 ///
 /// Written: `<f4` or `<f8`, C order, the header padded so the data starts on a 64-byte
 /// boundary, exactly as `numpy.save` does. Read: any float/int/uint/bool element type in
-/// either byte order, C or Fortran order, converted to float32 (float64 for `<f8`, or when
-/// asked).
+/// either byte order, C or Fortran order: floats to float32 (float64 for `f8`), integers and
+/// booleans to float64, exactly (an int64 beyond 2^53 is an error naming the file), or to the
+/// dtype asked for.
 public enum NPY {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
@@ -73,7 +74,8 @@ public enum NPY {
         guard need <= file.size - data else {
             throw bad("truncated data (\(count) elements of \(size) bytes expected, \(file.size - data) bytes present)")
         }
-        let dt = wanted ?? (code == "f" && size == 8 ? .float64 : .float32)
+        // floats keep their precision class; integers and booleans load exactly, as float64
+        let dt = wanted ?? (code == "f" ? (size == 8 ? .float64 : .float32) : .float64)
         let fileShape = fortran ? Array(shape.reversed()) : shape
         let out = try Tensor(shape: fileShape, dtype: dt, zeroed: false)
         if kind == .float && order != ">" && size == dt.size {
@@ -81,6 +83,10 @@ public enum NPY {
             try file.read(into: out.storage.raw, count: need, at: data)
         } else {
             let raw = try file.bytes(at: data, count: need)
+            if dt == .float64 {
+                try RawElements.requireExact(UnsafeRawPointer(raw.base), count: count, kind: kind, size: size,
+                                             bigEndian: order == ">", what: "'\(path)'")
+            }
             try RawElements.decode(UnsafeRawPointer(raw.base), count: count, kind: kind, size: size,
                                    bigEndian: order == ">", into: out)
         }
