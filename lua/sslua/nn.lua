@@ -742,8 +742,10 @@ local depths = { [18] = { 2, 2, 2, 2 }, [34] = { 3, 4, 6, 3 } }
 --- nn.resnet{blocks = {2, 2, 2, 2}, width = 64, in_channels = 3, cifar = true, depth = 18|34, rng}
 --- An encoder (no classifier): output (N, width * 2^(#blocks - 1)). The CIFAR stem is a 3x3
 --- stride-1 conv without max-pool; otherwise torchvision's 7x7 stride-2 conv and 3x3 max-pool.
+--- With num_classes = K a classifier `fc` (Linear(out, K)) follows, as in torchvision, so
+--- nn.resnet18{cifar = false, num_classes = K} loads torchvision's resnet18(num_classes = K).
 local resnet_spec = { blocks = "table", width = "integer", in_channels = "integer", cifar = "boolean",
-  depth = "integer", rng = "userdata" }
+  depth = "integer", rng = "userdata", num_classes = "integer" }
 
 function nn.resnet(o)
   o = opts_of(o, "resnet", resnet_spec)
@@ -784,6 +786,11 @@ function nn.resnet(o)
   self:add_module("avgpool", nn.AdaptiveAvgPool2d(1))
   self:add_module("flatten", nn.Flatten())
   self.out_features = inplanes
+  if o.num_classes ~= nil then
+    local k = check_int(o.num_classes, "num_classes", "resnet")
+    self:add_module("fc", nn.Linear(inplanes, k, { rng = o.rng }))
+    self.out_features = k
+  end
   self.cifar = cifar
   return self
 end
@@ -801,10 +808,13 @@ function ResNet:forward(x)
     x = self["layer" .. i]:forward(x)
     i = i + 1
   end
-  return self.flatten:forward(self.avgpool:forward(x))
+  x = self.flatten:forward(self.avgpool:forward(x))
+  if self.fc then x = self.fc:forward(x) end
+  return x
 end
 
---- nn.resnet18{in_channels = 3, cifar = true, rng}: ResNet-18, 512-d output, no classifier.
+--- nn.resnet18{in_channels = 3, cifar = true, num_classes, rng}: ResNet-18, 512-d output (no
+--- classifier unless num_classes is given).
 function nn.resnet18(o)
   o = opts_of(o, "resnet18", resnet_spec)
   local c = {}

@@ -44,6 +44,28 @@ enum DataBindings {
         ("cifar100", AugBindings.named("sslua.data.cifar100") { a in
             try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 2, classes: 100))
         }),
+        // cifar_python(files, classes[, meta, names key, coarse names key]) -> images, labels, coarse, names, coarse names
+        ("cifar_python", { a in
+            let classes = try a.integer(2)
+            try require(classes == 10 || classes == 100, "classes must be 10 or 100")
+            let name = classes == 10 ? "sslua.data.cifar10" : "sslua.data.cifar100"
+            do {
+                let n = try push(a, try CIFAR.readPython(files: stringList(a, 1), classes: classes))
+                let meta = a.isNone(3) ? nil : try a.string(3)
+                var extra: Int32 = 0
+                for key in [classes == 10 ? "label_names" : "fine_label_names", "coarse_label_names"] {
+                    if let m = meta, let names = try CIFAR.pythonNames(m, key: key) {
+                        lua_createtable(a.L, Int32(clamping: names.count), 0)
+                        for (i, s) in names.enumerated() { lua_pushstring(a.L, s); lua_rawseti(a.L, -2, lua_Integer(i + 1)) }
+                    } else { lua_pushnil(a.L) }
+                    extra += 1
+                }
+                return n + extra
+            } catch let e as SSLuaError {
+                if e.message.hasPrefix("\u{1}") { throw e }
+                throw passThroughError("\(name): \(e.message)")
+            }
+        }),
         ("fashion_mnist", idx("sslua.data.fashion_mnist")),
         ("mnist", idx("sslua.data.mnist")),
         ("synthetic", AugBindings.named("sslua.data.synthetic") { a in
