@@ -41,7 +41,7 @@ for _, train in ipairs({ true, false }) do
 end
 
 -- nothing there: the error names both layouts and every place it looked
-local err = check.errors(function() data.cifar10 { root = "/nonexistent/cifar" } end, "no CIFAR-10 data found under root '/nonexistent/cifar'")
+local err = check.errors(function() data.cifar10 { root = "/nonexistent/cifar" } end, "cannot find CIFAR-10 data under root '/nonexistent/cifar'")
 for _, s in ipairs({ "binary layout", "python layout", "/nonexistent/cifar/cifar-10-batches-py/data_batch_1",
                      "/nonexistent/cifar/cifar-10-batches-bin/data_batch_1.bin", "test_data_cifar_python.lua:" }) do
   check.truthy(err:find(s, 1, true), "missing-data error mentions " .. s .. ": " .. err)

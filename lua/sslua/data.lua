@@ -109,7 +109,7 @@ local function find_cifar(fn, label, root, bindir, pydir, binprobe, pyprobe)
     looked[#looked + 1] = d .. "/" .. binprobe
     looked[#looked + 1] = d .. "/" .. pyprobe
   end
-  fail(fn, "no " .. label .. " data found under root '" .. root .. "': it reads the binary layout (" ..
+  fail(fn, "cannot find " .. label .. " data under root '" .. root .. "': it reads the binary layout (" ..
     bindir .. "/" .. binprobe .. ") or the python layout that torchvision downloads (" .. pydir .. "/" ..
     pyprobe .. "), in root or in those subdirectories; looked for " .. table.concat(looked, ", "), 2)
 end
