@@ -87,6 +87,10 @@ write(tmp .. ".pkl", "\x80\x02N" .. string.rep("\x85", 1000000) .. ".")
 check.errors(function() sslua.load(tmp .. ".pkl") end, "nested more than")
 write(tmp .. ".pkl", "\x80\x02" .. string.rep("]", 100000) .. string.rep("a", 99999) .. ".")
 check.errors(function() sslua.load(tmp .. ".pkl") end, "nested more than")
+-- one 1 MB string referenced 300 times from the memo: refused before Lua allocates 300 MB
+local mb = string.rep("x", 1 << 20)
+write(tmp .. ".pkl", "\x80\x02](X" .. string.pack("<I4", #mb) .. mb .. "q\x01" .. string.rep("h\x01", 299) .. "e.")
+check.errors(function() sslua.load(tmp .. ".pkl") end, "repeats large strings")
 -- a file that is not a zip with a .pt name
 write(tmp .. ".pt", "not a zip at all")
 check.errors(function() sslua.load(tmp .. ".pt") end, tmp .. ".pt")

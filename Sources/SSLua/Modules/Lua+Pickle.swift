@@ -47,8 +47,8 @@ struct PickleToLua {
         case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
         case .int(let i): lua_pushinteger(L, lua_Integer(i))
         case .float(let d): lua_pushnumber(L, d)
-        case .string(let s): pushBytes(Array(s.utf8))
-        case .bytes(let b): pushBytes(b)
+        case .string(let s): try pushBytes(Array(s.utf8))
+        case .bytes(let b): try pushBytes(b)
         case .global(let name):
             lua_createtable(L, 0, 1)
             lua_pushstring(L, name); lua_setfield(L, -2, "__global")
@@ -68,11 +68,13 @@ struct PickleToLua {
             remember(d)
             try setPairs(d.pairs, depth: depth)
         case .object(let o):
+            if cached(o) { return }
             if let a = o.array {
+                try spend(a.data.count)
                 TensorBox.push(L, try a.tensor(dtype: dtype, what: what))
+                remember(o)
                 return
             }
-            if cached(o) { return }
             lua_createtable(L, 0, 4)
             remember(o)
             lua_pushstring(L, o.npDescr.map { "numpy.dtype(" + $0 + ")" } ?? o.className)
@@ -91,7 +93,21 @@ struct PickleToLua {
         }
     }
 
-    func pushBytes(_ b: [UInt8]) {
+    /// Bytes of strings and arrays pushed so far, and the most allowed: a memo reference repeated
+    /// many times must not make Lua allocate without bound (a Lua memory error would unwind
+    /// through Swift).
+    var spent = 0
+    var budget = 1 << 28
+
+    mutating func spend(_ n: Int) throws {
+        spent += n
+        guard spent <= budget else {
+            throw SSLuaError("\(what): the data repeats large strings or arrays more than \(budget >> 20) MB in all")
+        }
+    }
+
+    mutating func pushBytes(_ b: [UInt8]) throws {
+        try spend(b.count)
         if b.isEmpty { lua_pushstring(L, ""); return }
         b.withUnsafeBufferPointer { p in
             p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(b.count, 1)) { lua_pushlstring(L, $0, b.count) }
@@ -138,6 +154,7 @@ extension IOBindings {
         defer { u.dismantle() }
         let top = lua_gettop(a.L)
         var conv = PickleToLua(a.L, what: "'\(path)'", dtype: dtype)
+        conv.budget = max(conv.budget, 4 * u.byteCount)
         do {
             try conv.push(v)
         } catch {

@@ -135,6 +135,9 @@ public final class Unpickler {
     /// Every container made, so that `dismantle` can empty them without recursion.
     var containers: [AnyObject] = []
 
+    /// Size of the pickle in bytes.
+    public var byteCount: Int { b.count }
+
     public init(_ bytes: [UInt8], what: String, persistent: PersistentLoader? = nil) {
         b = bytes; self.what = what; self.persistent = persistent
     }

@@ -46,8 +46,8 @@ public enum TorchFile {
                 try require(!o1 && !o2, "\(what): tensor view is out of range")
                 last = a
             }
-            try require(last < st.numel,
-                        "\(what): tensor view (offset \(offset), size \(shapeString(size))) runs past its storage of \(st.numel) elements")
+            try require(last < st.storage.count,
+                        "\(what): tensor view (offset \(offset), size \(shapeString(size))) runs past its storage of \(st.storage.count) elements")
         }
         return Tensor(storage: st.storage, shape: size, strides: stride, offset: offset)
     }
