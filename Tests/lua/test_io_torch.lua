@@ -78,6 +78,12 @@ write(tmp .. ".pkl", "\x80\x02cos\nsystem\nX" .. string.pack("<I4", #cmd) .. cmd
 local p = sslua.load(tmp .. ".pkl")
 check.eq(p.__class, "os.system"); check.eq(p.args[1], cmd)
 check.eq(io.open(marker, "r"), nil, "os.system was not called")
+-- a tuple key becomes its text; copyreg._reconstructor names the class it would make
+write(tmp .. ".pkl", "\x80\x02}(K\x01K\x02\x86K\x05u.")
+check.eq(sslua.load(tmp .. ".pkl")["(1, 2)"], 5, "tuple dict key")
+write(tmp .. ".pkl", "\x80\x02ccopy_reg\n_reconstructor\ncfoo\nBar\nc__builtin__\nobject\nN\x87R}X\x01\x00\x00\x00aK\x07sb.")
+local rc = sslua.load(tmp .. ".pkl")
+check.eq(rc.__class, "foo.Bar", "reconstructed class name"); check.eq(rc.state.a, 7, "its state")
 -- a list that contains itself stays one table
 write(tmp .. ".pkl", "\x80\x02]q\x00h\x00a.")
 local cyc = sslua.load(tmp .. ".pkl")

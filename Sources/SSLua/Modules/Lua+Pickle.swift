@@ -122,17 +122,38 @@ struct PickleToLua {
         }
     }
 
-    /// Sets key/value pairs on the table at the top; keys must be strings, numbers or booleans
+    /// Sets key/value pairs on the table at the top. Strings, numbers and booleans are keys as
+    /// they are; other keys (tuples, None, objects) become their Python-like text, e.g. "(1, 'a')"
     /// (None values leave the key out, as Lua has no nil values).
     mutating func setPairs(_ pairs: [(PValue, PValue)], depth: Int) throws {
         for (k, v) in pairs {
             switch k {
             case .string, .bytes, .int, .bool: try push(k, depth: depth + 1)
             case .float(let d) where d.isFinite: try push(k, depth: depth + 1)
-            default: throw SSLuaError("\(what): a dict key that is not a string, number or boolean")
+            default: try pushBytes(Array(PickleToLua.keyText(k, depth: 0).utf8))
             }
             try push(v, depth: depth + 1)
             lua_rawset(L, -3)
+        }
+    }
+
+    static func keyText(_ v: PValue, depth: Int) -> String {
+        guard depth < 8 else { return "..." }
+        switch v {
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let d): return String(d)
+        case .string(let s): return "'" + s + "'"
+        case .bytes(let b): return "b'" + String(decoding: b, as: UTF8.self) + "'"
+        case .global(let g): return g
+        case .tensor(let t): return "tensor(" + shapeString(t.shape) + ")"
+        case .dict: return "{...}"
+        case .object(let o): return "<" + o.className + ">"
+        case .list(let l):
+            let parts = l.items.prefix(16).map { keyText($0, depth: depth + 1) }
+            let body = parts.joined(separator: ", ") + (l.items.count > 16 ? ", ..." : "")
+            return l.isTuple ? "(" + body + (l.items.count == 1 ? ",)" : ")") : "[" + body + "]"
         }
     }
 }

@@ -430,6 +430,13 @@ public final class Unpickler {
             if descr.contains("f") { return .float(v) }
             if descr.contains("b") { return .bool(v != 0) }
             return .int(Int64(v))
+        case "copyreg._reconstructor", "copy_reg._reconstructor":
+            // copyreg._reconstructor(cls, base, state): an object of cls (inert)
+            if let c = args.first, case .global(let cls) = c {
+                let o = object(cls, Array(args.dropFirst()))
+                return .object(o)
+            }
+            return .object(object(name, args))
         default:
             return .object(object(name, args))
         }
