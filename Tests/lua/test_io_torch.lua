@@ -84,6 +84,9 @@ check.eq(sslua.load(tmp .. ".pkl")["(1, 2)"], 5, "tuple dict key")
 write(tmp .. ".pkl", "\x80\x02ccopy_reg\n_reconstructor\ncfoo\nBar\nc__builtin__\nobject\nN\x87R}X\x01\x00\x00\x00aK\x07sb.")
 local rc = sslua.load(tmp .. ".pkl")
 check.eq(rc.__class, "foo.Bar", "reconstructed class name"); check.eq(rc.state.a, 7, "its state")
+-- Lightning's AttributeDict (NEWOBJ, then SETITEMS) is a plain dict
+write(tmp .. ".pkl", "\x80\x02clightning.fabric.utilities.data\nAttributeDict\n)\x81X\x02\x00\x00\x00lrG?\xb9\x99\x99\x99\x99\x99\x9as.")
+check.eq(sslua.load(tmp .. ".pkl").lr, 0.1, "AttributeDict as a dict")
 -- a list that contains itself stays one table
 write(tmp .. ".pkl", "\x80\x02]q\x00h\x00a.")
 local cyc = sslua.load(tmp .. ".pkl")

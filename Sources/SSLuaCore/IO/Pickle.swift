@@ -384,7 +384,10 @@ public final class Unpickler {
         case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
             guard let t = args.first, case .tensor = t else { throw bad("\(name) without a tensor") }
             return t
-        case "collections.OrderedDict", "builtins.dict", "__builtin__.dict":
+        case "collections.OrderedDict", "builtins.dict", "__builtin__.dict",
+             // Lightning's hyper-parameter dicts: dict subclasses whose items are set by SETITEMS
+             "lightning.fabric.utilities.data.AttributeDict", "lightning_fabric.utilities.data.AttributeDict",
+             "pytorch_lightning.utilities.parsing.AttributeDict", "lightning.pytorch.utilities.parsing.AttributeDict":
             let d = PDict(); containers.append(d)
             if let a = args.first, case .list(let l) = a {
                 for p in l.items {
