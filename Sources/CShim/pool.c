@@ -11,6 +11,9 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -86,6 +89,90 @@ static int ensure_workers(int n) {
         started = id;
     }
     return started;
+}
+
+int sslua_pool_reserve(int workers) {
+    int expected = 0;
+    if (in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) return started;
+    int n = ensure_workers(workers);
+    atomic_store(&busy, 0);
+    return n;
+}
+
+/* Address space one more thread may take: an OpenBLAS buffer (128 MiB in Debian's build) for
+ * BLAS's own thread and one for a pool worker calling single-threaded BLAS, two stacks and a
+ * malloc arena (64 MiB reserved). */
+#define THREAD_COST (320LL << 20)
+
+static int thread_cap = 0;   /* computed once, at startup: the same limit always gives the same cap */
+
+int sslua_thread_cap(void) {
+    if (thread_cap > 0) return thread_cap;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return thread_cap = MAX_WORKERS;
+    long long limit = (long long)rl.rlim_cur, used = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (f) {
+        long long pages = 0;
+        if (fscanf(f, "%lld", &pages) == 1) used = pages * sysconf(_SC_PAGESIZE);
+        fclose(f);
+    }
+    /* half of what is left for the threads, the other half for the data */
+    long long room = (limit - used) / 2;
+    long long n = room <= 0 ? 1 : 1 + room / THREAD_COST;
+    return thread_cap = n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* OpenBLAS starts with one thread per core, and each of its threads, like each thread that calls
+ * BLAS, takes a buffer on its first use, retrying forever when the allocation fails. Under an
+ * address-space limit that happens as soon as a script has taken most of the room (the threads
+ * allocate asynchronously, so even at startup this races with the script). So, under a limit,
+ * the thread count is capped and every thread gets its buffer at once: a gemm that engages all
+ * of OpenBLAS's threads, then one single-threaded gemm on each pool worker. */
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
+extern void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc);
+#define SETTLE_N 512
+#define SETTLE_SMALL 128
+
+static void settle_small(void *ctx, int c) {
+    float *a = (float *)ctx + (size_t)c * 3 * SETTLE_SMALL * SETTLE_SMALL;
+    cblas_sgemm(101, 111, 111, SETTLE_SMALL, SETTLE_SMALL, SETTLE_SMALL, 1.0f, a, SETTLE_SMALL,
+                a + SETTLE_SMALL * SETTLE_SMALL, SETTLE_SMALL, 0.0f, a + 2 * SETTLE_SMALL * SETTLE_SMALL, SETTLE_SMALL);
+}
+
+int sslua_settle_threads(int threads) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return threads;
+    if (threads < 1) threads = 1;
+    float *big = calloc((size_t)3 * SETTLE_N * SETTLE_N, sizeof(float));
+    if (big) {
+        openblas_set_num_threads(threads);
+        cblas_sgemm(101, 111, 111, SETTLE_N, SETTLE_N, SETTLE_N, 1.0f, big, SETTLE_N, big + SETTLE_N * SETTLE_N,
+                    SETTLE_N, 0.0f, big + 2 * SETTLE_N * SETTLE_N, SETTLE_N);
+        free(big);
+    }
+    int got = threads > 1 ? sslua_pool_reserve(threads - 1) + 1 : 1;
+    if (got > 1) {
+        float *small = calloc((size_t)got * 3 * SETTLE_SMALL * SETTLE_SMALL, sizeof(float));
+        if (small) {
+            openblas_set_num_threads(1);
+            sslua_pool_run(got, settle_small, small);
+            free(small);
+        }
+    }
+    openblas_set_num_threads(got < threads ? got : threads);
+    return got < threads ? got : threads;
+}
+
+__attribute__((constructor)) static void sslua_cap_blas_threads(void) {
+    int cap = sslua_thread_cap(), n = openblas_get_num_threads();
+    if (cap >= n) { sslua_settle_threads(n); return; }
+    /* the threads OpenBLAS already started take their buffers whatever the count: settle them
+     * all (the gemm engages each), then use no more than the cap */
+    sslua_settle_threads(n);
+    openblas_set_num_threads(cap);
 }
 
 void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {

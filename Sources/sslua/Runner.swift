@@ -187,7 +187,22 @@ final class Runner {
                 st = LUA_ERRRUN
             }
         }
+        if st != LUA_OK { notifyFailure() }
         return report(st)
+    }
+
+    /// A failed script: `package.loaded["sslua.experiment"]._on_error(message)` (if loaded)
+    /// marks its run directory failed. Everything runs inside a protected call; the error
+    /// message stays on the stack for `report`.
+    func notifyFailure() {
+        let code = "local m = package.loaded['sslua.experiment']; "
+            + "if type(m) == 'table' and type(m._on_error) == 'function' then m._on_error(...) end"
+        let top = lua_gettop(L)
+        if sslua_loadbuffer(L, code, strlen(code), "=on_error") == LUA_OK {
+            lua_pushvalue(L, top)
+            _ = lua_pcallk(L, 1, 0, 0, 0, nil)
+        }
+        lua_settop(L, top)
     }
 
     // MARK: `sslua sweep`

@@ -15,7 +15,12 @@ local nn, optim, aug, data, plot, experiment = S.nn, S.optim, S.aug, S.data, S.p
 local VERBOSE = os.getenv("SSLUA_FUZZ_VERBOSE") ~= nil
 -- SSLUA_FUZZ_RANDOM / SSLUA_FUZZ_SEED: a longer or different random search while debugging.
 local RANDOM_LISTS = tonumber(os.getenv("SSLUA_FUZZ_RANDOM")) or 12   -- random argument lists per function
-local BUDGET = tonumber(os.getenv("SSLUA_FUZZ_BUDGET")) or 0.4  -- CPU seconds per function (slow constructors)
+-- The budget is a number of calls per function, never CPU time: the same calls run on every
+-- machine and under any load, so a failure reproduces. SSLUA_FUZZ_CALLS raises (or lowers) the
+-- default; the slow functions (a training epoch per call, a full dataset, ...) get a smaller
+-- budget in `call_budget` below. SSLUA_FUZZ_PROFILE=1 prints calls and CPU time per function.
+local CALLS = tonumber(os.getenv("SSLUA_FUZZ_CALLS")) or 1000
+local PROFILE = os.getenv("SSLUA_FUZZ_PROFILE") ~= nil
 local g = fuzz.rng(tonumber(os.getenv("SSLUA_FUZZ_SEED")) or 20260530)
 local threads0 = S.threads()
 local tmpdir = os.tmpname()
@@ -135,6 +140,13 @@ local baselines = {
 -- field mutations; their wrong types and negative values are checked in section 3.
 local blocking_fields = { ["sslua.experiment.simclr"] = { epochs = true } }
 
+-- Call budgets of the slow functions (measured with SSLUA_FUZZ_PROFILE=1 and no limit: every
+-- other function makes at most about 740 calls in the walk, in under a second of CPU in all,
+-- so the default budget covers the whole walk for them). Building a ResNet takes 0.2-0.4 s.
+local call_budget = {
+  ["sslua.nn.resnet"] = 3, ["sslua.nn.resnet18"] = 3, ["sslua.nn.resnet34"] = 2,
+}
+
 local calls, errors, bad_messages = 0, 0, {}
 -- Errors that legitimately come from Lua itself or from the fuzzer's own callbacks.
 local allowed = {
@@ -163,9 +175,9 @@ local function record_error(qual, short, err, labels)
   end
 end
 
-local deadline = math.huge
+local fn_limit = math.huge   -- the call count at which the current function's budget ends
 local function call(qual, short, f, args, n, labels)
-  if os.clock() > deadline then return true end
+  if calls >= fn_limit then return true end
   calls = calls + 1
   if VERBOSE then io.stderr:write(qual, "(", table.concat(labels, ", "), ")\n") end
   local ok, err = pcall(f, table.unpack(args, 1, n))
@@ -179,8 +191,9 @@ local function fuzz_one(qual, f, make_self)
   if ONLY == "list" then io.stderr:write("fuzz-target ", qual, "\n") end
   if skip[qual] or (ONLY and qual ~= ONLY) then return end
   local short = qual:match("([%w_]+)$")
-  local t0 = os.clock()
-  deadline = t0 + BUDGET
+  local t0, calls0 = os.clock(), calls
+  local budget = call_budget[qual] and math.max(1, call_budget[qual] * CALLS // 1000) or CALLS
+  fn_limit = calls0 + budget
   local self_obj = make_self and make_self() or nil
   local prefix = make_self and 1 or 0
   local function with_self(list, n)
@@ -211,7 +224,7 @@ local function fuzz_one(qual, f, make_self)
       elseif #cand > #bases[#bases] then bases[2] = cand end
     end
     if make_self then self_obj = make_self() end
-    if os.clock() > t0 + BUDGET / 4 then break end
+    if calls >= calls0 + budget // 4 then break end
   end
   if #bases == 0 then bases[1] = {} end
   for bi, b in ipairs(bases) do
@@ -299,6 +312,7 @@ local function fuzz_one(qual, f, make_self)
     end
   end
   local dt = os.clock() - t0
+  if PROFILE then io.stderr:write(string.format("fuzz-profile %s %d calls %.3f s\n", qual, calls - calls0, dt)) end
   if VERBOSE or dt > 1 then io.stderr:write(string.format("fuzz: %s took %.2f s\n", qual, dt)) end
 end
 

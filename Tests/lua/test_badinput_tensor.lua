@@ -151,3 +151,150 @@ local c = S.zeros(3)
 do local cc <close> = c end
 check.errors(function() return c:sum() end, "closed")
 print(string.format("bad input: %d fuzz calls (%d errors), %d targeted cases", calls, failures, #cases))
+
+-- 3. The input classes that once escaped this file (issue 10), fuzzed deterministically by
+-- call count (SSLUA_FUZZ_CALLS scales it): many dimensions, zero-size dimensions beside huge
+-- ones, integral floats, and views of one tensor as both target and operand of in-place ops.
+local fz = require "fuzz"
+local g = fz.rng(tonumber(os.getenv("SSLUA_FUZZ_SEED")) or 20261201)
+local SCALE = (tonumber(os.getenv("SSLUA_FUZZ_CALLS")) or 1200) / 1200
+local ncalls, nerrors = 0, 0
+local function try(name, f, ...)
+  ncalls = ncalls + 1
+  local ok, err = pcall(f, ...)
+  if not ok then
+    nerrors = nerrors + 1
+    if not fz.names_function(err, name) then error("sslua." .. name .. ": error does not name the function: " .. tostring(err)) end
+  end
+  return ok, err
+end
+
+-- 3a. Shapes of up to 1000 dimensions, zero sizes beside 2^62: every constructor and every
+-- shape-taking method errors cleanly (or works, for what fits); a crash ends this file.
+local function shape_list()
+  local n = g.pick { 0, 1, 2, 3, 63, 64, 65, 80, 300, 1000 }
+  local s = {}
+  local kind = g.int(5)
+  for i = 1, n do
+    if kind == 1 then s[i] = 1
+    elseif kind == 2 then s[i] = g.pick { 0, 1, 2 }
+    elseif kind == 3 then s[i] = g.pick { 0, 1, 1 << 62, 1 << 40, 2^62, math.maxinteger }
+    elseif kind == 4 then s[i] = g.pick { 1.0, 2.0, 0.0, 1.5, -1, 0 / 0 }
+    else s[i] = g.pick { 1, -1 } end
+  end
+  if n > 0 and kind == 3 then s[g.int(n)] = 0 end   -- a zero beside the huge sizes
+  return s
+end
+local shape_fns = {
+  { "zeros", function(s) return S.zeros(s) end }, { "ones", function(s) return S.ones(s) end },
+  { "full", function(s) return S.full(s, 2) end }, { "rand", function(s) return S.rand(s) end },
+  { "randn", function(s) return S.randn(s) end }, { "randint", function(s) return S.randint(1, 3, s) end },
+  { "zeros", function(s) return S.zeros(table.unpack(s)) end },
+  { "reshape", function(s) return S.zeros(0):reshape(s) end },
+  { "reshape", function(s) return S.ones(1):reshape(s) end },
+  { "view", function(s) return S.ones(2, 3):view(s) end },
+  { "expand", function(s) return S.zeros(1):expand(s) end },
+  { "expand", function(s) return S.zeros(0, 1, 1):expand(table.unpack(s)) end },
+  { "permute", function(s) return S.zeros(2, 3):permute(s) end },
+  { "totable", function(s) return S.totable(S.zeros(s)) end },
+  { "sum", function(s) return S.zeros(s):sum(1) end },
+  { "contiguous", function(s) return S.zeros(1):expand(s):contiguous() end },
+  { "cat", function(s) return S.cat({ S.zeros(s), S.zeros(s) }, 1) end },
+  { "stack", function(s) return S.stack({ S.zeros(s), S.zeros(s) }, 1) end },
+  { "add", function(s) return S.zeros(s) + S.zeros(s):transpose(1, -1) end },
+  { "tensor", function(s) return S.tensor(s) end },
+}
+for _ = 1, math.floor(3000 * SCALE) do
+  local s = shape_list()
+  local f = g.pick(shape_fns)
+  try(f[1], f[2], s)
+end
+do  -- the deepest allowed tensor works through the views and back to Lua
+  local d = {} for i = 1, 64 do d[i] = 1 end
+  local t = S.full(d, 3)
+  ncalls = ncalls + 4
+  check.eq(t:sum():item(), 3, "64-d sum")
+  check.eq(t:transpose(1, 64):contiguous():dim(), 64, "64-d transpose")
+  local r = t:totable()
+  for _ = 1, 63 do r = r[1] end
+  check.eq(r[1], 3, "64-d totable")
+  check.errors(function() return t:unsqueeze(1) end, "too many dimensions")
+end
+
+-- 3b. Integral floats are integers everywhere an index, a dimension or a size is read; a
+-- fractional one is an error naming the function.
+local int_cases = {   -- {name, f(...numbers)}, the numbers given as integers and as floats
+  { "select", function(a, b) return S.randn(3, 4, { rng = S.rng(1) }):select(a, b) end, { 2, 3 } },
+  { "narrow", function(a, b, c) return S.randn(3, 4, { rng = S.rng(1) }):narrow(a, b, c) end, { 2, 2, 2 } },
+  { "sum", function(a) return S.randn(3, 4, { rng = S.rng(1) }):sum(a) end, { 2 } },
+  { "transpose", function(a, b) return S.randn(3, 4, { rng = S.rng(1) }):transpose(a, b) end, { 1, 2 } },
+  { "get", function(a, b) return S.tensor(S.randn(3, 4, { rng = S.rng(1) }):get(a, b)) end, { 3, 4 } },
+  { "zeros", function(a, b) return S.zeros(a, b) end, { 2, 3 } },
+  { "reshape", function(a, b) return S.randn(3, 4, { rng = S.rng(1) }):reshape(a, b) end, { 6, 2 } },
+  { "unsqueeze", function(a) return S.randn(3, { rng = S.rng(1) }):unsqueeze(a) end, { 2 } },
+  { "topk", function(a, b) return S.randn(3, 4, { rng = S.rng(1) }):topk(a, b) end, { 2, 2 } },
+  { "index", function(a) return S.randn(3, 4, { rng = S.rng(1) })[a] end, { 2 } },
+  { "index", function(a) return S.randn(3, 4, { rng = S.rng(1) })[a] end, { -1 } },
+  { "arange", function(a, b) return S.arange(a, b) end, { 2, 5 }, "bounds may be fractional" },
+  { "eye", function(a) return S.eye(a) end, { 3 } },
+  { "randperm", function(a) return S.randperm(a, { rng = S.rng(2) }) end, { 4 } },
+  { "expand", function(a, b) return S.randn(1, 4, { rng = S.rng(1) }):expand(a, b) end, { 3, 4 } },
+}
+for _, c in ipairs(int_cases) do
+  local ints, floats, frac = c[3], {}, {}
+  for i, v in ipairs(ints) do floats[i] = v + 0.0; frac[i] = v end
+  local a = c[2](table.unpack(ints))
+  local b = c[2](table.unpack(floats))
+  ncalls = ncalls + 2
+  check.near(b, a, 0, c[1] .. " with integral floats")
+  check.eq(table.concat(b:shape(), "x"), table.concat(a:shape(), "x"), c[1] .. " shape with integral floats")
+  if not c[4] then
+    frac[g.int(#frac)] = ints[1] + 0.5
+    local ok = try(c[1], c[2], table.unpack(frac))
+    if ok then error(c[1] .. ": a fractional index was accepted") end
+  end
+end
+
+-- 3c. Aliasing: views of one tensor as target and operand of every in-place op, checked
+-- against the op on a clone with a non-aliasing copy of the operand.
+local function random_view(x, n)   -- x is 1-d of n elements viewed as (n) or (r, c)
+  local k = g.int(6)
+  if k == 1 then return function(t) return t end
+  elseif k == 2 then
+    local len = g.int(n); local start = g.int(n - len + 1)
+    return function(t) return t:narrow(1, start, len) end
+  elseif k == 3 then return function(t) return t:view(3, 4) end
+  elseif k == 4 then return function(t) return t:view(3, 4):t() end
+  elseif k == 5 then
+    local start = g.int(2); return function(t) return t:view(3, 4):narrow(2, start, 3) end
+  else
+    local r = g.int(3); return function(t) return t:view(3, 4):select(1, r) end
+  end
+end
+local inplace = { "copy_", "add_", "sub_", "mul_", "div_", "pow_", "masked_fill_", "scatter_", "scatter_add_" }
+local checked = 0
+for _ = 1, math.floor(5000 * SCALE) do
+  local base = S.arange(1, 12, { dtype = "float64" }) * 0.25 + 0.5
+  local dst_of, src_of = random_view(base, 12), random_view(base, 12)
+  local op = g.pick(inplace)
+  local function apply(x, srcval)
+    local d = dst_of(x)
+    if op == "masked_fill_" then return d:masked_fill_(srcval:gt(1.5), 9) end
+    if op == "scatter_" or op == "scatter_add_" then
+      if d:dim() ~= srcval:dim() then error("sslua." .. op .. ": dims differ (skipped)") end
+      local idx = S.ones(srcval:shape())
+      return d[op](d, 1, idx, srcval)
+    end
+    return d[op](d, srcval)
+  end
+  local ref = base:clone()
+  local rok, rerr = pcall(apply, ref, src_of(base):clone())
+  ncalls = ncalls + 1
+  local ok, err = try(op, apply, base, src_of(base))
+  if rok ~= ok then
+    error(string.format("%s: aliasing changed success (%s vs %s): %s / %s", op, tostring(ok), tostring(rok), tostring(err), tostring(rerr)))
+  end
+  if ok then check.near(base, ref, 1e-12, op .. " with aliasing views"); checked = checked + 1 end
+end
+check.truthy(checked > 800, "the aliasing fuzz compared results (" .. checked .. ")")
+print(string.format("tensor fuzz (issue 10 classes): %d calls (%d errors), %d aliasing results compared", ncalls, nerrors, checked))

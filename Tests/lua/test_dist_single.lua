@@ -23,7 +23,7 @@ for _, dt in ipairs({ "float32", "float64" }) do
   check.eq(dist.all_gather(sslua.zeros(0, 2, { dtype = dt })):size(1), 0, dt .. " empty gather")
   check.eq(dist.all_gather(sslua.tensor(2.5, { dtype = dt })):size(1), 1, dt .. " 0-d gathers to [1]")
 end
-local w = sslua.tensor({ 1, 2 }, { dtype = "float64" }):requires_grad()
+local w = sslua.tensor({ 1, 2 }, { dtype = "float64" }):requires_grad_()
 dist.all_gather(w:view(1, 2)):mul(sslua.tensor({ { 3, 4 } }, { dtype = "float64" })):sum():backward()
 check.near(w.grad, { 3, 4 }, 0, "all_gather backward")
 w:zero_grad()

@@ -104,7 +104,7 @@ check.errors(function() sslua.optim.SGD({ sslua.zeros(1) }, { lr = 1 }):load_sta
 local exe = experiment.interpreter()
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root))
 local script = "examples/rank_vs_aug.lua"
-local args = "--quick --epochs 3 --n 128 --n-test 64 --threads 2"
+local args = "--quick --epochs 3 --n 128 --n-test 64 --threads 2 --policy small,large --seeds 1"
 local function read(path) local f = io.open(path, "rb"); if not f then return nil end; local s = f:read("a"); f:close(); return s end
 local function write(path, s) local f = assert(io.open(path, "wb")); f:write(s); f:close() end
 local function env(dir) return "SSLUA_PROGRESS=0 " .. (dir and ("SSLUA_RUN_DIR=" .. q(dir) .. " ") or "") end
@@ -283,7 +283,7 @@ local function fails(dir, pattern, cmd_args, scr)
 end
 fails(root .. "/b_args", "argument --lr differs: " .. root .. "/b_args/config.json has 0.002, the command line gives 0.003",
   args .. " --lr 0.003")
-fails(root .. "/b_args", "argument --threads differs", "--quick --epochs 3 --n 128 --n-test 64 --threads 1")
+fails(root .. "/b_args", "argument --threads differs", "--quick --epochs 3 --n 128 --n-test 64 --threads 1 --policy small,large --seeds 1")
 -- The same script name with other contents.
 os.execute("mkdir -p " .. q(root .. "/other"))
 write(root .. "/other/rank_vs_aug.lua", read(script) .. "\n-- edited\n")

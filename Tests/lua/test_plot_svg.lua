@@ -150,6 +150,27 @@ check.truthy(svg:find(">singular value / largest<", 1, true), "normalised label"
 
 -- Histogram: counts by hand. Edges 0, 0.5, 1: [0, 0.5) holds 0, 0.1, 0.2; [0.5, 1] holds 0.5, 1.
 svg = saved(plot.hist { series = { { values = { 0, 0.1, 0.2, 0.5, 1.0 }, label = "a" }, { values = { 0.9 }, label = "b" } }, bins = 2, xlabel = "d" }, "hist.svg")
+-- Two series overlap: each is an outline (a step path with no fill) so that both read.
+local groups = {}
+for g in svg:gmatch('<g class="hist"[^>]*>.-</g>') do groups[#groups + 1] = g end
+check.eq(#groups, 2, "two histogram groups")
+for i, g in ipairs(groups) do
+  local open = g:match('^<g[^>]*>')
+  local fill = open:match(' fill="([^"]+)"')
+  local op = tonumber(open:match('fill%-opacity="([%d%.]+)"') or "1")
+  check.truthy(fill == "none" or (op < 1 and open:find(' stroke="')), "histogram " .. i .. " is not an opaque fill: " .. open)
+  check.truthy(not g:find("<rect", 1, true), "histogram " .. i .. " drawn as an outline, not filled bars")
+end
+local d1 = groups[1]:match('<path[^>]* d="([^"]+)"')
+local pts = {}
+for xx, yy in d1:gmatch("[ML]([%d%.%-]+),([%d%.%-]+)") do pts[#pts + 1] = { tonumber(xx), tonumber(yy) } end
+check.eq(#pts, 6, "outline: baseline, two steps of two points, baseline")
+local base = pts[1][2]
+check.near(pts[#pts][2], base, 1e-9, "outline ends on the baseline")
+check.near((base - pts[2][2]) / (base - pts[4][2]), 3 / 2, 1e-3, "outline heights 3:2")
+check.near(pts[2][2], pts[3][2], 1e-9, "flat step top")
+-- One series: filled bars (nothing to overlap), heights by hand.
+svg = plot.hist { values = { 0, 0.1, 0.2, 0.5, 1.0 }, bins = 2 }:svg()
 local heights = {}
 local g1 = svg:match('<g class="hist".-</g>')
 for h in g1:gmatch('height="([%d%.]+)"') do heights[#heights + 1] = tonumber(h) end
@@ -190,3 +211,92 @@ do
   check.eq(#tk, 3, "integer step is at least 1")
 end
 print("ok (integer ticks)")
+
+-- The plot frame (the axes rectangle) and helpers to map data to pixels through the ticks.
+local function frame(svg)
+  local x, y, w, h = svg:match('<g class="axes"[^>]*>%s*<rect x="([%d%.]+)" y="([%d%.]+)" width="([%d%.]+)" height="([%d%.]+)"')
+  x, y, w, h = tonumber(x), tonumber(y), tonumber(w), tonumber(h)
+  return { x0 = x, y0 = y, x1 = x + w, y1 = y + h }
+end
+local function inside(fr, x, y, what)
+  check.truthy(x > fr.x0 + 1 and x < fr.x1 - 1 and y > fr.y0 + 1 and y < fr.y1 - 1,
+    string.format("%s (%.2f, %.2f) strictly inside the frame [%.2f, %.2f] x [%.2f, %.2f]", what, x, y, fr.x0, fr.x1, fr.y0, fr.y1))
+end
+local function markers(svg)
+  local out = {}
+  for cx, cy in svg:gmatch('<circle cx="([%d%.%-]+)" cy="([%d%.%-]+)"') do out[#out + 1] = { tonumber(cx), tonumber(cy) } end
+  return out
+end
+
+-- y-ranges padded: markers at the data extremes (which fall on round ticks) are never on the frame.
+do
+  for _, case in ipairs {
+    { name = "integer x and y", o = { x = { 0, 1, 2 }, y = { 1, 2, 3 }, marker = true } },
+    { name = "data on round ticks", o = { x = { 0, 10, 20 }, y = { 0, 0.5, 1 }, marker = true } },
+    { name = "negative", o = { x = { -5, 5 }, y = { -100, 100 }, marker = true } },
+    { name = "constant", o = { y = { 2, 2, 2 }, marker = true } },
+    { name = "log decades", o = { x = { 1, 2, 3 }, y = { 1, 10, 100 }, logy = true, marker = true } },
+    { name = "error bars", o = { x = { 1, 2 }, y = { 0, 1 }, yerr = { 0.5, 0.5 }, marker = true } },
+  } do
+    local svg = plot.line(case.o):svg()
+    local fr = frame(svg)
+    local ms = markers(svg)
+    check.eq(#ms, #case.o.y, case.name .. ": all markers drawn")
+    for k, m in ipairs(ms) do inside(fr, m[1], m[2], case.name .. ": marker " .. k) end
+    for x1, y1, x2, y2 in (svg:match('<g class="errorbar".-</g>') or ""):gmatch('x1="([%d%.%-]+)" y1="([%d%.%-]+)" x2="([%d%.%-]+)" y2="([%d%.%-]+)"') do
+      inside(fr, tonumber(x1), tonumber(y1), case.name .. ": error bar end")
+      inside(fr, tonumber(x2), tonumber(y2), case.name .. ": error bar end")
+    end
+  end
+  -- The normalised spectrum's top value 1 = 10^0 sits on a decade: inside the frame too.
+  local svg = plot.spectrum { values = { 4, 2, 1 }, normalize = true }:svg()
+  local fr = frame(svg)
+  local d = svg:match('<path class="series" d="([^"]+)"')
+  for xx, yy in d:gmatch("[ML]([%d%.]+),([%d%.]+)") do inside(fr, tonumber(xx), tonumber(yy), "spectrum point") end
+end
+
+-- Integer data (ranks) get integer ticks only.
+do
+  for _, y in ipairs { { 3, 4, 5, 4 }, { 1, 2 }, { 7, 7, 7 }, { 0, 1, 1, 0 } } do
+    local svg = plot.line { y = y, marker = true }:svg()
+    local vals = {}
+    for v in svg:match('<g class="yticks".-</g>'):gmatch('data%-value="([^"]+)"') do
+      vals[#vals + 1] = v
+      check.truthy(v:match("^%-?%d+$"), "integer tick label '" .. v .. "' for ranks " .. table.concat(y, ","))
+    end
+    check.truthy(#vals >= 2, "at least two y ticks for " .. table.concat(y, ","))
+  end
+  -- Histogram counts are integers too; densities are not forced.
+  local svg = plot.hist { values = { 1, 2, 2, 3, 3, 3 }, bins = 3 }:svg()
+  for v in svg:match('<g class="yticks".-</g>'):gmatch('data%-value="([^"]+)"') do
+    check.truthy(v:match("^%-?%d+$"), "integer count tick '" .. v .. "'")
+  end
+  local fig = plot.line { y = { 0.1, 0.25 } }
+  local frac = false
+  for v in fig:svg():match('<g class="yticks".-</g>'):gmatch('data%-value="([^"]+)"') do if v:find(".", 1, true) then frac = true end end
+  check.truthy(frac, "fractional data keeps fractional ticks")
+end
+
+-- Error bars (yerr): one vertical line per point from y - e to y + e, on the tick scale.
+do
+  local svg = plot.line { x = { 1, 2, 3 }, y = { 10, 20, 30 }, yerr = { 2, 0, 5 }, marker = true, xticks = { "small", "mid", "large" } }:svg()
+  local yt = ticks(svg, "y")
+  local function ypix(v)
+    local a, b = yt[1], yt[#yt]
+    return a.y + (b.y - a.y) * (v - tonumber(a.value)) / (tonumber(b.value) - tonumber(a.value))
+  end
+  local bars = {}
+  for yv, e, y1, y2 in svg:gmatch('<line data%-y="([^"]+)" data%-err="([^"]+)" x1="[%d%.]+" y1="([%d%.]+)" x2="[%d%.]+" y2="([%d%.]+)"') do
+    bars[#bars + 1] = { tonumber(yv), tonumber(e), tonumber(y1), tonumber(y2) }
+  end
+  check.eq(#bars, 2, "error bars for the nonzero errors")
+  check.near({ bars[1][3], bars[1][4] }, { ypix(8), ypix(12) }, 0.02, "bar 1 spans 10 -+ 2")
+  check.near({ bars[2][3], bars[2][4] }, { ypix(25), ypix(35) }, 0.02, "bar 2 spans 30 -+ 5")
+  local labels = {}
+  for v in svg:match('<g class="xticks".-</g>'):gmatch('data%-value="([^"]+)"') do labels[#labels + 1] = v end
+  check.eq(table.concat(labels, " "), "small mid large", "categorical x ticks")
+  check.errors(function() plot.line { y = { 1, 2 }, yerr = { 1 } } end, "plot.line: series 1: yerr has 1 values")
+  check.errors(function() plot.line { y = { 1 }, yerr = { -1 } } end, "yerr[1] must be >= 0")
+  check.errors(function() plot.line { y = { 1 }, yer = { 1 } } end, "did you mean 'yerr'")
+end
+print("ok (padding, integer ticks, outlines, error bars)")

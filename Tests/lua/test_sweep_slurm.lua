@@ -157,11 +157,14 @@ local body_ok, body_err = pcall(function()
   local m = manifest(dir)
   check.eq(#m.runs, 4, "four runs in sweep.json"); check.eq(#m.submissions, 1, "one submission")
   check.truthy(read(dir .. "/sweep.sbatch"):find("--cpus-per-task=1", 1, true), "the batch script is kept")
-  local csv = read(dir .. "/sweep.csv")
-  check.truthy(csv and csv:find("^run,a,b,scale,threads,status,seconds,epoch,"), "sweep.csv header:\n" .. tostring(csv))
+  -- the same aggregation as the local backend: runs.csv per run, sweep.csv per configuration
+  local agg = read(dir .. "/sweep.csv")
+  check.truthy(agg and agg:find("^a,b,scale,threads,n,failed,seconds_mean,"), "sweep.csv header:\n" .. tostring(agg))
+  local csv = read(dir .. "/runs.csv")
+  check.truthy(csv and csv:find("^run,a,b,scale,threads,status,seconds,epoch,"), "runs.csv header:\n" .. tostring(csv))
   local rows = {}
   for line in csv:gmatch("[^\n]+") do rows[#rows + 1] = line end
-  check.eq(#rows, 5, "sweep.csv: a header and four rows")
+  check.eq(#rows, 5, "runs.csv: a header and four rows")
   for i = 1, 4 do
     local a, b = (i - 1) // 2 + 1, (i % 2 == 1) and "x" or "y"
     local rdir = string.format("%s/run-%03d", dir, i)
@@ -199,8 +202,8 @@ local body_ok, body_err = pcall(function()
   st, text = status(dir)
   check.truthy(st["run-003"]:find(" cancelled ") and st["run-003"]:find("CANCELLED", 1, true), "--status: cancelled:\n" .. text)
   check.truthy(st["run-001"]:find(" done "), "--status: the good run is done")
-  csv = read(dir .. "/sweep.csv")
-  check.truthy(csv:find("run%-001,ok,ok,") and csv:find("run%-002,bad,exit 1,") and csv:find("run%-003,slow,cancelled,"), "sweep.csv states:\n" .. csv)
+  csv = read(dir .. "/runs.csv")
+  check.truthy(csv:find("run%-001,ok,ok,") and csv:find("run%-002,bad,exit 1,") and csv:find("run%-003,slow,cancelled,"), "runs.csv states:\n" .. csv)
   local good_before = read(dir .. "/run-001/config.json") .. read(dir .. "/run-001/started")
 
   -- A sweep directory of another script, and a script changed since, are refused.

@@ -54,16 +54,6 @@ local function exists(path)
   return false
 end
 
--- The first of root and root/<sub> that holds `probe`, else root (the reader then names the
--- missing file).
-local function locate(root, subdirs, probe)
-  if exists(root .. "/" .. probe) then return root end
-  for _, s in ipairs(subdirs) do
-    if exists(root .. "/" .. s .. "/" .. probe) then return root .. "/" .. s end
-  end
-  return root
-end
-
 local cifar10_classes = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" }
 
 local cifar100_fine = {
@@ -108,33 +98,66 @@ local function train_flag(fn, o)
   return t
 end
 
--- data.cifar10{root=, train=true}: the binary version (data_batch_1..5.bin, test_batch.bin).
+-- Finds a CIFAR layout under root: the first directory of root, root/<binary dir>, root/<python
+-- dir> that holds the binary probe file or the python one. Returns the directory and "bin" or
+-- "py", or fails naming every place it looked and the layouts it accepts.
+local function find_cifar(fn, label, root, bindir, pydir, binprobe, pyprobe)
+  local looked = {}
+  for _, d in ipairs({ root, root .. "/" .. bindir, root .. "/" .. pydir }) do
+    if exists(d .. "/" .. binprobe) then return d, "bin" end
+    if exists(d .. "/" .. pyprobe) then return d, "py" end
+    looked[#looked + 1] = d .. "/" .. binprobe
+    looked[#looked + 1] = d .. "/" .. pyprobe
+  end
+  fail(fn, "cannot find " .. label .. " data under root '" .. root .. "': it reads the binary layout (" ..
+    bindir .. "/" .. binprobe .. ") or the python layout that torchvision downloads (" .. pydir .. "/" ..
+    pyprobe .. "), in root or in those subdirectories; looked for " .. table.concat(looked, ", "), 2)
+end
+
+-- data.cifar10{root=, train=true}: the binary version (cifar-10-batches-bin: data_batch_1..5.bin,
+-- test_batch.bin) or the python version (cifar-10-batches-py: data_batch_1..5, test_batch,
+-- batches.meta), in root or root/<that directory>.
 function data.cifar10(o)
   o = opts_of("cifar10", o, reader_spec)
   local train = train_flag("cifar10", o)
   local root = o.root or "data/cifar10"
   if type(root) ~= "string" then fail("cifar10", "root must be a string") end
-  local dir = locate(root, { "cifar-10-batches-bin" }, train and "data_batch_1.bin" or "test_batch.bin")
+  local stem = train and "data_batch_1" or "test_batch"
+  local dir, layout = find_cifar("cifar10", "CIFAR-10", root, "cifar-10-batches-bin", "cifar-10-batches-py", stem .. ".bin", stem)
+  local ext = layout == "bin" and ".bin" or ""
   local files = {}
   if train then
-    for i = 1, 5 do files[i] = dir .. "/data_batch_" .. i .. ".bin" end
+    for i = 1, 5 do files[i] = dir .. "/data_batch_" .. i .. ext end
   else
-    files[1] = dir .. "/test_batch.bin"
+    files[1] = dir .. "/test_batch" .. ext
+  end
+  if layout == "py" then
+    local images, labels, _, names = native(C.cifar_python, files, 10, dir .. "/batches.meta")
+    return new_dataset { name = "cifar10", train = train, images = images, labels = labels,
+      classes = (names and #names == 10) and names or cifar10_classes }
   end
   local images, labels = native(C.cifar10, files)
   return new_dataset { name = "cifar10", train = train, images = images, labels = labels,
     classes = names_from(dir .. "/batches.meta.txt", cifar10_classes) }
 end
 
--- data.cifar100{root=, train=true}: the binary version (train.bin, test.bin), fine and coarse labels.
+-- data.cifar100{root=, train=true}: the binary version (cifar-100-binary: train.bin, test.bin) or
+-- the python version (cifar-100-python: train, test, meta); fine and coarse labels.
 function data.cifar100(o)
   o = opts_of("cifar100", o, reader_spec)
   local train = train_flag("cifar100", o)
   local root = o.root or "data/cifar100"
   if type(root) ~= "string" then fail("cifar100", "root must be a string") end
-  local file = train and "train.bin" or "test.bin"
-  local dir = locate(root, { "cifar-100-binary" }, file)
-  local images, labels, coarse = native(C.cifar100, { dir .. "/" .. file })
+  local stem = train and "train" or "test"
+  local dir, layout = find_cifar("cifar100", "CIFAR-100", root, "cifar-100-binary", "cifar-100-python", stem .. ".bin", stem)
+  if layout == "py" then
+    local images, labels, coarse, fine_names, coarse_names = native(C.cifar_python, { dir .. "/" .. stem }, 100, dir .. "/meta")
+    return new_dataset { name = "cifar100", train = train, images = images, labels = labels,
+      coarse_labels = coarse,
+      classes = (fine_names and #fine_names == 100) and fine_names or cifar100_fine,
+      coarse_classes = (coarse_names and #coarse_names == 20) and coarse_names or cifar100_coarse }
+  end
+  local images, labels, coarse = native(C.cifar100, { dir .. "/" .. stem .. ".bin" })
   return new_dataset { name = "cifar100", train = train, images = images, labels = labels,
     coarse_labels = coarse,
     classes = names_from(dir .. "/fine_label_names.txt", cifar100_fine),
@@ -179,6 +202,27 @@ function data.synthetic(o)
     coarse_labels = coarse, classes = classes, coarse_classes = families }
 end
 
+-- data.textures{n=, seed=, size=16, hue_spread=0.2, period={0.15, 0.3}}: repeated textures
+-- that fill the image (8 classes, each invariant to a horizontal flip), no files. Colour (one
+-- hue from a palette as wide as the large policy's hue jitter, saturation, value, contrast),
+-- period (a fraction of the size), phase and a small rotation are nuisances; ds.nuisance_labels
+-- is the hue bin (4 bins, ds.nuisance_classes), crossed with the class.
+function data.textures(o)
+  o = opts_of("textures", o, { n = "integer", seed = "integer", size = "integer", hue_spread = "number", period = "table" })
+  local n, seed, size = o.n or 1024, o.seed or 0, o.size or 16
+  local spread, period = o.hue_spread or 0.2, o.period or { 0.15, 0.3 }
+  if math.type(n) ~= "integer" or n < 0 then fail("textures", "n must be a non-negative integer") end
+  if math.type(seed) ~= "integer" then fail("textures", "seed must be an integer") end
+  if math.type(size) ~= "integer" or size < 8 or size > 512 then fail("textures", "size must be an integer between 8 and 512") end
+  if type(spread) ~= "number" then fail("textures", "hue_spread must be a number") end
+  if type(period) ~= "table" or type(period[1]) ~= "number" or type(period[2]) ~= "number" then
+    fail("textures", "period must be {lo, hi} (fractions of the image size)")
+  end
+  local images, labels, _, bins = native(C.textures, n, seed, size, spread, period[1], period[2])
+  return new_dataset { name = "textures", seed = seed, images = images, labels = labels,
+    classes = C.texture_classes(), nuisance_labels = bins, nuisance_classes = { "hue1", "hue2", "hue3", "hue4" } }
+end
+
 -- A dataset restricted to the 1-based indices `idx` (a Lua list), other fields kept.
 local function take(ds, idx, name)
   local out = {}
@@ -186,6 +230,7 @@ local function take(ds, idx, name)
   out.images = C.gather(ds.images, idx)
   out.labels = C.gather(ds.labels, idx)
   if ds.coarse_labels then out.coarse_labels = C.gather(ds.coarse_labels, idx) end
+  if ds.nuisance_labels then out.nuisance_labels = C.gather(ds.nuisance_labels, idx) end
   out.indices = idx
   out.name = name or ds.name
   return new_dataset(out)

@@ -159,6 +159,14 @@ function experiment.args(defaults, opts)
   if opts ~= nil and type(opts) ~= "table" then error("sslua.experiment.args: options must be a table", 2) end
   opts = util.check_options("sslua.experiment.args", opts, args_spec)
   local options = option_table(defaults, opts)
+  if os.getenv("SSLUA_LIST_OPTIONS") == "1" and opts.argv == nil then
+    -- `sslua sweep` asks which flags the script declares (sslua.sweep_summary.check_flags).
+    local kinds = {}
+    for k, v in pairs(options) do kinds[k] = kind_of(v) end
+    io.stdout:write("sslua-options: ", json.encode(kinds), "\n")
+    io.stdout:flush()
+    os.exit(0)
+  end
   local argv = opts.argv
   if argv == nil then
     argv = {}
@@ -483,6 +491,7 @@ function experiment.run(cfg, opts)
     started_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     run_dir = dir,
     description = opts.description,
+    status = "running",   -- "done" at run:finish, "failed" when the script raises (experiment._on_error)
   }
   run:write("config.json", json.encode(run.record, { indent = "  " }) .. "\n")
   run.columns = opts.columns
@@ -557,6 +566,8 @@ function Run:finish(summary)
   self.record.finished_utc = os.date("!%Y-%m-%dT%H:%M:%SZ")
   if summary ~= nil then self.record.summary = summary end
   self.record.figures = self.figures
+  self.record.status = "done"
+  self.record.error = nil
   self:write("config.json", json.encode(self.record, { indent = "  " }) .. "\n")
   return self
 end
@@ -759,6 +770,7 @@ resume_run = function(run, args)
   local resumed = type(rec.resumed_utc) == "table" and rec.resumed_utc or {}
   resumed[#resumed + 1] = os.date("!%Y-%m-%dT%H:%M:%SZ")
   rec.resumed_utc = resumed
+  rec.status, rec.error, rec.exit_code, rec.failed_utc = "running", nil, nil, nil
   run.record = rec
   run:write("config.json", json.encode(rec, { indent = "  " }) .. "\n")
   if run.replay then
@@ -959,6 +971,18 @@ end
 function experiment.print_table(rows, columns, opts)
   util.check_options("sslua.experiment.print_table", opts, { digits = "integer" })
   print(experiment.format_table(rows, columns, opts))
+end
+
+-- experiment._on_error(message): the program calls this when the script raises; the current
+-- run (if unfinished) records status "failed" and the error's first line in config.json.
+function experiment._on_error(msg)
+  local run = experiment.current_run
+  if type(run) ~= "table" or type(run.record) ~= "table" or run.record.status ~= "running" then return end
+  for _, lg in pairs(run.loggers or {}) do pcall(lg.close, lg) end
+  run.record.status = "failed"
+  run.record.error = (tostring(msg):match("^[^\n]*"))
+  run.record.failed_utc = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  pcall(run.write, run, "config.json", json.encode(run.record, { indent = "  " }) .. "\n")
 end
 
 --- experiment.interpreter() -> absolute path of the running sslua program (to start more runs).

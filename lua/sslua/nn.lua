@@ -742,8 +742,10 @@ local depths = { [18] = { 2, 2, 2, 2 }, [34] = { 3, 4, 6, 3 } }
 --- nn.resnet{blocks = {2, 2, 2, 2}, width = 64, in_channels = 3, cifar = true, depth = 18|34, rng}
 --- An encoder (no classifier): output (N, width * 2^(#blocks - 1)). The CIFAR stem is a 3x3
 --- stride-1 conv without max-pool; otherwise torchvision's 7x7 stride-2 conv and 3x3 max-pool.
+--- With num_classes = K a classifier `fc` (Linear(out, K)) follows, as in torchvision, so
+--- nn.resnet18{cifar = false, num_classes = K} loads torchvision's resnet18(num_classes = K).
 local resnet_spec = { blocks = "table", width = "integer", in_channels = "integer", cifar = "boolean",
-  depth = "integer", rng = "userdata" }
+  depth = "integer", rng = "userdata", num_classes = "integer" }
 
 function nn.resnet(o)
   o = opts_of(o, "resnet", resnet_spec)
@@ -784,6 +786,11 @@ function nn.resnet(o)
   self:add_module("avgpool", nn.AdaptiveAvgPool2d(1))
   self:add_module("flatten", nn.Flatten())
   self.out_features = inplanes
+  if o.num_classes ~= nil then
+    local k = check_int(o.num_classes, "num_classes", "resnet")
+    self:add_module("fc", nn.Linear(inplanes, k, { rng = o.rng }))
+    self.out_features = k
+  end
   self.cifar = cifar
   return self
 end
@@ -801,10 +808,13 @@ function ResNet:forward(x)
     x = self["layer" .. i]:forward(x)
     i = i + 1
   end
-  return self.flatten:forward(self.avgpool:forward(x))
+  x = self.flatten:forward(self.avgpool:forward(x))
+  if self.fc then x = self.fc:forward(x) end
+  return x
 end
 
---- nn.resnet18{in_channels = 3, cifar = true, rng}: ResNet-18, 512-d output, no classifier.
+--- nn.resnet18{in_channels = 3, cifar = true, num_classes, rng}: ResNet-18, 512-d output (no
+--- classifier unless num_classes is given).
 function nn.resnet18(o)
   o = opts_of(o, "resnet18", resnet_spec)
   local c = {}
@@ -909,6 +919,67 @@ function nn.convert_sync_batchnorm(model)
     if mt == nn.BatchNorm1d or mt == nn.BatchNorm2d then setmetatable(m, SyncBatchNorm) end
   end)
   return model
+end
+
+-- BatchNorm recalibration (PyTorch's torch.optim.swa_utils.update_bn).
+
+--- nn.recalibrate_bn(model | {m1, m2, ...}, images, {batch = 128, rng = nil}) -> model, batches:
+--- resets the running statistics of every BatchNorm in the model (or the chain of modules),
+--- sets their momentum to the cumulative average (momentum = false, PyTorch's None) and runs
+--- the images through in train mode without grad, `batch` rows at a time (in a random order
+--- drawn from `rng` when given); then restores each module's momentum and train/eval mode.
+--- After one batch the running mean is the batch mean of each BN's input and the running
+--- variance the unbiased variance; after several, their averages over the batches. A final
+--- batch of one row is skipped (train-mode BN needs two). Eval-mode features of an untrained
+--- network are meaningless without this: its running statistics are still 0 and 1.
+function nn.recalibrate_bn(model, images, o)
+  local where = "recalibrate_bn"
+  o = opts_of(o, where, { batch = "integer", rng = "userdata" })
+  local mods = model
+  if type(model) == "table" and model.parameters then mods = { model } end
+  if type(mods) ~= "table" or #mods == 0 then fail(where, "expected a module or a list of modules", 2) end
+  for i, m in ipairs(mods) do
+    if type(m) ~= "table" or type(m.parameters) ~= "function" then fail(where, "item " .. i .. " is not a module", 2) end
+  end
+  if not is_tensor(images) or images:dim() < 2 then fail(where, "images must be a tensor with a batch dimension", 2) end
+  local batch = o.batch or 128
+  check_int(batch, "batch", where, 2)
+  local n = images:size(1)
+  local bns, modes = {}, {}
+  for _, m in ipairs(mods) do
+    walk(m, "", function(_, sub)
+      modes[#modes + 1] = { sub, sub.training }
+      if (sub._type == "BatchNorm1d" or sub._type == "BatchNorm2d") and sub.track_running_stats then
+        bns[#bns + 1] = { sub, sub.momentum }
+      end
+    end)
+  end
+  local order
+  if o.rng then order = sslua.randperm(n, { rng = o.rng }) end
+  local count = 0
+  sslua.no_grad(function()
+    for _, e in ipairs(bns) do
+      local bn = e[1]
+      bn.running_mean:zero_(); bn.running_var:fill_(1); bn.num_batches_tracked:zero_()
+      bn.momentum = false
+    end
+    for _, m in ipairs(mods) do m:train(true) end
+    local ok, err = pcall(function()
+      for i = 1, n, batch do
+        local len = math.min(batch, n - i + 1)
+        if len >= 2 then
+          local x
+          if order then x = images:index(1, order:narrow(1, i, len)) else x = images:narrow(1, i, len) end
+          for _, m in ipairs(mods) do x = m(x) end
+          count = count + 1
+        end
+      end
+    end)
+    for _, e in ipairs(bns) do e[1].momentum = e[2] end
+    for _, e in ipairs(modes) do e[1].training = e[2] end
+    if not ok then error(err, 0) end
+  end)
+  return model, count
 end
 
 -- ---------------------------------------------------------------------------------------

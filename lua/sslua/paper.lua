@@ -19,7 +19,13 @@ function paper.datasets(cfg)
   end
   local loader = data[kind]
   if type(loader) ~= "function" then error("sslua.paper.datasets: unknown data set '" .. tostring(kind) .. "'", 2) end
-  train = loader { root = root, train = true }
+  local ok, err = pcall(loader, { root = root, train = true })
+  if not ok then
+    err = tostring(err):gsub("^[^:]*paper%.lua:%d+: ", "")
+    if err:find("cannot find", 1, true) then err = err .. " (give the data's directory with --data_dir DIR)" end
+    error(err, 2)
+  end
+  train = err
   test = loader { root = root, train = false }
   local rng = S().rng(cfg.seed)
   if cfg.n and cfg.n < #train then train = data.subset(train, cfg.n, { rng = rng }) end

@@ -24,7 +24,7 @@ local function spec_with(keys)
   return s
 end
 local series_keys = {
-  line = { x = "any", y = "any", std = "any", label = "string", color = "string", style = "string", marker = "any" },
+  line = { x = "any", y = "any", std = "any", yerr = "any", label = "string", color = "string", style = "string", marker = "any" },
   spectrum = { values = "any", label = "string", color = "string", style = "string" },
   hist = { values = "any", label = "string", color = "string" },
 }
@@ -34,6 +34,7 @@ local figure_keys = {
   hist = spec_with(series_keys.hist),
 }
 figure_keys.spectrum.normalize = "boolean"
+figure_keys.line.xticks = "table"        -- category labels at x = 1, 2, ...
 figure_keys.spectrum.xlim = nil          -- not forwarded: the x axis is the index
 for k, v in pairs { bins = "any", range = "table", density = "boolean" } do figure_keys.hist[k] = v end
 
@@ -131,7 +132,7 @@ local function new_figure(fn, o)
     kind = fn, title = o.title, xlabel = o.xlabel, ylabel = o.ylabel,
     width = o.width or 640, height = o.height or 420, logy = o.logy == true,
     legend = o.legend == nil and "auto" or o.legend, xlim = o.xlim, ylim = o.ylim,
-    series = {}, bars = {},
+    series = {}, bars = {}, xticks = o.xticks,
   }, Figure)
   if type(fig.width) ~= "number" or type(fig.height) ~= "number" or fig.width < 100 or fig.height < 100 then
     fail(fn, "width and height must be numbers >= 100", 3)
@@ -163,7 +164,12 @@ end
 --- ("auto" puts the legend in the corner that hides the fewest data points).
 function plot.line(o)
   local fig = new_figure("line", o)
-  for i, s in ipairs(series_list("line", o, { "x", "y", "std", "label", "color", "style", "marker" })) do
+  if o.xticks ~= nil then
+    for k, v in ipairs(o.xticks) do
+      if type(v) ~= "string" and type(v) ~= "number" then fail("line", "xticks[" .. k .. "] must be a string or a number", 2) end
+    end
+  end
+  for i, s in ipairs(series_list("line", o, { "x", "y", "std", "yerr", "label", "color", "style", "marker" })) do
     if s.y == nil then fail("line", "series " .. i .. " has no 'y'", 2) end
     local y = numbers("line", s.y, "series " .. i .. " y")
     local x
@@ -175,7 +181,15 @@ function plot.line(o)
       std = numbers("line", s.std, "series " .. i .. " std")
       if #std ~= #y then fail("line", "series " .. i .. ": std has " .. #std .. " values and y " .. #y, 2) end
     end
-    fig.series[#fig.series + 1] = { x = x, y = y, std = std, label = s.label, color = s.color or palette[(i - 1) % #palette + 1],
+    local yerr
+    if s.yerr ~= nil then
+      yerr = numbers("line", s.yerr, "series " .. i .. " yerr")
+      if #yerr ~= #y then fail("line", "series " .. i .. ": yerr has " .. #yerr .. " values and y " .. #y, 2) end
+      for k = 1, #yerr do
+        if not (yerr[k] >= 0) then fail("line", "series " .. i .. ": yerr[" .. k .. "] must be >= 0", 2) end
+      end
+    end
+    fig.series[#fig.series + 1] = { x = x, y = y, std = std, yerr = yerr, label = s.label, color = s.color or palette[(i - 1) % #palette + 1],
       style = s.style, marker = s.marker }
   end
   return fig
@@ -269,6 +283,7 @@ function plot.hist(o)
   end
   fig.ylabel = fig.ylabel or (o.density and "density" or "count")
   fig.edges = edges
+  fig.density = o.density == true
   return fig
 end
 
@@ -284,6 +299,7 @@ local function data_range(fig)
       if finite(s.y[k]) then
         addx(s.x[k]); addy(s.y[k])
         if s.std then addy(s.y[k] + s.std[k]); addy(s.y[k] - s.std[k]) end
+        if s.yerr then addy(s.y[k] + s.yerr[k]); addy(s.y[k] - s.yerr[k]) end
       end
     end
   end
@@ -305,28 +321,62 @@ function Figure:svg()
   local ml, mr, mt, mb = 72, 24, self.title and 40 or 18, self.xlabel and 56 or 36
   local pw, ph = W - ml - mr, H - mt - mb
   local xlo, xhi, ylo, yhi = data_range(self)
-  -- Integer x data (epochs, indices, counts) gets integer ticks.
+  -- Integer x data (epochs, indices, counts) gets integer ticks; so does integer y data (ranks,
+  -- counts) on a linear axis.
   local integer_x = #self.series > 0
   for _, s in ipairs(self.series) do
     for _, v in ipairs(s.x) do if finite(v) and v ~= math.floor(v) then integer_x = false end end
   end
-  local xt, xa, xb, xstep = plot.nice_ticks(xlo, xhi, 7, integer_x)
-  if self.xlim then xa, xb = xlo, xhi end
+  local integer_y = #self.series > 0 or (#self.bars > 0 and not self.density)
+  for _, s in ipairs(self.series) do
+    for _, v in ipairs(s.y) do if finite(v) and v ~= math.floor(v) then integer_y = false end end
+  end
+  for _, b in ipairs(self.bars) do
+    for _, v in ipairs(b.counts) do if v ~= math.floor(v) then integer_y = false end end
+  end
+  local xt, xa, xb, xstep, xlabels
+  if self.xticks then
+    xt, xlabels, xstep = {}, {}, 1
+    for k, v in ipairs(self.xticks) do xt[k] = k; xlabels[k] = tostring(v) end
+    xa, xb = 0.5, math.max(#xt, xhi) + 0.5
+  else
+    xt, xa, xb, xstep = plot.nice_ticks(xlo, xhi, 7, integer_x)
+    if self.xlim then xa, xb = xlo, xhi end
+  end
   local yt, ya, yb, ystep, ylabels
   if self.logy then
     if ylo <= 0 then fail("svg", "log-scale y needs positive limits", 2) end
     local exps, a, b = plot.log_ticks(ylo, yhi)
     ya, yb = a, b
+    if self.ylim then ya, yb = math.log(ylo, 10), math.log(yhi, 10) end
     yt, ylabels = {}, {}
-    for i, k in ipairs(exps) do yt[i] = 10.0 ^ k; ylabels[i] = k end
+    for _, k in ipairs(exps) do
+      if k >= ya - 1e-9 and k <= yb + 1e-9 then yt[#yt + 1] = 10.0 ^ k; ylabels[#ylabels + 1] = k end
+    end
   else
-    yt, ya, yb, ystep = plot.nice_ticks(ylo, yhi, 6)
+    yt, ya, yb, ystep = plot.nice_ticks(ylo, yhi, 6, integer_y)
     if self.ylim then
       ya, yb = ylo, yhi
       local kept = {}
       for _, v in ipairs(yt) do if v >= ya - 1e-12 and v <= yb + 1e-12 then kept[#kept + 1] = v end end
       yt = kept
     end
+  end
+  -- Markers are never on the frame: an axis end that the data reach (within 2% of the span)
+  -- moves out by 4% of the span (no new tick). Limits given with xlim/ylim stay; a histogram's
+  -- baseline and bin edges stay on the frame.
+  local function pad(a, b, lo, hi, keep_lo)
+    local span = b - a
+    if not (span > 0) then return a, b end
+    if not keep_lo and lo - a < 0.02 * span then a = a - 0.04 * span end
+    if b - hi < 0.02 * span then b = b + 0.04 * span end
+    return a, b
+  end
+  local has_series = #self.series > 0
+  if has_series and not self.xlim and not self.xticks then xa, xb = pad(xa, xb, xlo, xhi) end
+  if not self.ylim then
+    if self.logy then ya, yb = pad(ya, yb, math.log(ylo, 10), math.log(yhi, 10), not has_series)
+    else ya, yb = pad(ya, yb, ylo, yhi, not has_series and ylo >= 0) end
   end
   local function px(x) return ml + (x - xa) / (xb - xa) * pw end
   local function py(y)
@@ -353,10 +403,13 @@ function Figure:svg()
     -- Minor ticks at 2..9 times each decade when the decades are few.
     if yb - ya <= 6 then
       w('<g class="minor-ticks" stroke="#444" stroke-width="0.8">\n')
-      for k = ya, yb - 1 do
+      for k = math.floor(ya), math.ceil(yb) - 1 do
         for m = 2, 9 do
-          local y = py(m * 10.0 ^ k)
-          w(string.format('<line x1="%s" y1="%s" x2="%s" y2="%s"/>\n', num(ml - 3), num(y), num(ml), num(y)))
+          local e = k + math.log(m, 10)
+          if e >= ya and e <= yb then
+            local y = py(m * 10.0 ^ k)
+            w(string.format('<line x1="%s" y1="%s" x2="%s" y2="%s"/>\n', num(ml - 3), num(y), num(ml), num(y)))
+          end
         end
       end
       w('</g>\n')
@@ -368,8 +421,9 @@ function Figure:svg()
   w('<g class="xticks" fill="#222" text-anchor="middle">\n')
   for _, v in ipairs(xt) do if v >= xa - 1e-12 and v <= xb + 1e-12 then
     local x = num(px(v))
-    w(string.format('<line class="tick" data-value="%s" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#222"/>\n', tick_label(v, xstep), x, num(mt + ph), x, num(mt + ph + 5)))
-    w(string.format('<text x="%s" y="%s">%s</text>\n', x, num(mt + ph + 18), esc(tick_label(v, xstep))))
+    local label = xlabels and xlabels[v] or tick_label(v, xstep)
+    w(string.format('<line class="tick" data-value="%s" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#222"/>\n', esc(label), x, num(mt + ph), x, num(mt + ph + 5)))
+    w(string.format('<text x="%s" y="%s">%s</text>\n', x, num(mt + ph + 18), esc(label)))
   end end
   w('</g>\n')
   w('<g class="yticks" fill="#222" text-anchor="end">\n')
@@ -386,13 +440,30 @@ function Figure:svg()
   w('</g>\n')
   -- Data.
   w('<g class="data" clip-path="url(#plotarea)">\n')
+  -- One histogram: filled bars. Several: each an outline (a step path, no fill), so that
+  -- every one reads where they overlap.
+  local outline = #self.bars > 1
   for _, b in ipairs(self.bars) do
-    w(string.format('<g class="hist" fill="%s" fill-opacity="0.45" stroke="%s" stroke-width="0.8">\n', esc(b.color), esc(b.color)))
-    for k = 1, #b.counts do
-      local x0, x1 = px(b.edges[k]), px(b.edges[k + 1])
-      local y0, y1 = py(0), py(b.counts[k])
-      if b.counts[k] > 0 then
-        w(string.format('<rect x="%s" y="%s" width="%s" height="%s"/>\n', num(x0), num(y1), num(math.max(0, x1 - x0)), num(math.max(0, y0 - y1))))
+    if outline then
+      local d = {}
+      local y0 = num(py(0))
+      d[1] = "M" .. num(px(b.edges[1])) .. "," .. y0
+      for k = 1, #b.counts do
+        local yk = num(py(b.counts[k]))
+        d[#d + 1] = "L" .. num(px(b.edges[k])) .. "," .. yk
+        d[#d + 1] = "L" .. num(px(b.edges[k + 1])) .. "," .. yk
+      end
+      d[#d + 1] = "L" .. num(px(b.edges[#b.edges])) .. "," .. y0
+      w(string.format('<g class="hist" fill="none" stroke="%s" stroke-width="1.8">\n', esc(b.color)))
+      w(string.format('<path class="outline" d="%s" stroke-linejoin="miter"/>\n', table.concat(d, " ")))
+    else
+      w(string.format('<g class="hist" fill="%s" fill-opacity="0.45" stroke="%s" stroke-width="0.8">\n', esc(b.color), esc(b.color)))
+      for k = 1, #b.counts do
+        local x0, x1 = px(b.edges[k]), px(b.edges[k + 1])
+        local y0, y1 = py(0), py(b.counts[k])
+        if b.counts[k] > 0 then
+          w(string.format('<rect x="%s" y="%s" width="%s" height="%s"/>\n', num(x0), num(y1), num(math.max(0, x1 - x0)), num(math.max(0, y0 - y1))))
+        end
       end
     end
     w('</g>\n')
@@ -428,6 +499,21 @@ function Figure:svg()
     local dash = s.style and dashes[s.style]
     w(string.format('<path class="series" d="%s" fill="none" stroke="%s" stroke-width="1.8"%s stroke-linejoin="round"/>\n',
       table.concat(d, " "), col, dash and (' stroke-dasharray="' .. dash .. '"') or ""))
+    if s.yerr then
+      w(string.format('<g class="errorbar" stroke="%s" stroke-width="1.3">\n', col))
+      for k = 1, #s.x do
+        local e = s.yerr[k]
+        if finite(s.y[k]) and finite(s.x[k]) and finite(e) and e > 0 then
+          local lo = s.y[k] - e
+          if self.logy and lo <= 0 then lo = 10.0 ^ ya end
+          local x, y1, y2 = px(s.x[k]), py(lo), py(s.y[k] + e)
+          w(string.format('<line data-y="%s" data-err="%s" x1="%s" y1="%s" x2="%s" y2="%s"/>\n', tostring(s.y[k]), tostring(e), num(x), num(y1), num(x), num(y2)))
+          w(string.format('<line x1="%s" y1="%s" x2="%s" y2="%s"/>\n', num(x - 4), num(y1), num(x + 4), num(y1)))
+          w(string.format('<line x1="%s" y1="%s" x2="%s" y2="%s"/>\n', num(x - 4), num(y2), num(x + 4), num(y2)))
+        end
+      end
+      w('</g>\n')
+    end
     if s.marker then
       for k = 1, #s.x do
         if finite(s.y[k]) and (not self.logy or s.y[k] > 0) then
@@ -451,7 +537,7 @@ function Figure:svg()
   -- Legend.
   local entries = {}
   for _, s in ipairs(self.series) do if s.label then entries[#entries + 1] = s end end
-  for _, b in ipairs(self.bars) do if b.label then entries[#entries + 1] = { label = b.label, color = b.color, box = true } end end
+  for _, b in ipairs(self.bars) do if b.label then entries[#entries + 1] = { label = b.label, color = b.color, box = true, outline = outline } end end
   if self.legend and #entries > 0 then
     local lw = 0
     for _, e in ipairs(entries) do lw = math.max(lw, #tostring(e.label)) end
@@ -495,7 +581,8 @@ function Figure:svg()
     for i, e in ipairs(entries) do
       local y = by + 4 + 18 * (i - 1) + 9
       if e.box then
-        w(string.format('<rect x="%s" y="%s" width="22" height="10" fill="%s" fill-opacity="0.45" stroke="%s"/>\n', num(bx + 8), num(y - 5), esc(e.color), esc(e.color)))
+        w(string.format('<rect x="%s" y="%s" width="22" height="10" fill="%s" fill-opacity="%s" stroke="%s"%s/>\n', num(bx + 8), num(y - 5),
+          e.outline and "none" or esc(e.color), e.outline and "1" or "0.45", esc(e.color), e.outline and ' stroke-width="1.8"' or ""))
       else
         local dash = e.style and dashes[e.style]
         w(string.format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"%s/>\n', num(bx + 8), num(y), num(bx + 30), num(y), esc(e.color),

@@ -1,11 +1,13 @@
 -- `sslua sweep script.lua --policy small,large --epochs 5,10 [--jobs 2]`: runs the cartesian
 -- product of the listed values as separate sslua processes, at most --jobs at once, each in
 -- its own run directory under results/<script>/sweep-<time>/, then prints a summary table
--- (with each run's last metrics row) and writes it to sweep.csv beside the runs.
+-- (mean, std and n over seeds of each run's last metrics row) and writes it to sweep.csv beside
+-- the runs (sslua.sweep_summary), with runs.csv (one row per run) and one figure per metric.
 -- `--backend slurm` submits the same grid to Slurm as one job array (see "Slurm" below).
 local experiment = require "sslua.experiment"
 local json = require "sslua.json"
 local sha256 = require "sslua.sha256"
+local summary = require "sslua.sweep_summary"
 local q = experiment.shell_quote
 
 local sweep = {}
@@ -149,41 +151,8 @@ local function read_file(path)
   return s
 end
 
--- One CSV record per line (the quoting our logger writes: "..." with "" inside).
-local function csv_fields(line)
-  local out, i = {}, 1
-  while i <= #line + 1 do
-    if line:sub(i, i) == '"' then
-      local buf, j = {}, i + 1
-      while true do
-        local k = line:find('"', j, true)
-        if not k then buf[#buf + 1] = line:sub(j); i = #line + 2; break end
-        buf[#buf + 1] = line:sub(j, k - 1)
-        if line:sub(k + 1, k + 1) == '"' then buf[#buf + 1] = '"'; j = k + 2
-        else i = k + 2; break end
-      end
-      out[#out + 1] = table.concat(buf)
-    else
-      local k = line:find(",", i, true) or #line + 1
-      out[#out + 1] = line:sub(i, k - 1)
-      i = k + 1
-    end
-  end
-  return out
-end
-
---- sweep.last_row(path) -> the header and the last row of a CSV file as a table, or nil.
-function sweep.last_row(path)
-  local text = read_file(path)
-  if not text then return nil end
-  local lines = {}
-  for l in text:gmatch("[^\r\n]+") do lines[#lines + 1] = l end
-  if #lines < 2 then return nil end
-  local head, last = csv_fields(lines[1]), csv_fields(lines[#lines])
-  local row = {}
-  for k, name in ipairs(head) do row[name] = last[k] end
-  return row, head
-end
+--- sweep.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
+sweep.last_row = summary.last_row
 
 local function write_file(path, text) experiment.write_atomic(path, text) end
 
@@ -365,46 +334,26 @@ function sweep.aggregate(dir, m, queue)
     error("sslua.sweep.aggregate: expected a sweep manifest second", 2)
   end
   if m == nil then m, dir = read_manifest(dir, "--aggregate") end
-  local rows, metric_cols, seen = {}, {}, {}
-  local axis_names = {}
-  for _, ax in ipairs(m.axes) do axis_names[ax.name:gsub("%-", "_")] = true end
+  -- sslua.sweep_summary: failed runs marked in their config.json, runs.csv, sweep.csv (mean,
+  -- std and n over seeds per configuration), the table and one figure per metric; the run
+  -- states (cancelled, timeout, ...) come from the backend.
+  local configs = {}
+  for i, r in ipairs(m.runs) do configs[i] = r.config end
+  local runs = summary.collect(dir, configs)
   local failures = 0
-  for i, r in ipairs(m.runs) do
-    local rdir = dir .. "/" .. r.run
+  for i, r in ipairs(runs) do
     local st = sweep.run_state(m, dir, i, queue)
-    local ms = tonumber((read_file(rdir .. "/elapsed_ms") or ""):match("%d+"))
-    local row = { run = r.run, status = status_word(st), seconds = ms and ms / 1000 or nil }
-    if st.state ~= "done" then failures = failures + 1 end
-    for _, kv in ipairs(r.config) do row[kv[1]] = kv[2] end
-    local last, head = sweep.last_row(rdir .. "/metrics.csv")
-    if last then
-      for _, col in ipairs(head) do
-        if not axis_names[col] and not seen[col] then seen[col] = true; metric_cols[#metric_cols + 1] = col end
-        if not axis_names[col] then row[col] = tonumber(last[col]) or last[col] end
-      end
+    r.status = status_word(st)
+    if st.state ~= "done" then
+      failures = failures + 1
+      if r.exit == 0 then r.exit = nil end
     end
-    rows[i] = row
   end
-  local columns = { "run" }
-  for _, ax in ipairs(m.axes) do columns[#columns + 1] = ax.name end
-  columns[#columns + 1] = "status"
-  columns[#columns + 1] = "seconds"
-  for _, col in ipairs(metric_cols) do columns[#columns + 1] = col end
-  local text = experiment.format_table(rows, columns)
-  -- sweep.csv with the same columns.
-  local out = { table.concat(columns, ",") }
-  for _, r in ipairs(rows) do
-    local cells = {}
-    for k, col in ipairs(columns) do
-      local v = r[col]
-      local s = v == nil and "" or tostring(v)
-      if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
-      cells[k] = s
-    end
-    out[#out + 1] = table.concat(cells, ",")
-  end
-  write_file(dir .. "/sweep.csv", table.concat(out, "\n") .. "\n")
-  text = text .. "\n" .. string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv", #m.runs - failures, #m.runs, dir)
+  local axis_names = {}
+  for k, ax in ipairs(m.axes) do axis_names[k] = ax.name end
+  local _, rows, _, text = summary.write(dir, runs, { axes = axis_names, quiet = true })
+  text = text .. "\n" .. string.format("sweep: %d/%d runs succeeded; summary in %s/sweep.csv (per run: runs.csv)",
+    #m.runs - failures, #m.runs, dir)
   return failures == 0 and 0 or 1, rows, text
 end
 
@@ -876,6 +825,7 @@ function sweep.main(args)
   end
   if spec.resume then return resume(spec) end
   if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
+  summary.check_flags(spec)   -- a misspelled flag fails here, before any run starts
   local configs = sweep.grid(spec.axes)
   if spec.backend == "slurm" then return run_slurm(spec, configs) end
   if spec.wait or spec.sbatch then error("sslua sweep: --wait and --sbatch are options of --backend slurm", 2) end

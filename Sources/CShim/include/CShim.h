@@ -75,6 +75,16 @@ typedef void (*sslua_chunk_fn)(void *ctx, int chunk);
 /// returns when all are done. Workers spin briefly between regions instead of sleeping at once.
 /// Nested calls, and calls from another thread while a region runs, run serially.
 void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx);
+/// Starts workers up to `workers` now; returns how many exist (fewer when threads cannot be made).
+int sslua_pool_reserve(int workers);
+/// The most threads (caller included) the address-space limit (`ulimit -v`) leaves room for:
+/// each costs a stack, a malloc arena and an OpenBLAS buffer, and OpenBLAS retries a failed
+/// buffer allocation forever. 256 without a limit.
+int sslua_thread_cap(void);
+/// Under an address-space limit, makes OpenBLAS use `threads` threads and has every OpenBLAS
+/// thread and pool worker take its BLAS buffer now (OpenBLAS retries a failed one forever).
+/// Returns the thread count obtained. Does nothing without a limit.
+int sslua_settle_threads(int threads);
 
 /* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
 /// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.

@@ -50,6 +50,7 @@ enum AutogradBindings {
         ("no_grad", { a in
             guard lua_type(a.L, 1) == LUA_TFUNCTION else { throw a.bad(1, "function expected, got \(a.typeName(1))") }
             let base = lua_gettop(a.L)
+            try a.reserve(Int(a.count) + 1)
             lua_pushvalue(a.L, 1)
             for i in 2...max(2, a.count) where i <= a.count { lua_pushvalue(a.L, Int32(i)) }
             let status = GradMode.withoutGrad { lua_pcallk(a.L, max(0, a.count - 1), LUA_MULTRET, 0, 0, nil) }
@@ -67,6 +68,7 @@ enum AutogradBindings {
             let L = a.L
             let r = try GradCheck.run(inputs, eps: try o?.number("eps") ?? 1e-6, atol: try o?.number("atol") ?? 1e-5,
                                       rtol: try o?.number("rtol") ?? 1e-3) { xs in
+                try reserveLuaStack(L, xs.count + 1)
                 lua_pushvalue(L, 1)
                 for x in xs { TensorBox.push(L, x) }
                 guard lua_pcallk(L, Int32(xs.count), 1, 0, 0, nil) == LUA_OK else {

@@ -44,6 +44,28 @@ enum DataBindings {
         ("cifar100", AugBindings.named("sslua.data.cifar100") { a in
             try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 2, classes: 100))
         }),
+        // cifar_python(files, classes[, meta, names key, coarse names key]) -> images, labels, coarse, names, coarse names
+        ("cifar_python", { a in
+            let classes = try a.integer(2)
+            try require(classes == 10 || classes == 100, "classes must be 10 or 100")
+            let name = classes == 10 ? "sslua.data.cifar10" : "sslua.data.cifar100"
+            do {
+                let n = try push(a, try CIFAR.readPython(files: stringList(a, 1), classes: classes))
+                let meta = a.isNone(3) ? nil : try a.string(3)
+                var extra: Int32 = 0
+                for key in [classes == 10 ? "label_names" : "fine_label_names", "coarse_label_names"] {
+                    if let m = meta, let names = try CIFAR.pythonNames(m, key: key) {
+                        lua_createtable(a.L, Int32(clamping: names.count), 0)
+                        for (i, s) in names.enumerated() { lua_pushstring(a.L, s); lua_rawseti(a.L, -2, lua_Integer(i + 1)) }
+                    } else { lua_pushnil(a.L) }
+                    extra += 1
+                }
+                return n + extra
+            } catch let e as SSLuaError {
+                if e.message.hasPrefix("\u{1}") { throw e }
+                throw passThroughError("\(name): \(e.message)")
+            }
+        }),
         ("fashion_mnist", idx("sslua.data.fashion_mnist")),
         ("mnist", idx("sslua.data.mnist")),
         ("synthetic", AugBindings.named("sslua.data.synthetic") { a in
@@ -60,6 +82,23 @@ enum DataBindings {
             lua_createtable(a.L, Int32(Synthetic.families.count), 0)
             for (k, f) in Synthetic.families.enumerated() { lua_pushstring(a.L, f); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
             return 2
+        }),
+        // data.textures: images, labels, nil, hue bins (1-based); the class names.
+        ("textures", AugBindings.named("sslua.data.textures") { a in
+            let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
+            let spread = try a.number(4), lo = try a.number(5), hi = try a.number(6)
+            try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
+            try require(n <= (1 << 31) / (3 * size * size), "n = \(n) images of \(size)x\(size) is too large")
+            let (d, bins) = try Textures.make(n: n, seed: UInt64(bitPattern: Int64(seed)), size: size,
+                                              hueSpread: spread, period: (lo, hi))
+            _ = try push(a, d)
+            a.push(try labels(bins))
+            return 4
+        }),
+        ("texture_classes", { a in
+            lua_createtable(a.L, Int32(Textures.classCount), 0)
+            for (k, c) in Textures.classes.enumerated() { lua_pushstring(a.L, c); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
+            return 1
         }),
         ("gather", AugBindings.named("sslua.data.gather") { a in
             let t = try a.tensor(1)

@@ -145,6 +145,7 @@ enum RegionArgs {
 
     static func module(_ L: OpaquePointer, _ idx: Int32, _ type: String, depth: Int) throws -> [LinearRegions.Op] {
         try require(depth < 64, "modules nested too deeply")
+        try reserveLuaStack(L, 8)   // each level of the recursion holds a few values
         switch type {
         case "Linear":
             guard let w = try rawTensor(L, idx, "weight") else { throw SSLuaError("Linear module without a weight") }
@@ -162,7 +163,7 @@ enum RegionArgs {
             let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](repeating: 1, count: m.count)
             let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](repeating: 0, count: m.count)
             try require(v.count == m.count && w.count == m.count && b.count == m.count, "BatchNorm1d statistics of different sizes")
-            var scale = [Double](repeating: 0, count: m.count), shift = scale
+            var scale = try [Double](failableRepeating: 0, count: m.count), shift = scale
             for k in 0..<m.count {
                 scale[k] = w[k] / (v[k] + eps).squareRoot()
                 shift[k] = b[k] - m[k] * scale[k]

@@ -185,6 +185,7 @@ enum IOBindings {
                 guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
                 dt = d
             }
+            if let plain = torchFormat(path) { return try pushTorch(a, path, dtype: dt, plain: plain) }
             switch try format(path) {
             case .npy:
                 return a.push(try NPY.load(path, dtype: dt))

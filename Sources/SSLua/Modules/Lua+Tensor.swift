@@ -72,6 +72,7 @@ enum TensorBindings {
     /// Reads a nested Lua table of numbers into (values, shape).
     static func nested(_ L: OpaquePointer, _ idx: Int32, depth: Int = 0) throws -> ([Double], [Int]) {
         guard depth < 32 else { throw SSLuaError("table nested too deeply") }
+        try reserveLuaStack(L, 2)   // one value per level of the recursion
         let n = Int(lua_rawlen(L, idx))
         if n == 0 { return ([], [0]) }
         var values: [Double] = []
@@ -97,12 +98,15 @@ enum TensorBindings {
         return (values, [n] + (inner ?? []))
     }
 
-    static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) -> Int {
+    /// Pushes `v` (row-major values of `shape` from `off`) as nested tables: one level of the
+    /// recursion per dimension, each reserving its stack slots first.
+    static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) throws -> Int {
+        try reserveLuaStack(L, 3)
         if shape.isEmpty { lua_pushnumber(L, v[off]); return off + 1 }
         lua_createtable(L, Int32(clamping: shape[0]), 0)
         var o = off
         for k in 0..<shape[0] {
-            if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = totable(L, v, Array(shape.dropFirst()), o) }
+            if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = try totable(L, v, Array(shape.dropFirst()), o) }
             lua_rawseti(L, -2, lua_Integer(k + 1))
         }
         return o
@@ -117,6 +121,30 @@ enum TensorBindings {
             guard v != 0, z >= 0, z < n else { throw a.bad(i + Int32(d), "index \(v) out of range for dimension \(d + 1) of size \(n)") }
             return z
         }
+    }
+
+    /// `arange` when every bound is a Lua integer: the count and the values in exact integer
+    /// arithmetic, so `arange(maxint - 2, maxint)` has 3 elements (doubles cannot tell the
+    /// bounds apart) and `arange(minint, maxint)` is "too large" rather than an overflow.
+    static func integerRange(_ a: LuaArgs) throws -> Tensor? {
+        let o = try ctorOptions(a)
+        let n = o == nil ? a.count : a.count - 1
+        guard n >= 1 && n <= 3, (1...n).allSatisfy({ lua_isinteger(a.L, $0) != 0 }) else { return nil }
+        let lo = n == 1 ? 1 : try a.integer(1)
+        let hi = n == 1 ? try a.integer(1) : try a.integer(2)
+        let step = n == 3 ? try a.integer(3) : 1
+        try require(step != 0, "step must be finite and nonzero")
+        var count = 0
+        if (step > 0 && hi >= lo) || (step < 0 && hi <= lo) {
+            // |hi - lo| < 2^64 always fits a UInt; the quotient by |step| is the count - 1
+            let span = step > 0 ? UInt(bitPattern: hi &- lo) : UInt(bitPattern: lo &- hi)
+            let q = span / step.magnitude
+            try require(q < UInt(1 << 40), "range too large (or not finite)")
+            count = Int(q) + 1
+        }
+        var k = 0
+        // lo + k * step lies between lo and hi for k < count: no overflow
+        return try made(fill([count], dtype(o)) { defer { k += 1 }; return Double(lo &+ k &* step) }, o)
     }
 
     static func fill(_ shape: [Int], _ dt: DType, _ f: () -> Double) throws -> Tensor {
@@ -224,6 +252,7 @@ enum TensorBindings {
         }),
         ("arange", { a in
             // Lua's numeric for: arange(n) = 1..n, arange(a, b[, step]) inclusive
+            if let r = try integerRange(a) { return a.push(r) }
             var lo = 1.0, hi: Double, step = 1.0
             if a.isNumber(2) { lo = try a.number(1); hi = try a.number(2); step = try a.isNumber(3) ? a.number(3) : 1 }
             else { hi = try a.number(1) }
@@ -311,7 +340,15 @@ enum TensorBindings {
 
     static let totableFn: LuaFunction = { a in
         let t = try a.tensor(1)
-        _ = totable(a.L, try t.toDoubles(), t.shape, 0)
+        // Lua values to create: 1 + s0 + s0 s1 + ... (the tables, then the numbers). A
+        // shape like (2^40, 0) has no elements but would still need 2^40 empty tables.
+        var values = 1, level = 1
+        for s in t.shape {
+            level = try checkedProduct(level, s, "tensor")
+            values = try checkedSum(values, level, "tensor")
+        }
+        try require(values <= 1 << 28, "a tensor of size \(shapeString(t.shape)) is too large to convert to a table")
+        _ = try totable(a.L, try t.toDoubles(), t.shape, 0)
         return 1
     }
 
@@ -454,7 +491,7 @@ enum TensorBindings {
         }),
         ("copy_", { a in
             let t = try a.tensor(1); try t.checkInPlace("copy")
-            try t.copyIn(a.tensor(2)); a.L.pushValue(1); return 1
+            try t.copyIn(a.tensor(2)); a.L.pushValue(1); return 1   // copyIn copies an overlapping source aside first
         }),
     ] + inPlace([("add_", .add), ("sub_", .sub), ("mul_", .mul), ("div_", .div), ("pow_", .pow)])
 
@@ -464,10 +501,10 @@ enum TensorBindings {
                 let t = try a.tensor(1)
                 try t.checkInPlace(String(name.dropLast()))
                 let other = try a.tensorOrNumber(2, dtype: t.dtype)
-                // Straight into t unless `other` is another view of t's memory (then an element
-                // could be read after it was written) or promotes the dtype.
-                let sameView = other.shape == t.shape && other.strides == t.strides && other.offset == t.offset
-                if (other.storage !== t.storage || sameView) && DType.promote(t.dtype, other.dtype) == t.dtype {
+                // Straight into t unless `other`'s memory overlaps t's without being t itself
+                // (then an element could be read after it was written: `x:narrow(1, 2, 4):add_(
+                // x:narrow(1, 1, 4))`), or `other` promotes the dtype.
+                if (!t.mayOverlap(other) || t.isSameView(other)) && DType.promote(t.dtype, other.dtype) == t.dtype {
                     _ = try Tensor.binaryKernel(op, t, other, into: t)
                 } else {
                     let r = try Tensor.binaryKernel(op, t, other)

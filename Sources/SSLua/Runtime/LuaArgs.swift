@@ -245,11 +245,21 @@ public struct LuaTable {
         return out
     }
 
+    /// Integers at positions 1...length, by the rule of `LuaArgs.integer`: a Lua integer, or
+    /// a float with an exact integer value (2.0); 2.5, NaN and out-of-range floats are errors.
     public func intArray() throws -> [Int] {
-        try doubleArray().enumerated().map { k, v in
-            guard v == v.rounded(), Swift.abs(v) < 9e15 else { throw SSLuaError("expected an integer at position \(k + 1), got \(v)") }
-            return Int(v)
+        var out: [Int] = []
+        let n = length
+        out.reserveCapacity(n)
+        for k in 1...max(n, 1) where n > 0 {
+            let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
+            guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
+            var ok: Int32 = 0
+            let v = lua_tointegerx(L, -1, &ok)
+            guard ok != 0 else { throw SSLuaError("expected an integer at position \(k), got \(lua_tonumberx(L, -1, nil))") }
+            out.append(Int(v))
         }
+        return out
     }
 
     /// Tensors at positions 1...length.

@@ -47,3 +47,19 @@ public func sslua_dispatch(_ L: OpaquePointer?, _ index: Int32) -> Int32 {
 
 /// Thrown to pass a Lua error value (already formatted, e.g. from a Lua callback) unchanged.
 public func passThroughError(_ message: String) -> SSLuaError { SSLuaError("\u{1}" + message) }
+
+/// Makes room for `n` more values on `L`'s stack, throwing "stack overflow" (a Lua error
+/// for the caller) when Lua cannot grow it. A native function may push only `LUA_MINSTACK`
+/// (20) values without asking: every binding that pushes in a loop or a recursion (nested
+/// tables, variable result counts, callbacks with many arguments) reserves first, so a deep
+/// or long input ends in an error instead of writing past the stack.
+public func reserveLuaStack(_ L: OpaquePointer, _ n: Int) throws {
+    guard n >= 0 && n < 1_000_000 && lua_checkstack(L, Int32(n)) != 0 else {
+        throw SSLuaError("stack overflow (\(n) more Lua stack slots needed)")
+    }
+}
+
+extension LuaArgs {
+    /// `reserveLuaStack` on this call's state.
+    public func reserve(_ n: Int) throws { try reserveLuaStack(L, n) }
+}

@@ -10,13 +10,21 @@ local mt = debug.getregistry()["sslua.Tensor"]
 local select_, setindex, getgrad, setgrad = T.select, T._setindex, T._getgrad, T._setgrad
 local fields = { requires_grad = T._requires_grad, is_leaf = T._is_leaf, grad_fn = T._grad_fn }
 local setrg = T._set_requires_grad
-local mtype = math.type
+local mtype, tointeger = math.type, math.tointeger
+
+-- One rule for integral floats (as every native index argument): x[2.0] is x[2]; x[2.5] is an error.
+local function index_of(k, what)
+  local i = tointeger(k)
+  if i == nil then error("sslua.Tensor: " .. what .. " " .. tostring(k) .. " is not an integer", 3) end
+  return i
+end
 
 mt.__name = "sslua.Tensor"
 mt.__index = function(t, k)
   local m = T[k]
   if m ~= nil then return m end
   if mtype(k) == "integer" then return select_(t, 1, k) end
+  if mtype(k) == "float" then return select_(t, 1, index_of(k, "index")) end
   if k == "grad" then return getgrad(t) end
   local f = fields[k]
   if f then return f(t) end
@@ -29,6 +37,7 @@ local function setfield(name, f, t, v)
 end
 mt.__newindex = function(t, k, v)
   if mtype(k) == "integer" then return setindex(t, k, v) end
+  if mtype(k) == "float" then return setindex(t, index_of(k, "index"), v) end
   if k == "grad" then return setfield("grad", setgrad, t, v) end
   if k == "requires_grad" then return setfield("requires_grad", setrg, t, v) end
   error("sslua.Tensor: cannot set field '" .. tostring(k) .. "'", 2)

@@ -56,10 +56,13 @@ public enum PNG {
     /// Reads a PNG as a `C x H x W` float32 tensor in [0, 1] (C = 1 for gray files, else 3;
     /// alpha is composited away by libpng).
     public static func read(_ path: String) throws -> Tensor {
-        guard FileBytes.exists(path) else { throw SSLuaError("cannot open '\(path)': No such file or directory") }
+        // through InputFile (a regular file, never a FIFO), and from memory: libpng opening the
+        // path itself would block on a FIFO
+        let file = try InputFile(path)
+        let bytes = try file.all()
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&img, path) != 0 else {
+        guard png_image_begin_read_from_memory(&img, bytes.base, bytes.count) != 0 else {
             let msg = message(img)
             png_image_free(&img)
             throw SSLuaError("cannot read '\(path)' as PNG: \(msg)")
@@ -72,8 +75,18 @@ public enum PNG {
             png_image_free(&img)
             throw SSLuaError("'\(path)': unsupported PNG size \(w)x\(h)")
         }
-        var buf = [UInt8](repeating: 0, count: w * h * c)
-        let ok = buf.withUnsafeMutableBufferPointer { p in png_image_finish_read(&img, nil, p.baseAddress, 0, nil) }
+        // at least one bit a pixel and a filter byte a row, deflated at most about 1032 to 1:
+        // a header claiming more pixels than the file can hold is refused before any allocation
+        guard h * ((w + 7) / 8 + 1) <= FileBytes.gzipBound(bytes.count) else {
+            png_image_free(&img)
+            throw SSLuaError("'\(path)' is corrupt: \(w)x\(h) pixels cannot come from its \(bytes.count) bytes")
+        }
+        let buf: Buffer<UInt8>
+        do { buf = try Buffer<UInt8>(count: w * h * c, "the pixels of '\(path)'") } catch {
+            png_image_free(&img)
+            throw error
+        }
+        let ok = withExtendedLifetime(bytes) { png_image_finish_read(&img, nil, buf.base, 0, nil) }
         if ok == 0 {
             let msg = message(img)
             png_image_free(&img)
@@ -101,7 +114,7 @@ public enum PNG {
         let gw = cols * (w + padding) + padding, gh = rows * (h + padding) + padding
         try require(gw < 1 << 15 && gh < 1 << 15, "grid of \(gw)x\(gh) pixels is too large for one PNG")
         let pad = UInt8(Swift.min(Swift.max(padValue * 255 + 0.5, 0), 255))
-        var px = [UInt8](repeating: pad, count: gw * gh * c)
+        var px = try [UInt8](failableRepeating: pad, count: gw * gh * c)
         let src = x.base(Float.self)
         for i in 0..<n {
             let oy = (i / cols) * (h + padding) + padding, ox = (i % cols) * (w + padding) + padding

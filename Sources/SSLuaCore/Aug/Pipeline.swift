@@ -166,7 +166,7 @@ public indirect enum AugTransform {
         let (oc, oh, ow) = try outputShape((c, h, w))
         let out = try Tensor(shape: [n, oc, oh, ow], zeroed: false)
         let gens = (0..<n).map { _ in rng.split() }
-        var recs = [AugRecord](repeating: AugRecord(height: h, width: w), count: n)
+        var recs = try [AugRecord](failableRepeating: AugRecord(height: h, width: w), count: n)
         let src = UnsafePointer(x.base(Float.self)), dst = out.base(Float.self)
         let per = oc * oh * ow
         recs.withUnsafeMutableBufferPointer { rp in

@@ -17,7 +17,7 @@ public enum Alignment {
         let f = try Tensor(shape: [n, d], dtype: .float64, zeroed: false)
         try f.copyIn(z.detach())
         let fp = f.base(Double.self)
-        var norms = [Double](repeating: 0, count: n)
+        var norms = try [Double](failableRepeating: 0, count: n)
         norms.withUnsafeMutableBufferPointer { Contrastive.normalizeRows(fp, n, d, $0.baseAddress!) }
         let block = 256
         let buf = try Tensor(shape: [Swift.min(block, n), n], dtype: .float64, zeroed: false)

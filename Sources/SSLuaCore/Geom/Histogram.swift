@@ -16,10 +16,10 @@ public enum Histogram {
             try require(lo.isFinite && hi.isFinite, "cannot build a histogram of infinite values without a range")
         }
         if lo == hi { lo -= 0.5; hi += 0.5 }
-        var edges = [Double](repeating: 0, count: bins + 1)
+        var edges = try [Double](failableRepeating: 0, count: bins + 1)
         for i in 0...bins { edges[i] = lo + (hi - lo) * Double(i) / Double(bins) }
         edges[bins] = hi
-        var counts = [Double](repeating: 0, count: bins)
+        var counts = try [Double](failableRepeating: 0, count: bins)
         let norm = Double(bins) / (hi - lo)
         for a in v where a >= lo && a <= hi {
             let f = (a - lo) * norm

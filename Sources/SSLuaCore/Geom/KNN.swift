@@ -23,7 +23,7 @@ public enum KNN {
         let k = Swift.min(kIn, nTrain)
         let tr = train.dtype == .float32 ? try train.detach().contiguous() : try train.to(.float32)
         let trp = tr.base(Float.self)
-        var invNorm = [Float](repeating: 0, count: nTrain)
+        var invNorm = try [Float](failableRepeating: 0, count: nTrain)
         for j in 0..<nTrain {
             var s: Float = 0
             for c in 0..<d { s += trp[j * d + c] * trp[j * d + c] }
@@ -34,7 +34,7 @@ public enum KNN {
         let q = try Tensor(shape: [bmax, d], dtype: .float32, zeroed: false)
         let sims = try Tensor(shape: [bmax, nTrain], dtype: .float32, zeroed: false)
         let qp = q.base(Float.self), sp = sims.base(Float.self), tep = te.base(Float.self)
-        var correct = [UInt8](repeating: 0, count: nTest)
+        var correct = try [UInt8](failableRepeating: 0, count: nTest)
         let invT = 1 / temperature
         try invNorm.withUnsafeBufferPointer { inb in
             try correct.withUnsafeMutableBufferPointer { cb in

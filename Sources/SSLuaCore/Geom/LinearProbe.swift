@@ -37,7 +37,7 @@ public enum LinearProbe {
         try xt.copyIn(test.detach())
         // standardise with the training statistics
         let xp = x.base(T.self)
-        var mean = [Double](repeating: 0, count: d), sd = [Double](repeating: 0, count: d)
+        var mean = try [Double](failableRepeating: 0, count: d), sd = try [Double](failableRepeating: 0, count: d)
         for i in 0..<n { for j in 0..<d { mean[j] += Double(xp[i * d + j]) } }
         for j in 0..<d { mean[j] /= Double(n) }
         for i in 0..<n { for j in 0..<d { let t = Double(xp[i * d + j]) - mean[j]; sd[j] += t * t } }
@@ -98,8 +98,8 @@ public enum LinearProbe {
             for k in 0..<c { grad[d * c + k] = gb[k] }
             return loss / Double(n) + 0.5 * wd * reg
         }
-        var th = [Double](repeating: 0, count: np)
-        var g = [Double](repeating: 0, count: np)
+        var th = try [Double](failableRepeating: 0, count: np)
+        var g = try [Double](failableRepeating: 0, count: np)
         var f = evaluate(th, &g)
         var sList: [[Double]] = [], yList: [[Double]] = [], rho: [Double] = []
         var it = 0
@@ -138,7 +138,7 @@ public enum LinearProbe {
                 t *= 0.5
             }
             if !accepted { break }
-            var sv = [Double](repeating: 0, count: np), yv = sv
+            var sv = try [Double](failableRepeating: 0, count: np), yv = sv
             for i in 0..<np { sv[i] = thNew[i] - th[i]; yv[i] = gNew[i] - g[i] }
             let sy = dot(sv, yv)
             if sy > 1e-12 {

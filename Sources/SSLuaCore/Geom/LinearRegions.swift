@@ -61,7 +61,7 @@ public enum LinearRegions {
                 for i in 0..<n { for o in 0..<width { p[i * width + o] = p[i * width + o] * scale[o] + shift[o] } }
             case .relu:
                 let p = x.base(Double.self)
-                var b = [Bool](repeating: false, count: n * width)
+                var b = try [Bool](failableRepeating: false, count: n * width)
                 for i in 0..<(n * width) { b[i] = p[i] > 0; if !b[i] { p[i] = 0 } }
                 bits.append(b)
             }
@@ -70,8 +70,8 @@ public enum LinearRegions {
         let widths = bits.map { $0.count / Swift.max(n, 1) }
         let words = widths.reduce(0) { $0 + ($1 + 63) / 64 }
         var ids: [[UInt64]: Int] = [:]
-        var region = [Int](repeating: 0, count: n)
-        var key = [UInt64](repeating: 0, count: words)
+        var region = try [Int](failableRepeating: 0, count: n)
+        var key = try [UInt64](failableRepeating: 0, count: words)
         for i in 0..<n {
             for k in 0..<words { key[k] = 0 }
             var w0 = 0

@@ -21,7 +21,7 @@ public enum NearestNegative {
         let (n, d) = try Contrastive.checkPair(a, b, ("a", "b"), minN: 1)
         let x = try a.to(.float64).contiguous(), y = try b.to(.float64).contiguous()
         let xp = x.base(Double.self), yp = y.base(Double.self)
-        var out = [Double](repeating: 0, count: n)
+        var out = try [Double](failableRepeating: 0, count: n)
         for i in 0..<n {
             var na = 0.0, nb = 0.0
             for k in 0..<d { na += xp[i * d + k] * xp[i * d + k]; nb += yp[i * d + k] * yp[i * d + k] }

@@ -11,16 +11,8 @@ public enum FileIO {
     static func reason() -> String { String(cString: strerror(errno)) }
 
     public static func readAll(_ path: String) throws -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw SSLuaError("cannot open '\(path)': \(reason())") }
-        defer { fclose(f) }
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0 else { throw SSLuaError("cannot stat '\(path)': \(reason())") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SSLuaError("'\(path)' is not a regular file") }
-        let size = Int(st.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
-        guard got == size else { throw SSLuaError("cannot read '\(path)': \(ferror(f) != 0 ? reason() : "short read")") }
-        return bytes
+        let b = try InputFile(path).all()
+        return try Memory.array(b.base, count: b.count, "the contents of '\(path)'")
     }
 
     /// Calls `body` with a function that appends bytes to a new temporary file in the

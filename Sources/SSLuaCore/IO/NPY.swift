@@ -2,8 +2,9 @@
 ///
 /// Written: `<f4` or `<f8`, C order, the header padded so the data starts on a 64-byte
 /// boundary, exactly as `numpy.save` does. Read: any float/int/uint/bool element type in
-/// either byte order, C or Fortran order, converted to float32 (float64 for `<f8`, or when
-/// asked).
+/// either byte order, C or Fortran order: floats to float32 (float64 for `f8`), integers and
+/// booleans to float64, exactly (an int64 beyond 2^53 is an error naming the file), or to the
+/// dtype asked for.
 public enum NPY {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
@@ -33,27 +34,31 @@ public enum NPY {
     }
 
     public static func load(_ path: String, dtype wanted: DType? = nil) throws -> Tensor {
-        let bytes = try FileIO.readAll(path)
+        let file = try InputFile(path)
         func bad(_ why: String) -> SSLuaError { SSLuaError("'\(path)' is not a valid .npy file: \(why)") }
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw bad("missing the \\x93NUMPY magic") }
-        let major = bytes[6]
+        let pre = try file.prefix(12)
+        guard pre.count >= 10, (0..<6).allSatisfy({ pre[$0] == magic[$0] }) else { throw bad("missing the \\x93NUMPY magic") }
+        let major = pre[6]
         let hlen: Int, start: Int
         switch major {
-        case 1: hlen = Int(bytes[8]) | Int(bytes[9]) << 8; start = 10
+        case 1: hlen = Int(pre[8]) | Int(pre[9]) << 8; start = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw bad("truncated header") }
-            hlen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; start = 12
+            guard pre.count >= 12 else { throw bad("truncated header") }
+            hlen = Int(pre[8]) | Int(pre[9]) << 8 | Int(pre[10]) << 16 | Int(pre[11]) << 24; start = 12
         default: throw bad("unsupported format version \(major)")
         }
-        guard start + hlen <= bytes.count else { throw bad("truncated header (\(hlen) bytes announced, \(bytes.count - start) present)") }
-        let text = String(decoding: bytes[start..<(start + hlen)], as: UTF8.self)
+        guard hlen <= file.size - start else { throw bad("truncated header (\(hlen) bytes announced, \(file.size - start) present)") }
+        guard hlen <= 1 << 20 else { throw bad("header of \(hlen) bytes is too long (1 MiB at most)") }
+        let hbytes = try file.bytes(at: start, count: hlen)
+        let text = String(decoding: hbytes.buffer, as: UTF8.self)
         var parser = HeaderParser(text, bad)
         let dict = try parser.parse()
         guard case .string(let descr)? = dict["descr"] else { throw bad("no 'descr' in the header") }
         guard case .bool(let fortran)? = dict["fortran_order"] else { throw bad("no 'fortran_order' in the header") }
         guard case .tuple(let shape)? = dict["shape"] else { throw bad("no 'shape' in the header") }
+        guard shape.count <= 64 else { throw bad("\(shape.count) dimensions (NumPy allows 64)") }
         let chars = Array(descr)
-        guard chars.count >= 3, let size = Int(String(chars[2...])) else { throw bad("unknown element type '\(descr)'") }
+        guard chars.count >= 3, chars.count <= 4, let size = Int(String(chars[2...])) else { throw bad("unknown element type '\(descr)'") }
         let order = chars[0], code = chars[1]
         guard "<>|=".contains(order) else { throw bad("unknown byte order in '\(descr)'") }
         let kind: RawElements.Kind
@@ -64,16 +69,25 @@ public enum NPY {
         case ("b", 1): kind = .bool
         default: throw bad("unsupported element type '\(descr)' (floats, integers and booleans only)")
         }
-        guard let count = try? checkedCount(shape) else { throw bad("shape \(shapeString(shape)) is too large") }
-        let (need, o) = count.multipliedReportingOverflow(by: size)
-        guard !o, start + hlen + need <= bytes.count else {
-            throw bad("truncated data (\(count) elements of \(size) bytes expected, \(bytes.count - start - hlen) bytes present)")
+        guard let count = FileShape.count(shape, elementSize: size) else { throw bad("shape \(shapeString(shape)) is too large") }
+        let need = count * size, data = start + hlen
+        guard need <= file.size - data else {
+            throw bad("truncated data (\(count) elements of \(size) bytes expected, \(file.size - data) bytes present)")
         }
-        let dt = wanted ?? (code == "f" && size == 8 ? .float64 : .float32)
+        // floats keep their precision class; integers and booleans load exactly, as float64
+        let dt = wanted ?? (code == "f" ? (size == 8 ? .float64 : .float32) : .float64)
         let fileShape = fortran ? Array(shape.reversed()) : shape
         let out = try Tensor(shape: fileShape, dtype: dt, zeroed: false)
-        try bytes.withUnsafeBytes { raw in
-            try RawElements.decode(raw.baseAddress! + start + hlen, count: count, kind: kind, size: size,
+        if kind == .float && order != ">" && size == dt.size {
+            // the file's bytes are the tensor's: read them in place
+            try file.read(into: out.storage.raw, count: need, at: data)
+        } else {
+            let raw = try file.bytes(at: data, count: need)
+            if dt == .float64 {
+                try RawElements.requireExact(UnsafeRawPointer(raw.base), count: count, kind: kind, size: size,
+                                             bigEndian: order == ">", what: "'\(path)'")
+            }
+            try RawElements.decode(UnsafeRawPointer(raw.base), count: count, kind: kind, size: size,
                                    bigEndian: order == ">", into: out)
         }
         if fortran && shape.count > 1 {

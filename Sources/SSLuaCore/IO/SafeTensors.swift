@@ -56,20 +56,24 @@ public enum SafeTensors {
 
     /// Named tensors (in file order) and the metadata.
     public static func load(_ path: String) throws -> ([(String, Tensor)], [String: String]) {
-        let bytes = try FileIO.readAll(path)
+        let file = try InputFile(path)
         func bad(_ why: String) -> SSLuaError { SSLuaError("'\(path)' is not a valid .safetensors file: \(why)") }
-        guard bytes.count >= 8 else { throw bad("shorter than its 8-byte header length") }
+        guard file.size >= 8 else { throw bad("shorter than its 8-byte header length") }
+        let lenBytes = try file.bytes(at: 0, count: 8)
         var n: UInt64 = 0
-        for b in 0..<8 { n |= UInt64(bytes[b]) << (8 * UInt64(b)) }
-        guard n >= 2, n <= UInt64(bytes.count - 8), n < 100_000_000 else {
-            throw bad("header length \(n) does not fit the file of \(bytes.count) bytes")
+        for b in 0..<8 { n |= UInt64(lenBytes[b]) << (8 * UInt64(b)) }
+        guard n >= 2, n <= UInt64(file.size - 8), n < 100_000_000 else {
+            throw bad("header length \(n) does not fit the file of \(file.size) bytes")
         }
         let hlen = Int(n)
-        let headerData = Data(bytes[8..<(8 + hlen)])
-        guard let obj = try? JSONSerialization.jsonObject(with: headerData), let dict = obj as? [String: Any] else {
+        let header = try file.bytes(at: 8, count: hlen)
+        let obj = withExtendedLifetime(header) {
+            try? JSONSerialization.jsonObject(with: Data(bytesNoCopy: header.base, count: hlen, deallocator: .none))
+        }
+        guard let dict = obj as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
-        let data = 8 + hlen, dataLen = bytes.count - data
+        let data = 8 + hlen, dataLen = file.size - data
         var meta: [String: String] = [:]
         if let m = dict["__metadata__"] {
             guard let mm = m as? [String: Any] else { throw bad("__metadata__ is not an object") }
@@ -106,7 +110,7 @@ public enum SafeTensors {
             case "BOOL": (kind, size, outType) = (.bool, 1, .float32)
             default: throw bad("entry '\(name)' has unsupported dtype \(dt)")
             }
-            guard let count = try? checkedCount(shape) else { throw bad("entry '\(name)' is too large") }
+            guard let count = FileShape.count(shape, elementSize: size) else { throw bad("entry '\(name)' is too large") }
             guard b <= e2, e2 <= dataLen else {
                 throw bad("entry '\(name)' has data_offsets [\(b), \(e2)] outside the \(dataLen) data bytes (truncated?)")
             }
@@ -114,8 +118,11 @@ public enum SafeTensors {
                 throw bad("entry '\(name)' holds \(e2 - b) bytes for \(count) \(dt) elements")
             }
             let t = try Tensor(shape: shape, dtype: outType, zeroed: false)
-            try bytes.withUnsafeBytes { raw in
-                try RawElements.decode(raw.baseAddress! + data + b, count: count, kind: kind, size: size, bigEndian: false, into: t)
+            if kind == .float && size == outType.size {
+                try file.read(into: t.storage.raw, count: e2 - b, at: data + b)
+            } else {
+                let raw = try file.bytes(at: data + b, count: e2 - b)
+                try RawElements.decode(UnsafeRawPointer(raw.base), count: count, kind: kind, size: size, bigEndian: false, into: t)
             }
             out.append((name, t, b))
         }

@@ -19,7 +19,7 @@ public enum Lie {
         try require(r >= 0 && r <= d, "rank must be in 0...\(d), got \(r)")
         if skew { try require(r % 2 == 0 || rank == nil, "a skew-symmetric generator has even rank, got rank = \(r)") }
         let sd = 1 / Double(d).squareRoot()
-        var g = [Double](repeating: 0, count: d * d)
+        var g = try [Double](failableRepeating: 0, count: d * d)
         if rank == nil {
             for i in 0..<(d * d) { g[i] = rng.normal() * sd }
         } else {
@@ -49,7 +49,7 @@ public enum Lie {
         let gv = try Linalg.squareMatrix(g, "G")
         let gp = Array(UnsafeBufferPointer(start: gv.base(Double.self), count: d * d))
         let xv = try x.toDoubles()
-        var out = [Double](repeating: 0, count: eps.count * rows * d)
+        var out = try [Double](failableRepeating: 0, count: eps.count * rows * d)
         for (k, e) in eps.enumerated() {
             try require(e.isFinite, "eps must be finite, got \(e)")
             let m = try Linalg.expmDouble(gp.map { $0 * e }, d)

@@ -4,12 +4,20 @@ import COpenBLAS
 /// written once, generic over float32/float64, and still reach OpenBLAS's sgemm or dgemm.
 public enum BLAS {
     /// C = alpha op(A) op(B) + beta C, row-major; `op` transposes when the flag is set.
+    /// Every element of C is written whatever the sizes: with an empty inner dimension (k = 0)
+    /// C becomes beta C (0 when beta is 0, never left uninitialised), and sizes beyond BLAS's
+    /// 32-bit integers take a plain loop instead of trapping in an `Int32` conversion.
     @inlinable public static func gemm<T: TensorScalar>(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
         _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
         _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int
     ) {
-        if m == 0 || n == 0 { return }
+        if m <= 0 || n <= 0 { return }
+        let limit = Int(Int32.max)
+        if k <= 0 || m >= limit || n >= limit || k >= limit || lda >= limit || ldb >= limit || ldc >= limit {
+            gemmFallback(transA, transB, m, n, Swift.max(k, 0), alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         let tA = transA ? CblasTrans : CblasNoTrans, tB = transB ? CblasTrans : CblasNoTrans
         if T.self == Float.self {
             cblas_sgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), Float(alpha),
@@ -21,6 +29,28 @@ public enum BLAS {
                         UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(max(lda, 1)),
                         UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(max(ldb, 1)), Double(beta),
                         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(max(ldc, 1)))
+        }
+    }
+
+    /// The reference loop behind `gemm` for k = 0 and for sizes BLAS cannot take. beta = 0
+    /// overwrites C (NaN or garbage in C does not survive), as BLAS specifies.
+    public static func gemmFallback<T: TensorScalar>(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
+        _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int
+    ) {
+        for i in 0..<m {
+            let row = c + i * ldc
+            for j in 0..<n {
+                var acc = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    acc += Double(av) * Double(bv)
+                }
+                let v = k == 0 ? T(0) : alpha * T(acc)
+                row[j] = beta == 0 ? v : v + beta * row[j]
+            }
         }
     }
 

@@ -71,9 +71,9 @@ extension Linalg {
             V = lin([(1, v1), (b[6], A6), (b[4], A4), (b[2], A2)], identity: b[0])
         }
         // (V - U) X = (V + U)
-        var P = [Double](repeating: 0, count: n * n), Q = P
+        var P = try [Double](failableRepeating: 0, count: n * n), Q = P
         for i in 0..<(n * n) { P[i] = V[i] - U[i]; Q[i] = V[i] + U[i] }
-        var piv = [lapack_int](repeating: 0, count: n)
+        var piv = try [lapack_int](failableRepeating: 0, count: n)
         let info = LAPACKE_dgesv(LAPACK_ROW_MAJOR, lapack_int(n), lapack_int(n), &P, lapack_int(n), &piv,
                                  &Q, lapack_int(n))
         if info > 0 { throw SSLuaError("expm: the Padé denominator is singular (input too large?)") }

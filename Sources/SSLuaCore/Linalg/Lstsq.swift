@@ -16,7 +16,7 @@ extension Linalg {
         let rows = Swift.max(m, n)
         let bb = try Tensor(shape: [rows, nrhs], dtype: .float64, zeroed: true)
         try bb.narrow(0, 0, m).copyIn(bm)
-        var s = [Double](repeating: 0, count: Swift.min(m, n))
+        var s = try [Double](failableRepeating: 0, count: Swift.min(m, n))
         var rank: lapack_int = 0
         let rcond = Double.ulpOfOne * Double(rows)
         try check(LAPACKE_dgelsd(LAPACK_ROW_MAJOR, lapack_int(m), lapack_int(n), lapack_int(nrhs),
@@ -49,7 +49,7 @@ extension Linalg {
     public static func det(_ a: Tensor) throws -> Tensor {
         let x = try squareMatrix(a)
         let n = a.shape[0]
-        var piv = [lapack_int](repeating: 0, count: n)
+        var piv = try [lapack_int](failableRepeating: 0, count: n)
         let info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, lapack_int(n), lapack_int(n), x.base(Double.self),
                                   lapack_int(n), &piv)
         if info < 0 { try check(info, "dgetrf") }

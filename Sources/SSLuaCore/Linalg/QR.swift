@@ -5,7 +5,7 @@ extension Linalg {
     public static func qr(_ a: Tensor) throws -> (Tensor, Tensor) {
         let x = try matrix(a)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
-        var tau = [Double](repeating: 0, count: k)
+        var tau = try [Double](failableRepeating: 0, count: k)
         try check(LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, lapack_int(m), lapack_int(n), x.base(Double.self),
                                  lapack_int(n), &tau), "dgeqrf")
         let r = try Tensor(shape: [k, n], dtype: .float64, zeroed: true)

@@ -19,7 +19,7 @@ public enum CrossEntropy {
         let x = try logits.detach().contiguous()
         let prob = try Tensor(shape: [n, c], dtype: T.dtype, zeroed: false)
         let xp = x.base(T.self), pp = prob.base(T.self)
-        var rowLoss = [Double](repeating: 0, count: n)
+        var rowLoss = try [Double](failableRepeating: 0, count: n)
         rowLoss.withUnsafeMutableBufferPointer { lb in
             let lp = lb.baseAddress!
             Parallel.forRange(n, grain: max(1, 16384 / c)) { lo, hi in

@@ -21,13 +21,13 @@ extension InfoNCE {
         let ep = e.base(T.self)
         BLAS.gramUpperNoMirror(fp, rows: rows, cols: d, into: ep)
         // positives S[i, i+N] before the triangle is overwritten
-        var pos = [Double](repeating: 0, count: n)
+        var pos = try [Double](failableRepeating: 0, count: n)
         for i in 0..<n { pos[i] = Double(ep[i * rows + i + n]) }
         // units pair row u with row rows-1-u so both threads get equal work
         let units = rows / 2
         let chunks = Swift.max(1, Swift.min(Parallel.threads, units))
-        var colSums = [Double](repeating: 0, count: chunks * rows)
-        var rowSums = [Double](repeating: 0, count: rows)
+        var colSums = try [Double](failableRepeating: 0, count: chunks * rows)
+        var rowSums = try [Double](failableRepeating: 0, count: rows)
         let b = T(beta)
         colSums.withUnsafeMutableBufferPointer { cb in rowSums.withUnsafeMutableBufferPointer { rb in
             let cs = cb.baseAddress!, rs = rb.baseAddress!
@@ -49,7 +49,7 @@ extension InfoNCE {
                 }
             }
         } }
-        var z = [Double](repeating: 0, count: rows)
+        var z = try [Double](failableRepeating: 0, count: rows)
         for i in 0..<rows {
             var s = rowSums[i]
             for c in 0..<chunks { s += colSums[c * rows + i] }

@@ -36,8 +36,8 @@ public enum InfoNCE {
         let gp = g.base(T.self)
         if anchors == rows { BLAS.gramFull(fp, rows: rows, cols: d, into: gp) }
         else { BLAS.gemm(false, true, anchors, rows, d, T(1), fp, d, fp, d, T(0), gp, rows) }
-        var perRow = [Double](repeating: 0, count: anchors)
-        var lseRow = [Double](repeating: 0, count: anchors)
+        var perRow = try [Double](failableRepeating: 0, count: anchors)
+        var lseRow = try [Double](failableRepeating: 0, count: anchors)
         let b = T(beta), paper = form == .paper
         perRow.withUnsafeMutableBufferPointer { lp in lseRow.withUnsafeMutableBufferPointer { lsp in
             let lpp = lp.baseAddress!, lse = lsp.baseAddress!

@@ -27,7 +27,7 @@ public enum InfoNCETerms {
         let sp = sd.base(Double.self)
         let prob = try Tensor(shape: [n, rows], dtype: .float64, zeroed: true)
         let pp = prob.base(Double.self)
-        var sbar = [Double](repeating: 0, count: n)
+        var sbar = try [Double](failableRepeating: 0, count: n)
         let inv = try Tensor(shape: [n], dtype: T.dtype, zeroed: false)
         let rep = try Tensor(shape: [n], dtype: T.dtype, zeroed: false)
         let ent = try Tensor(shape: [n], dtype: T.dtype, zeroed: false)

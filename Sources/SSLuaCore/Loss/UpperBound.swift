@@ -58,7 +58,7 @@ public enum UpperBound {
         let s = try Tensor(shape: [n, rows], dtype: T.dtype, zeroed: false)
         let sp = s.base(T.self)
         BLAS.gemm(false, true, n, rows, p, T(1), fp, p, fp, p, T(0), sp, rows)
-        var nearest = [Int](repeating: 0, count: n)
+        var nearest = try [Int](failableRepeating: 0, count: n)
         for i in 0..<n {
             let row = sp + i * rows
             var best = -T.infinity, bi = -1

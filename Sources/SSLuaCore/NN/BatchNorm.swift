@@ -33,7 +33,7 @@ extension Tensor {
         let wc = try weight?.contiguous(), bc = try bias?.contiguous()
         let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false)
         // per-channel mean and 1/std used for normalising (kept for backward)
-        var mean = [Double](repeating: 0, count: c), invstd = [Double](repeating: 0, count: c)
+        var mean = try [Double](failableRepeating: 0, count: c), invstd = try [Double](failableRepeating: 0, count: c)
         func forward<T: TensorScalar>(_: T.Type) {
             let xp = xc.base(T.self), op = out.base(T.self)
             let wp = wc?.base(T.self), bp = bc?.base(T.self)

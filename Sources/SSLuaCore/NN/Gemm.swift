@@ -5,25 +5,14 @@ import Glibc
 
 /// Row-major gemm on raw pointers for the nn kernels, generic over the tensor scalar so the
 /// same kernel code serves float32 training and float64 gradient checks.
-/// `C = alpha * op(A) * op(B) + beta * C`.
+/// `C = alpha * op(A) * op(B) + beta * C`, through `BLAS.gemm`: C is written for every size,
+/// also with an empty inner dimension (a convolution with 0 input channels, `Linear(0, n)`).
 @inline(__always)
 func nnGemm<T: TensorScalar>(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                              _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int,
                              _ b: UnsafePointer<T>, _ ldb: Int,
                              _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
-    if m == 0 || n == 0 { return }
-    let tA = transA ? CblasTrans : CblasNoTrans, tB = transB ? CblasTrans : CblasNoTrans
-    if T.self == Float.self {
-        cblas_sgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), Float(alpha),
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta),
-                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(ldc))
-    } else {
-        cblas_dgemm(CblasRowMajor, tA, tB, Int32(m), Int32(n), Int32(k), Double(alpha),
-                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb), Double(beta),
-                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
-    }
+    BLAS.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 /// Grow-only scratch buffers reused across conv calls (im2col columns, gathered gradients),

@@ -12,7 +12,7 @@ extension Tensor {
             try require(b.dim == 1 && b.shape[0] == outF, "bias of size \(shapeString(b.shape)) for \(outF) output features")
             try require(b.dtype == x.dtype, "bias is \(b.dtype.rawValue) but input is \(x.dtype.rawValue)")
         }
-        let rows = x.numel / max(inF, 1)
+        let rows = try checkedCount(Array(x.shape.dropLast()))   // not numel / inF: inF may be 0
         let xc = try x.contiguous(), wc = try w.contiguous(), bc = try b?.contiguous()
         var outShape = x.shape
         outShape[outShape.count - 1] = outF

@@ -28,7 +28,7 @@ extension Tensor {
         let out = try Tensor(shape: [g.n, g.c, g.oh, g.ow], dtype: x.dtype, zeroed: false)
         let count = out.numel
         // argmax of each output within its input plane
-        var index = [Int32](repeating: 0, count: count)
+        var index = try [Int32](failableRepeating: 0, count: count)
         try require(g.h * g.w < Int(Int32.max), "input plane too large")
         func run<T: TensorScalar>(_: T.Type) {
             let xp = xc.base(T.self), op = out.base(T.self)
@@ -113,7 +113,7 @@ extension Tensor {
     static func windowedMean(_ x: Tensor, _ oh: Int, _ ow: Int, _ rows: [(Int, Int)], _ cols: [(Int, Int)],
                              divisors: (Int, Int) -> Int, name: String) throws -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        var inv = [Double](repeating: 0, count: oh * ow)
+        var inv = try [Double](failableRepeating: 0, count: oh * ow)
         for i in 0..<oh { for j in 0..<ow { inv[i * ow + j] = 1 / Double(Swift.max(divisors(i, j), 1)) } }
         let xc = try x.contiguous()
         let out = try Tensor(shape: [n, c, oh, ow], dtype: x.dtype, zeroed: false)

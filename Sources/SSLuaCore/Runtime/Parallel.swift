@@ -9,13 +9,18 @@ public enum Parallel {
     public private(set) static var threads: Int = defaultThreads()
 
     static func defaultThreads() -> Int {
-        let n = Int(openblas_get_num_threads())
-        return max(1, n)
+        let n = Int(openblas_get_num_threads())   // already capped by `sslua_thread_cap` at startup
+        return max(1, min(n, Int(sslua_thread_cap())))
     }
 
+    /// Sets the thread count to `n`, or to fewer when the address-space limit leaves no room
+    /// for more threads or threads cannot be created (`threads` says how many were obtained).
     public static func setThreads(_ n: Int) {
-        threads = max(1, min(n, 256))
+        let want = max(1, min(n, 256, Int(sslua_thread_cap())))
+        let got = Int(sslua_pool_reserve(Int32(want - 1))) + 1
+        threads = max(1, min(want, got))
         openblas_set_num_threads(Int32(threads))
+        threads = max(1, Int(sslua_settle_threads(Int32(threads))))
     }
 
     /// Runs `body(lo, hi)` over `0..<count` in at most `threads` contiguous chunks; serial when
@@ -24,7 +29,13 @@ public enum Parallel {
                                            _ body: (Int, Int) -> Void) {
         let chunks = min(threads, max(1, count / max(grain, 1)))
         if chunks <= 1 { body(0, count); return }
-        run(chunks) { c in body(count * c / chunks, count * (c + 1) / chunks) }
+        run(chunks) { c in body(chunkBound(count, c, chunks), chunkBound(count, c + 1, chunks)) }
+    }
+
+    /// `count * c / chunks` without overflow (a full-width product): chunk c's first index.
+    @inlinable public static func chunkBound(_ count: Int, _ c: Int, _ chunks: Int) -> Int {
+        let p = count.multipliedFullWidth(by: c)
+        return chunks.dividingFullWidth((high: p.high, low: p.low)).quotient
     }
 
     /// Runs `body(i)` for each item, items spread over the threads.
@@ -32,8 +43,8 @@ public enum Parallel {
         let chunks = min(threads, count)
         if chunks <= 1 { for i in 0..<count { body(i) }; return }
         run(chunks) { c in
-            var i = count * c / chunks
-            let hi = count * (c + 1) / chunks
+            var i = chunkBound(count, c, chunks)
+            let hi = chunkBound(count, c + 1, chunks)
             while i < hi { body(i); i += 1 }
         }
     }

@@ -65,7 +65,48 @@ public struct StridedLoop {
     }
 }
 
-/// NumPy broadcasting of two shapes; throws on incompatible shapes.
+/// The most dimensions a tensor may have: NumPy 2's `NPY_MAXDIMS` (64). Beyond it every
+/// constructor, view and reader raises "too many dimensions" (recursive conversions such as
+/// `totable` and the per-dimension index arrays stay small).
+public let maxTensorDims = 64
+
+/// The element count of `shape`, throwing (instead of trapping) on a negative size, more than
+/// `maxTensorDims` dimensions, or sizes whose product overflows Int. The product checked is that
+/// of the sizes with zeros counted as ones: a zero-size dimension beside huge ones, say
+/// `(0, 2^62, 2^62)`, has no elements but its strides (products of the trailing sizes) would
+/// still overflow. Every shape that reaches a tensor goes through here (constructors, `reshape`,
+/// `expand`, broadcasting, joins, the file readers), so stride and offset arithmetic on a valid
+/// tensor cannot overflow: every stride and every element offset is at most this product.
+public func checkedCount(_ shape: [Int]) throws -> Int {
+    guard shape.count <= maxTensorDims else {
+        throw SSLuaError("too many dimensions (\(shape.count); a tensor has at most \(maxTensorDims))")
+    }
+    var n = 1, span = 1
+    for s in shape {
+        guard s >= 0 else { throw SSLuaError("invalid size \(s) in \(shapeString(shape))") }
+        let (m, o) = span.multipliedReportingOverflow(by: Swift.max(s, 1))
+        guard !o else { throw SSLuaError("size \(shapeString(shape)) is too large") }
+        span = m
+        n = s == 0 ? 0 : n &* s   // n <= span, so it cannot overflow either
+    }
+    return n
+}
+
+/// `a + b` for sizes and counts, throwing instead of trapping on overflow.
+public func checkedSum(_ a: Int, _ b: Int, _ what: @autoclosure () -> String = "size") throws -> Int {
+    let (r, o) = a.addingReportingOverflow(b)
+    guard !o else { throw SSLuaError("\(what()) is too large") }
+    return r
+}
+
+/// `a * b` for sizes and counts, throwing instead of trapping on overflow.
+public func checkedProduct(_ a: Int, _ b: Int, _ what: @autoclosure () -> String = "size") throws -> Int {
+    let (r, o) = a.multipliedReportingOverflow(by: b)
+    guard !o else { throw SSLuaError("\(what()) is too large") }
+    return r
+}
+
+/// NumPy broadcasting of two shapes; throws on incompatible shapes or a result too large.
 public func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
     let n = max(a.count, b.count)
     var out = [Int](repeating: 1, count: n)
@@ -78,7 +119,50 @@ public func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
             throw SSLuaError("shapes \(shapeString(a)) and \(shapeString(b)) cannot be broadcast together")
         }
     }
+    _ = try checkedCount(out)
     return out
+}
+
+// MARK: memory overlap (the one test every in-place path and `copyIn` use)
+
+extension Tensor {
+    /// The storage elements `[lo, hi]` this view can touch, or nil when it has no elements.
+    public var storageExtent: ClosedRange<Int>? {
+        if numel == 0 { return nil }
+        var lo = offset, hi = offset
+        for (s, st) in zip(shape, strides) where s > 1 {
+            let span = (s - 1) * st    // within the storage, so no overflow
+            if span < 0 { lo += span } else { hi += span }
+        }
+        return lo...hi
+    }
+
+    /// Whether this view and `other` may share memory: the same storage and intersecting
+    /// element ranges (conservative: interleaved views such as even and odd columns count).
+    public func mayOverlap(_ other: Tensor) -> Bool {
+        guard storage === other.storage, let a = storageExtent, let b = other.storageExtent else { return false }
+        return a.overlaps(b)
+    }
+
+    /// Whether `other` is this very view (same storage, shape, offset and strides on every
+    /// dimension that has more than one element): an elementwise op may then read and write
+    /// each position in one pass.
+    public func isSameView(_ other: Tensor) -> Bool {
+        guard storage === other.storage, shape == other.shape else { return false }
+        if numel == 0 { return true }
+        guard offset == other.offset else { return false }
+        for d in 0..<dim where shape[d] > 1 && strides[d] != other.strides[d] { return false }
+        return true
+    }
+
+    /// The value of `src` as it is now, in memory that does not overlap this view (`src` itself
+    /// when it does not overlap): what an in-place op must read when it writes this view.
+    public func unaliased(_ src: Tensor) throws -> Tensor {
+        guard mayOverlap(src) else { return src }
+        let c = try Tensor(shape: src.shape, dtype: src.dtype, zeroed: false)
+        try c.copyIn(src)
+        return c
+    }
 }
 
 extension Tensor {
@@ -101,10 +185,14 @@ extension Tensor {
     }
 
     /// Copies `src` (broadcast to this shape, converting dtype) into this view.
+    /// A source whose memory overlaps this view (e.g. `x:narrow(1, 2, 5):copy_(x:narrow(1, 1, 5))`)
+    /// is copied aside first, as PyTorch does, so no element is read after it was written.
     public func copyIn(_ src: Tensor) throws {
         guard try broadcastShapes(src.shape, shape) == shape else {
             throw SSLuaError("cannot copy a tensor of size \(shapeString(src.shape)) into one of size \(shapeString(shape))")
         }
+        if isSameView(src) { return }   // same storage, so the same dtype: nothing to do
+        let src = try unaliased(src)
         let loop = StridedLoop(shape: shape, strides: [strides, src.broadcastStrides(to: shape)])
         func run<D: TensorScalar, S: TensorScalar>(_: D.Type, _: S.Type) {
             let dp = base(D.self), sp = src.base(S.self)
@@ -137,7 +225,7 @@ extension Tensor {
     public func toDoubles() throws -> [Double] {
         let c = try to(.float64).contiguous()
         let p = c.base(Double.self)
-        return Array(UnsafeBufferPointer(start: p, count: numel))
+        return try withExtendedLifetime(c) { try Memory.array(p, count: numel, "a copy of \(numel) values") }
     }
 
     public static func from(_ values: [Double], shape: [Int], dtype: DType = .float32) throws -> Tensor {

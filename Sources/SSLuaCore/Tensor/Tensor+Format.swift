@@ -6,10 +6,18 @@ extension Tensor {
     public func formatted(maxRows: Int = 20, maxCols: Int = 10) throws -> String {
         let footer = "[sslua.Tensor of size \(shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "x"))\(dtype == .float64 ? ", float64" : "")]"
         if numel == 0 { return "[sslua.Tensor with no dimension]" }
-        let vals = try toDoubles()
-        let finite = vals.filter { $0.isFinite }
-        let amax = finite.map { Swift.abs($0) }.max() ?? 0
-        let allInt = finite.allSatisfy { $0 == $0.rounded() } && amax < 1e9
+        // a float64 tensor rather than a Swift array: its allocation fails softly, and only the
+        // printed cells are turned into strings (the column width follows from the extremes)
+        let c64 = try to(.float64).contiguous()
+        defer { withExtendedLifetime(c64) {} }
+        let vals = c64.base(Double.self)
+        var amax = 0.0, allIntegral = true
+        for i in 0..<numel where vals[i].isFinite {
+            let v = vals[i]
+            amax = Swift.max(amax, Swift.abs(v))
+            if allIntegral && v != v.rounded() { allIntegral = false }
+        }
+        let allInt = allIntegral && amax < 1e9
         var scale = 1.0
         if !allInt && amax > 0 {
             let e = Int(Foundation.floor(Foundation.log10(amax)))
@@ -21,7 +29,17 @@ extension Tensor {
             if allInt { return String(Int(v)) }
             return String(format: "%.4f", v / scale)
         }
-        let width = vals.map { fmt($0).count }.max() ?? 1
+        // a format's length grows with |v| for each sign: the widest cell is the largest
+        // non-negative value, the negative value of largest magnitude, or nan/inf
+        var width = 1
+        var pos: Double? = nil, neg: Double? = nil
+        for i in 0..<numel {
+            let v = vals[i]
+            if !v.isFinite { width = Swift.max(width, fmt(v).count); continue }
+            if v.sign == .minus { if neg.map({ v < $0 }) ?? true { neg = v } } else if pos.map({ v > $0 }) ?? true { pos = v }
+        }
+        if let p = pos { width = Swift.max(width, fmt(p).count) }
+        if let q = neg { width = Swift.max(width, fmt(q).count) }
         func cell(_ v: Double) -> String { let s = fmt(v); return String(repeating: " ", count: width - s.count + 1) + s }
         var out = ""
         if scale != 1 { out += String(format: "%.0e *\n", scale) }
@@ -43,7 +61,7 @@ extension Tensor {
             }
             if dim == 1 {
                 for r in rowIdx(cols, maxRows * 2) {
-                    if let r = r { out += cell(vals[r]) + "\n" } else { out += String(repeating: " ", count: width - 2) + "...\n" }
+                    if let r = r { out += cell(vals[r]) + "\n" } else { out += String(repeating: " ", count: Swift.max(width - 2, 0)) + "...\n" }
                 }
                 continue
             }

@@ -9,7 +9,7 @@ extension Tensor {
     /// out-of-range value.
     public static func positions(_ index: Tensor, base: Int, size: Int) throws -> [Int] {
         let v = try index.toDoubles()
-        var out = [Int](repeating: 0, count: v.count)
+        var out = try [Int](failableRepeating: 0, count: v.count)
         for (k, x) in v.enumerated() {
             guard x == x.rounded(), x >= Double(base), x < Double(base + size) else {
                 let shown = x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : String(x)
@@ -18,6 +18,15 @@ extension Tensor {
             out[k] = Int(x) - base
         }
         return out
+    }
+
+    /// 0-based positions as a float32 tensor of `shape` (without an intermediate array).
+    static func ofPositions(_ pos: [Int], shape: [Int]) throws -> Tensor {
+        let t = try Tensor(shape: shape, zeroed: false)
+        try require(t.numel == pos.count, "\(pos.count) values for size \(shapeString(shape))")
+        let p = t.base(Float.self)
+        for k in 0..<pos.count { p[k] = Float(pos[k]) }
+        return t
     }
 
     /// For each position of `index` (row-major), the element offset of the same multi-index
@@ -32,7 +41,7 @@ extension Tensor {
             }
         }
         let n = index.numel
-        var result = targets.map { _ in [Int](repeating: 0, count: n) }
+        var result = try targets.map { _ in try [Int](failableRepeating: 0, count: n) }
         if n == 0 { return result }
         let steps = zip(targets, replaced).map { t, skip in (0..<index.dim).map { k in skip && k == d ? 0 : t.strides[k] } }
         var idx = [Int](repeating: 0, count: index.dim)
@@ -68,7 +77,7 @@ extension Tensor {
             let s = storage.pointer(Double.self), o = out.base(Double.self)
             for k in 0..<pos.count { o[k] = s[offs[k] + pos[k] * sd] }
         }
-        let idx0 = try Tensor.from(pos.map(Double.init), shape: index.shape)
+        let idx0 = try Tensor.ofPositions(pos, shape: index.shape)
         return out.recorded("gather", [x]) { g in
             let z = try Tensor.zerosLike(x)
             try z.scatterKernel(dim: d, positions: idx0, source: g, accumulate: true)
@@ -107,7 +116,7 @@ extension Tensor {
         let d = try axis(dim), x = self, src = source
         try require(self.dim > 0, "scatter on a 0-d tensor")
         let pos = try Tensor.positions(index, base: base, size: shape[d])
-        let idx0 = try Tensor.from(pos.map(Double.init), shape: index.shape)
+        let idx0 = try Tensor.ofPositions(pos, shape: index.shape)
         let out = try Tensor(shape: shape, dtype: DType.promote(dtype, source.dtype), zeroed: false)
         try out.copyIn(self)
         try out.scatterKernel(dim: d, positions: idx0, source: source, accumulate: accumulate)

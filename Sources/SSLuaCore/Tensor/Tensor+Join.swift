@@ -14,7 +14,7 @@ extension Tensor {
                 try require(t.shape[j] == first.shape[j],
                             "sizes must match except in dimension \(d + 1): expected \(first.shape[j]) but got \(t.shape[j]) in dimension \(j + 1) (at position \(k + 1))")
             }
-            total += t.shape[d]
+            total = try checkedSum(total, t.shape[d], "concatenated size")
             dt = DType.promote(dt, t.dtype)
         }
         var shape = first.shape

@@ -16,18 +16,26 @@ extension Tensor {
         try require(a.dim == 2 && b.dim == 2, "mm expects 2-d tensors, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
         try require(a.shape[1] == b.shape[0], "size mismatch, \(shapeString(a.shape)) times \(shapeString(b.shape))")
         let dt = DType.promote(a.dtype, b.dtype)
-        // gemm with beta = 0 overwrites the output; only an empty inner dimension leaves it zero
-        let out = try Tensor(shape: [a.shape[0], b.shape[1]], dtype: dt, zeroed: a.shape[1] == 0)
+        // gemm writes every element of the output, also with an empty inner dimension
+        let out = try Tensor(shape: [a.shape[0], b.shape[1]], dtype: dt, zeroed: false)
         try gemm(a.to(dt), b.to(dt), into: out, offset: 0)
         return out
     }
 
     /// Writes A B (2-d views of `c`'s dtype) into the row-major block of contiguous `c`
     /// starting at element `offset`. Transposed views go to BLAS as transposes, not copies.
+    /// An empty inner dimension (k = 0) writes zeros: the block is never left as it was.
     static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, offset: Int) throws {
         var a = a, b = b
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
-        if m == 0 || n == 0 || k == 0 { return }
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            switch c.dtype {
+            case .float32: (c.base(Float.self) + offset).update(repeating: 0, count: m * n)
+            case .float64: (c.base(Double.self) + offset).update(repeating: 0, count: m * n)
+            }
+            return
+        }
         if a.gemmLayout() == nil { a = try a.contiguous() }
         if b.gemmLayout() == nil { b = try b.contiguous() }
         guard let (ta, lda) = a.gemmLayout(), let (tb, ldb) = b.gemmLayout() else {
@@ -66,7 +74,7 @@ extension Tensor {
         try require(a.shape[2] == b.shape[1], "size mismatch, \(shapeString(a.shape)) times \(shapeString(b.shape))")
         let dt = DType.promote(a.dtype, b.dtype)
         let a = try a.to(dt), b = try b.to(dt)
-        let out = try Tensor(shape: [a.shape[0], a.shape[1], b.shape[2]], dtype: dt, zeroed: a.shape[2] == 0)
+        let out = try Tensor(shape: [a.shape[0], a.shape[1], b.shape[2]], dtype: dt, zeroed: false)
         for i in 0..<a.shape[0] {
             let ai = a.view(shape: [a.shape[1], a.shape[2]], strides: [a.strides[1], a.strides[2]], offset: a.offset + i * a.strides[0])
             let bi = b.view(shape: [b.shape[1], b.shape[2]], strides: [b.strides[1], b.strides[2]], offset: b.offset + i * b.strides[0])
@@ -108,10 +116,11 @@ extension Tensor {
         if b2.dim == 2 {
             // (..., n, k) x (k, m): fold the batch into the rows, one gemm
             let batch = Array(a2.shape.dropLast(2))
-            r = try a2.reshape([-1, k]).mm(b2).reshape(batch + [n, m])
+            // (an explicit row count, not -1: with k = 0 the -1 could not be inferred)
+            r = try a2.reshape([try checkedProduct(checkedCount(batch), n), k]).mm(b2).reshape(batch + [n, m])
         } else {
             let batch = try broadcastShapes(Array(a2.shape.dropLast(2)), Array(b2.shape.dropLast(2)))
-            let bsz = batch.reduce(1, *)
+            let bsz = try checkedCount(batch)
             let ae = try a2.expand(batch + [n, k]).reshape([bsz, n, k])
             let be = try b2.expand(batch + [k, m]).reshape([bsz, k, m])
             r = try ae.bmm(be).reshape(batch + [n, m])

@@ -107,8 +107,8 @@ extension Tensor {
 
     public func mean() throws -> Tensor {
         let x = self
-        try require(numel > 0, "mean of an empty tensor")
-        let out = try Tensor.scalar(sumAllKernel() / Double(numel), dtype: dtype)
+        // an empty tensor's mean is 0/0 = NaN, as PyTorch (its sum is 0)
+        let out = try Tensor.scalar(numel == 0 ? .nan : sumAllKernel() / Double(numel), dtype: dtype)
         return out.recorded("mean", [x]) { g in [try g.div(scalar: Double(x.numel)).expand(x.shape)] }
     }
 

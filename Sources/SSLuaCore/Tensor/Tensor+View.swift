@@ -91,6 +91,7 @@ extension Tensor {
     public func unsqueeze(_ d: Int) throws -> Tensor {
         let d2 = d < 0 ? d + dim + 1 : d
         try require(d2 >= 0 && d2 <= dim, "unsqueeze: dimension \(d + 1) out of range")
+        try require(dim < maxTensorDims, "unsqueeze: too many dimensions (a tensor has at most \(maxTensorDims))")
         var sh = shape, st = strides
         sh.insert(1, at: d2)
         st.insert(d2 < dim ? strides[d2] * shape[d2] : 1, at: d2)
@@ -120,16 +121,4 @@ extension Tensor {
         return view(shape: target, strides: broadcastStrides(to: target), offset: offset)
             .recorded("expand", [x]) { g in [try g.sumTo(x.shape)] }
     }
-}
-
-/// The element count of `shape`, throwing (instead of trapping) on negative sizes or overflow.
-public func checkedCount(_ shape: [Int]) throws -> Int {
-    var n = 1
-    for s in shape {
-        guard s >= 0 else { throw SSLuaError("invalid size \(s) in \(shapeString(shape))") }
-        let (m, o) = n.multipliedReportingOverflow(by: s)
-        guard !o else { throw SSLuaError("size \(shapeString(shape)) is too large") }
-        n = m
-    }
-    return n
 }

@@ -51,7 +51,7 @@ end
 
 -- Gradients (float64, objective J = sum over ranks of each rank's loss).
 do
-  local w = sslua.tensor(r == 0 and { 1, 2 } or { 3, 4 }, { dtype = "float64" }):requires_grad()
+  local w = sslua.tensor(r == 0 and { 1, 2 } or { 3, 4 }, { dtype = "float64" }):requires_grad_()
   -- all_gather: rank k's loss is sum(c_k * gathered), c_0 = {1..4}, c_1 = {10..40}
   local c = sslua.tensor(r == 0 and { 1, 2, 3, 4 } or { 10, 20, 30, 40 }, { dtype = "float64" })
   local y = dist.all_gather(w:view(1, 2)):view(4)

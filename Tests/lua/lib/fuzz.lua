@@ -67,6 +67,16 @@ function fuzz.pool(S)
   end
   add("coroutine", coroutine.create(function() end))
   add("options {rng='x'}", { rng = "x" }); add("options {dtype='int8'}", { dtype = "int8" })
+  -- the classes that escaped before issue 10: integral floats, many dimensions, a zero-size
+  -- dimension beside huge ones (a tensor with no elements whose sizes multiply past 2^64)
+  add("2.0", 2.0); add("-1.0", -1.0); add("{2.0,3.0}", { 2.0, 3.0 })
+  add("{0,2^62,2^62}", { 0, 1 << 62, 1 << 62 })
+  local ones300, ones64 = {}, {}
+  for i = 1, 300 do ones300[i] = 1 end
+  for i = 1, 64 do ones64[i] = 1 end
+  add("300 ones", ones300)
+  add("tensor of 64 dims", S.ones(ones64))
+  add("expanded [0,2^20,2^20]", S.zeros(0, 1, 1):expand(0, 1 << 20, 1 << 20))
   return p
 end
 
