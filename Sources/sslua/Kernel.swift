@@ -72,7 +72,7 @@ final class KernelOutput: @unchecked Sendable {
             _ = fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK)
             fds.append((name, p[0]))
         }
-        setvbuf(stdout, nil, _IONBF, 0)
+        setvbuf(stdout, nil, _IOLBF, 1 << 16)   // print's pieces leave as one line
         return true
     }
 
@@ -81,8 +81,8 @@ final class KernelOutput: @unchecked Sendable {
         let t = Thread { [self] in
             var pfds = fds.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             while true {
-                let n = poll(&pfds, nfds_t(pfds.count), 200)
-                if n > 0 { drainPipes() }
+                let n = poll(&pfds, nfds_t(pfds.count), 100)
+                if n > 0 { drainPipes() } else { fflush(stdout) }   // a line not finished yet
             }
         }
         t.stackSize = 1 << 20

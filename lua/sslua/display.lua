@@ -88,6 +88,7 @@ function display.bundle(x)
   local b = { ["text/plain"] = text(x) }
   local name = mt_name(x)
   if type(x) == "table" and name == "sslua.plot.Figure" then
+    b["text/plain"] = string.format("sslua.plot.Figure (%s, %sx%s)", tostring(x.kind), tostring(x.width), tostring(x.height))
     local ok, svg = pcall(x.svg, x)
     if ok and type(svg) == "string" then b["image/svg+xml"] = svg end
   elseif is_tensor(x) then
