@@ -35,14 +35,26 @@ final class KernelIOPub: @unchecked Sendable {
     let socket: ZSocket
     let wire: KernelWire
     let lock = NSLock()
-    /// The request whose outputs are being published (streams are its children).
-    var parent: KernelMessage?
+    /// The request whose outputs are being published (streams are its children); read and
+    /// written under `lock` (the output thread reads it).
+    private var current: KernelMessage?
 
     init(_ socket: ZSocket, _ wire: KernelWire) { self.socket = socket; self.wire = wire }
+
+    var parent: KernelMessage? {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set { lock.lock(); current = newValue; lock.unlock() }
+    }
 
     func publish(_ type: String, _ content: [String: Any], parent: KernelMessage?) {
         lock.lock(); defer { lock.unlock() }
         socket.send(wire.encode(type, content: content, parent: parent, identities: [Data(type.utf8)]))
+    }
+
+    /// Publishes a child of the current request.
+    func publishToCurrent(_ type: String, _ content: [String: Any]) {
+        lock.lock(); defer { lock.unlock() }
+        socket.send(wire.encode(type, content: content, parent: current, identities: [Data(type.utf8)]))
     }
 
     func status(_ s: String, parent: KernelMessage?) { publish("status", ["execution_state": s], parent: parent) }
@@ -112,8 +124,7 @@ final class KernelOutput: @unchecked Sendable {
             pending[fd] = Array(bytes.suffix(keep))
             let text = bytes.dropLast(keep)
             if !text.isEmpty {
-                iopub.publish("stream", ["name": name, "text": String(decoding: text, as: UTF8.self)],
-                              parent: iopub.parent)
+                iopub.publishToCurrent("stream", ["name": name, "text": String(decoding: text, as: UTF8.self)])
             }
         }
     }
@@ -172,7 +183,7 @@ final class KernelServer: @unchecked Sendable {
     func startHeartbeat() {
         let t = Thread { [hb] in
             while true {
-                guard let frames = hb!.receiveFrames() else { continue }
+                guard let frames = hb!.receiveFrames() else { usleep(10_000); continue }
                 hb!.send(frames)
             }
         }
@@ -276,7 +287,7 @@ final class KernelServer: @unchecked Sendable {
             output.flush()
             var content: [String: Any] = ["data": bundle, "metadata": [String: Any]()]
             if let id = id { content["transient"] = ["display_id": id] }
-            iopub.publish(update ? "update_display_data" : "display_data", content, parent: iopub.parent)
+            iopub.publishToCurrent(update ? "update_display_data" : "display_data", content)
         }
         iopub.status("starting", parent: nil)
         while !state.with({ $0.shutdown }) {

@@ -10,8 +10,10 @@ interrupt (control message and SIGINT) of `while true do end` and of a long nati
 good cell, a badly signed and an unknown message ignored, nbclient executing
 examples/geometry_tour.ipynb, and shutdown. Every wait is bounded. Exits 0 when all pass.
 """
+import atexit
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import time
 
 SSLUA, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 tmp = tempfile.mkdtemp(prefix="sslua-kernel-")
+atexit.register(shutil.rmtree, tmp, True)
 subprocess.run([SSLUA, "kernel", "install", "--prefix", tmp], check=True, timeout=30,
                stdout=subprocess.DEVNULL)
 os.environ["JUPYTER_PATH"] = os.path.join(tmp, "share", "jupyter")
@@ -169,6 +172,8 @@ r = kc.inspect("sslua.geom.fvu(a, b)", cursor_pos=12, reply=True, timeout=10)["c
 check(r["found"] and "fvu" in r["data"]["text/plain"], "inspection shows sslua.help's text")
 r = kc.inspect("tt:narrow", cursor_pos=5, reply=True, timeout=10)["content"]
 check(r["found"] and "narrow" in r["data"]["text/plain"], "inspection of a tensor method")
+rep, msgs = run("?sslua.geom.rank")
+check("geom.rank(M" in stdout_of(msgs), "?name prints the documentation")
 for code, want in [("for i = 1, 2 do", "incomplete"), ("x = 1", "complete"), ("x = = 1", "invalid")]:
     got = shell_reply(kc.is_complete(code), timeout=10)["content"]["status"]
     check(got == want, "is_complete(%r) = %s" % (code, got))
@@ -232,6 +237,29 @@ check(km.is_alive(), "the kernel survives malformed and unknown messages")
 kc.stop_channels()
 km.shutdown_kernel(now=False)
 check(not km.is_alive(), "shutdown_request ends the kernel")
+
+# `sslua kernel install --user` writes into ~/.local/share/jupyter; `--sandbox` sandboxes the kernel.
+home = os.path.join(tmp, "home")
+env = dict(os.environ, HOME=home)
+env.pop("XDG_DATA_HOME", None)
+subprocess.run([SSLUA, "kernel", "install", "--user"], check=True, timeout=30, env=env, stdout=subprocess.DEVNULL)
+check(os.path.exists(os.path.join(home, ".local/share/jupyter/kernels/sslua/kernel.json")), "install --user")
+sandboxed = os.path.join(tmp, "sandboxed")
+subprocess.run([SSLUA, "kernel", "install", "--prefix", sandboxed, "--sandbox"], check=True, timeout=30,
+               stdout=subprocess.DEVNULL)
+os.environ["JUPYTER_PATH"] = os.path.join(sandboxed, "share", "jupyter")
+km = jupyter_client.KernelManager(kernel_name="sslua")
+km.start_kernel(cwd=ROOT)
+kc = km.client()
+kc.start_channels()
+kc.wait_for_ready(timeout=30)
+rep, msgs = run("os.execute('true')")
+check(rep["status"] == "error" and "disabled by --sandbox" in rep["evalue"], "kernel --sandbox: %r" % rep.get("evalue"))
+rep, msgs = run("1 + 1")
+check(result_text(msgs) == "2", "a sandboxed kernel runs cells")
+kc.stop_channels()
+km.shutdown_kernel(now=False)
+os.environ["JUPYTER_PATH"] = os.path.join(tmp, "share", "jupyter")
 
 # nbclient executes the example notebook.
 nb = nbformat.read(os.path.join(ROOT, "examples", "geometry_tour.ipynb"), as_version=4)
