@@ -454,7 +454,7 @@ enum KernelCommand {
                                    "interrupt_mode": "message", "metadata": ["debugger": false]]
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let data = try JSONSerialization.data(withJSONObject: spec, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: spec, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try data.write(to: URL(fileURLWithPath: dir + "/kernel.json"))
         } catch {
             writeError("sslua kernel install: cannot write \(dir)/kernel.json: \(error.localizedDescription)\n")

@@ -53,11 +53,12 @@ final class KernelExec {
             KernelExec.displaySink?(bundle, id, update)
             return 0
         }
-        lua_setfield(L, -2, "display")
+        lua_setfield(L, -2, "display")          // a new plain table: no metamethod runs
         run.rawGlobal("sslua")
         if lua_type(L, -1) == LUA_TTABLE {
-            lua_pushvalue(L, -2)
-            lua_setfield(L, -2, "_kernel")      // a plain table: no metamethod runs
+            lua_pushstring(L, "_kernel")
+            lua_pushvalue(L, -3)
+            lua_rawset(L, -3)
         }
         sslua_pop(L, 2)
     }
@@ -96,7 +97,7 @@ final class KernelExec {
         case error(ename: String, evalue: String, traceback: [String])
     }
 
-    /// Compiles a cell: `return <cell>`, else the cell with `return` before its last line, else
+    /// Compiles a cell: `return <cell>`, else the cell with `return` before one of its last lines, else
     /// the cell as statements. Leaves the chunk (or the syntax error) on top.
     private func compile(_ code: String, name: String) -> Int32 {
         var text = code
@@ -108,11 +109,17 @@ final class KernelExec {
         }
         if load("return " + text + "\n;", name: name) == LUA_OK { return LUA_OK }
         sslua_pop(L, 1)
-        if let nl = text.lastIndex(of: "\n") {
+        // The last expression may span lines (a figure's options table): try `return` before
+        // each of the last lines, nearest first.
+        var end = text.endIndex
+        for _ in 0..<64 {
+            guard let nl = text[..<end].lastIndex(of: "\n") else { break }
             let head = text[..<nl], tail = text[text.index(after: nl)...]
-            if !tail.trimmingCharacters(in: .whitespaces).isEmpty,
-               load(head + "\nreturn " + tail + "\n;", name: name) == LUA_OK { return LUA_OK }
-            sslua_pop(L, 1)
+            if !tail.trimmingCharacters(in: .whitespaces).isEmpty {
+                if load(head + "\nreturn " + tail + "\n;", name: name) == LUA_OK { return LUA_OK }
+                sslua_pop(L, 1)
+            }
+            end = nl
         }
         return load(text, name: name)
     }

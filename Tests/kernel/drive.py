@@ -133,6 +133,9 @@ rep, msgs = run("sslua.plot.spectrum{values = {4, 2, 1, 0.5}, title = 'spec'}")
 data = outputs(msgs, "execute_result")[0]["data"] if outputs(msgs, "execute_result") else {}
 check("<svg" in data.get("image/svg+xml", "") and "spec" in data["image/svg+xml"], "a figure is image/svg+xml")
 check(data.get("text/plain", "").startswith("sslua.plot.Figure"), "a figure's text/plain is short: %r" % data.get("text/plain"))
+rep, msgs = run("local v = {4, 2, 1}\nsslua.plot.spectrum{\n  values = v,\n  title = 'multi-line'\n}")
+data = outputs(msgs, "execute_result")[0]["data"] if outputs(msgs, "execute_result") else {}
+check("multi-line" in data.get("image/svg+xml", ""), "a last expression over several lines is the cell's value")
 rep, msgs = run("sslua.tensor{{1, 2}, {3, 4.5}}")
 data = outputs(msgs, "execute_result")[0]["data"] if outputs(msgs, "execute_result") else {}
 html = data.get("text/html", "")
