@@ -100,6 +100,7 @@ def result_text(msgs):
     return r[0]["data"].get("text/plain") if r else None
 
 
+check(kc.session.auth is not None, "messages are signed (jupyter_client checks every signature it receives)")
 info = kc.kernel_info(reply=True, timeout=10)["content"]
 check(info["protocol_version"] == "5.3" and info["language_info"]["name"] == "lua", "kernel_info")
 
@@ -209,6 +210,10 @@ rep = interrupted("while true do end", by_message)
 check(rep["status"] == "error" and "interrupted" in rep["evalue"], "interrupt_request stops while true do end")
 rep, msgs = run("x")
 check(result_text(msgs) == "42", "the session goes on after an interrupt")
+km.interrupt_kernel()                       # while idle: nothing to stop, the next cell runs
+time.sleep(0.3)
+rep, msgs = run("for i = 1, 200000 do end\nx")
+check(rep["status"] == "ok" and result_text(msgs) == "42", "an interrupt while idle stops nothing later")
 rep = interrupted("while true do end", by_signal)
 check(rep["status"] == "error" and "interrupted" in rep["evalue"], "SIGINT stops while true do end")
 rep, msgs = run("x")
@@ -232,7 +237,18 @@ kc.shell_channel.socket.send_multipart(frames[:i + 1] + [b""] + [b"{"] * 4)
 parts = [b"{", b"{}", b"{}", b"{}"]
 kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", session.sign(parts)] + parts)   # signed, not JSON
 session.send(kc.shell_channel.socket, session.msg("no_such_request", {}))
+# A client that sends a request and vanishes before the reply.
+import zmq  # noqa: E402
+ghost = zmq.Context.instance().socket(zmq.DEALER)
+ghost.connect("%s://%s:%d" % (km.transport, km.ip, km.shell_port))
+session.send(ghost, session.msg("execute_request", {"code": "ghost_ran = 'yes'", "silent": False,
+                                                      "store_history": False, "user_expressions": {},
+                                                      "allow_stdin": False}))
+time.sleep(0.3)
+ghost.close(linger=0)
 time.sleep(0.5)
+rep, msgs = run("ghost_ran")
+check(result_text(msgs) == "yes", "a client that vanishes: its request ran and the kernel lives on")
 rep, msgs = run("bad_signature_ran")
 check(result_text(msgs) == "nil", "a badly signed execute_request is ignored: %r" % result_text(msgs))
 check(km.is_alive(), "the kernel survives malformed and unknown messages")
