@@ -86,7 +86,7 @@ struct KernelWire {
         var outLen: UInt32 = 0
         let ok = key.withUnsafeBufferPointer { k in
             joined.withUnsafeBytes { d in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count),
+                HMAC(EVP_sha256(), k.baseAddress, Int32(clamping: k.count),
                      d.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count, &out, &outLen)
             }
         }
