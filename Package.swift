@@ -42,6 +42,11 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZip", path: "Sources/CZip", pkgConfig: "libzip",
                        providers: [.apt(["libzip-dev"])]),
+        // The Jupyter kernel (`sslua kernel`): ZeroMQ sockets and HMAC-SHA256 message signing.
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         .target(name: "CShim", dependencies: ["CLua", "COpenBLAS", "CLapacke"],
                 cSettings: [.unsafeFlags(["-O2"])]),
         // MPI for sslua.dist, loaded at run time (dlopen): no link or build dependency on MPI.
@@ -52,7 +57,7 @@ let package = Package(
                 swiftSettings: optimize),
         .target(name: "SSLua", dependencies: ["SSLuaCore", "CShim", "CLua"],
                 swiftSettings: optimize),
-        .executableTarget(name: "sslua", dependencies: ["SSLua", "CShim", "CLua", "CEdit"],
+        .executableTarget(name: "sslua", dependencies: ["SSLua", "CShim", "CLua", "CEdit", "CZMQ", "CCrypto"],
                           swiftSettings: optimize),
         .testTarget(name: "SSLuaTests", dependencies: ["sslua"]),
     ]

@@ -76,6 +76,8 @@ struct Options {
     static let usageText = """
         usage: sslua [options] [script [args]]
                sslua [--sandbox] sweep file.lua [args]
+               sslua [--sandbox] kernel -f CONNECTION_FILE   (a Jupyter kernel)
+               sslua kernel install [--user | --prefix DIR]
         Available options are:
           -e stat   execute string 'stat'
           -i        enter interactive mode after executing 'script'

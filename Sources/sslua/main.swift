@@ -29,6 +29,11 @@ func sslua(_ argv: [String]) -> Int32 {
         return run.sweep((lead > 1 ? ["--sandbox"] : []) + Array(argv.dropFirst(lead + 1)))
     }
 
+    // `sslua [--sandbox] kernel ...`: a Jupyter kernel, or `kernel install` (Kernel.swift).
+    if lead < argv.count && argv[lead] == "kernel" {
+        return KernelCommand.main(L, Array(argv[lead...]), sandbox: lead > 1, argv: argv)
+    }
+
     let options = Options(argv)
     if let bad = options.badOption {
         writeError(Options.usage(badOption: bad))
