@@ -90,9 +90,38 @@ static void release_reserve(void) {
 int sslua_reserve_held(void) { return reserve_block != NULL; }
 int sslua_oom_pending(void) { return oom_pending; }
 
+/* Headroom for Swift: Swift's own small allocations (strings, arrays) end the process when
+   they fail, so Lua must meet the memory's end first. Every 32 MB of growth of Lua's heap, a
+   probe asks malloc for 96 MB (released at once): when it is refused, the allocation is
+   refused too outside Swift frames (Lua's memory error, with room left for Swift), and
+   inside one it goes on but marks the call, which the trampoline then ends in an error. */
+#define SSLUA_PROBE_STEP ((size_t)32 << 20)
+#define SSLUA_HEADROOM ((size_t)96 << 20)
+static size_t lua_bytes = 0, next_probe = SSLUA_PROBE_STEP;
+static void *volatile probe_sink = NULL;
+
+static int headroom_ok(void) {
+    void *p = malloc(SSLUA_HEADROOM);
+    if (p == NULL) return 0;
+    probe_sink = p;   /* escapes: the malloc/free pair is not optimised away */
+    free(p);
+    return 1;
+}
+
 static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    (void)ud; (void)osize;
-    if (nsize == 0) { free(ptr); return NULL; }
+    (void)ud;
+    size_t old = ptr ? osize : 0;   /* without a block, osize is the kind of object */
+    if (nsize == 0) {
+        free(ptr);
+        lua_bytes -= old < lua_bytes ? old : lua_bytes;
+        if (lua_bytes + SSLUA_PROBE_STEP < next_probe) next_probe = lua_bytes + SSLUA_PROBE_STEP;
+        return NULL;
+    }
+    if (nsize > old && lua_bytes + (nsize - old) >= next_probe && !(in_swift && oom_pending)) {
+        if (headroom_ok()) next_probe = lua_bytes + (nsize - old) + SSLUA_PROBE_STEP;
+        else if (!in_swift) return NULL;
+        else oom_pending = 1;
+    }
     void *p = realloc(ptr, nsize);
     if (p == NULL && in_swift) {
         /* glibc may have the bytes in the heap once the reserve's address space is free;
@@ -101,6 +130,10 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         release_reserve();
         malloc_trim(0);
         p = realloc(ptr, nsize);
+    }
+    if (p != NULL) {
+        lua_bytes += nsize;
+        lua_bytes -= old < lua_bytes ? old : lua_bytes;
     }
     return p;
 }

@@ -147,6 +147,12 @@ expect_error("local r = sslua.grad_check(function(x) return sslua.zeros(1):sum()
 expect_error("local t = sslua.zeros(20000000):totable()", "out of memory: cannot make a table of 20000000 entries",
   "totable of 20M numbers (a 320 MB table) under ulimit -v", 1000000)
 
+-- Lua's heap filled by small tables that a binding makes (x:shape()): Lua's allocator keeps
+-- headroom for Swift's own small allocations, so the end is a Lua memory error, not an abort
+expect_error("local x = sslua.zeros(2, 3) local t = {} for i = 1, 1 << 23 do t[i] = false end "
+  .. "for i = 1, 1 << 23 do t[i] = x:shape() end", "memory",  -- Lua's "not enough memory" or ours
+  "8M size tables from shape() under ulimit -v", 1000000)
+
 -- a gzip bomb: the header announces 10 images of 28 x 28, the stream expands to 64 MiB;
 -- decompression stops past the announced size
 sslua._fs.mkdir(path("bomb"))
