@@ -69,7 +69,7 @@ static void report_pending(lua_State *L) {
    PROT_NONE, never touched): it is what `ulimit -v` counts, and costs no memory. */
 #include <sys/mman.h>
 
-#define SSLUA_RESERVE_BYTES ((size_t)64 << 20)
+#define SSLUA_RESERVE_BYTES ((size_t)32 << 20)
 static void *reserve_block = NULL;
 static int reserve_wanted = 0; /* set by sslua_newstate: other states (tests) hold none */
 static int in_swift = 0;      /* 1 while the innermost native call is a Swift function */
