@@ -10,7 +10,7 @@ import SSLua
 
 /// Runs the program and returns its exit status.
 func sslua(_ argv: [String]) -> Int32 {
-    guard let L = luaL_newstate() else {
+    guard let L = sslua_newstate() else {
         writeError("sslua: cannot create state: not enough memory\n")
         return 1
     }

@@ -134,6 +134,25 @@ expect_output("local x = sslua.zeros(30000000) + 0.5 x:set(7, -2.25) print(tostr
 local out = expect_output("print(sslua.zeros(100))", "[sslua.Tensor of size 100]", "print zeros(100)")
 check.truthy(out:find("\n...\n", 1, true), "the rows in between are elided: " .. out)
 
+-- scratch of a size taken from the arguments (torchvision-style kernels): each ends in an
+-- "out of memory" error where the old kernels' Swift arrays ended the process
+expect_error("local y = sslua.aug.functional.resized_crop(sslua.zeros(3, 4, 4), 1, 1, 4, 4, 16384)", "out of memory",
+  "resized_crop of a 4x4 crop to 16384x16384 (3.2 GB) under ulimit -v 2 GiB", 2097152)
+expect_error("local y = sslua.aug.functional.gaussian_blur(sslua.zeros(1, 8000, 8000), 15999, 1)", "out of memory: .*blur kernel",
+  "gaussian_blur with a 15999 x 15999 kernel (1 GB) under ulimit -v", 1258291)
+expect_error("local r = sslua.grad_check(function(x) return sslua.zeros(1):sum() end, sslua.zeros(60000000))",
+  "out of memory: .*analytic gradient", "grad_check's zero gradient for an input without one (480 MB) under ulimit -v", 1363148)
+-- Lua's own memory inside a binding: the table's array part is made under a protected call,
+-- so Lua's memory error does not longjmp through the Swift frame
+expect_error("local t = sslua.zeros(20000000):totable()", "out of memory: cannot make a table of 20000000 entries",
+  "totable of 20M numbers (a 320 MB table) under ulimit -v", 1000000)
+
+-- Lua's heap filled by small tables that a binding makes (x:shape()): Lua's allocator keeps
+-- headroom for Swift's own small allocations, so the end is a Lua memory error, not an abort
+expect_error("local x = sslua.zeros(2, 3) local t = {} for i = 1, 1 << 23 do t[i] = false end "
+  .. "for i = 1, 1 << 23 do t[i] = x:shape() end", "memory",  -- Lua's "not enough memory" or ours
+  "8M size tables from shape() under ulimit -v", 1000000)
+
 -- a gzip bomb: the header announces 10 images of 28 x 28, the stream expands to 64 MiB;
 -- decompression stops past the announced size
 sslua._fs.mkdir(path("bomb"))

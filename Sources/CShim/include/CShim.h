@@ -50,6 +50,19 @@ extern int sslua_dispatch(lua_State *L, int index);
 /// with the caller's `file:line:` prepended.
 void sslua_pushfunction(lua_State *L, int index);
 
+/// A new Lua state whose allocator keeps Lua's memory errors out of Swift frames: a failed
+/// allocation inside a Swift binding is retried after releasing an emergency reserve, and the
+/// trampoline raises "out of memory: ..." once the Swift function has returned. NULL when
+/// the state cannot be made.
+lua_State *sslua_newstate(void);
+/// `lua_createtable` that never raises: LUA_OK with the table on top, or a Lua error status
+/// (LUA_ERRMEM) with nothing pushed. Needs no free stack slot from the caller (it checks).
+int sslua_createtable(lua_State *L, int narr, int nrec);
+/// 1 while the emergency reserve is held (tests, diagnostics); 1 once the current Swift call
+/// spent it (a binding in a long push loop can stop early and throw "out of memory").
+int sslua_reserve_held(void);
+int sslua_oom_pending(void);
+
 /// Runs `lua_pcall` with a message handler that appends a traceback (as `lua.c` does).
 /// Returns the status; the error (with traceback) or results are on the stack.
 int sslua_docall(lua_State *L, int narg, int nres);

@@ -104,11 +104,14 @@ enum DataBindings {
             let t = try a.tensor(1)
             let idx: [Int]
             if a.isTable(2) { idx = try a.intList(2) } else {
-                idx = try a.tensor(2).toDoubles().map { v in
+                let values = try a.tensor(2).toDoubles()
+                try Memory.reserve(values.count, of: Int.self, "the indices")
+                idx = try values.map { v in
                     guard v.isFinite, Swift.abs(v) < 9e15, v == v.rounded() else { throw SSLuaError("indices must be integers, got \(v)") }
                     return Int(v)
                 }
             }
+            try Memory.reserve(idx.count, of: Int.self, "the indices")
             return a.push(try t.gatherRows(idx.map { $0 - 1 }))
         }),
     ]

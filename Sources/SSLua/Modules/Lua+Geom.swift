@@ -160,8 +160,8 @@ enum RegionArgs {
             }
             let eps = rawNumber(L, idx, "eps") ?? 1e-5
             let m = try rm.toDoubles(), v = try rv.toDoubles()
-            let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](repeating: 1, count: m.count)
-            let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](repeating: 0, count: m.count)
+            let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](failableRepeating: 1, count: m.count, "the weights")
+            let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](failableRepeating: 0, count: m.count, "the biases")
             try require(v.count == m.count && w.count == m.count && b.count == m.count, "BatchNorm1d statistics of different sizes")
             var scale = try [Double](failableRepeating: 0, count: m.count), shift = scale
             for k in 0..<m.count {
@@ -211,14 +211,17 @@ enum MathArgs {
 
     static func labels(_ t: Tensor, _ what: String) throws -> [Int] {
         try require(t.dim <= 1, "\(what) must be a 1-d tensor, got size \(shapeString(t.shape))")
-        return try oneBased(t.toDoubles().map { v in
+        let values = try t.toDoubles()
+        try Memory.reserve(values.count, of: Int.self, "\(what)")
+        return try oneBased(values.map { v in
             guard v == v.rounded(), Swift.abs(v) < 1e15 else { throw SSLuaError("\(what) must hold integers, got \(v)") }
             return Int(v)
         }, what)
     }
 
     static func oneBased(_ v: [Int], _ what: String) throws -> [Int] {
-        try v.enumerated().map { k, x in
+        try Memory.reserve(v.count, of: Int.self, "\(what)")
+        return try v.enumerated().map { k, x in
             guard x >= 1 else { throw SSLuaError("\(what) are 1-based: got \(x) at position \(k + 1)") }
             return x - 1
         }

@@ -103,7 +103,11 @@ enum TensorBindings {
     static func totable(_ L: OpaquePointer, _ v: [Double], _ shape: [Int], _ off: Int) throws -> Int {
         try reserveLuaStack(L, 3)
         if shape.isEmpty { lua_pushnumber(L, v[off]); return off + 1 }
-        lua_createtable(L, Int32(clamping: shape[0]), 0)
+        // the array part's size comes from the tensor: a protected creation, so that Lua's
+        // memory error is an "out of memory" error here instead of a longjmp through Swift
+        guard shape[0] <= Int(Int32.max), sslua_createtable(L, Int32(shape[0]), 0) == LUA_OK else {
+            throw SSLuaError("out of memory: cannot make a table of \(shape[0]) entries")
+        }
         var o = off
         for k in 0..<shape[0] {
             if shape.count == 1 { lua_pushnumber(L, v[o]); o += 1 } else { o = try totable(L, v, Array(shape.dropFirst()), o) }

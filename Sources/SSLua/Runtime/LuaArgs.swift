@@ -236,6 +236,7 @@ public struct LuaTable {
     public func doubleArray() throws -> [Double] {
         var out: [Double] = []
         let n = length
+        try Memory.reserve(n, of: Double.self, "a list of \(n) numbers")
         out.reserveCapacity(n)
         for k in 1...max(n, 1) where n > 0 {
             let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
@@ -250,6 +251,7 @@ public struct LuaTable {
     public func intArray() throws -> [Int] {
         var out: [Int] = []
         let n = length
+        try Memory.reserve(n, of: Int.self, "a list of \(n) integers")
         out.reserveCapacity(n)
         for k in 1...max(n, 1) where n > 0 {
             let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }

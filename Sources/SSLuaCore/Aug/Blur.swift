@@ -8,24 +8,28 @@ import Glibc
 extension AugImage {
     /// The 1-d kernel: `softmax(-(x / sigma)^2)` over `x = linspace(-l, l, k)`,
     /// `l = (k - 1) / (2 sqrt 2)` (i.e. `exp(-t^2 / (2 sigma^2))` at `t = -(k-1)/2 ... (k-1)/2`).
-    public static func gaussianKernel(_ k: Int, sigma: Double) -> [Float] {
+    public static func gaussianKernel(_ k: Int, sigma: Double) throws -> [Float] {
         let lim = Float(Double(k - 1) / (2 * 2.0.squareRoot()))
-        var x = [Float](repeating: 0, count: k)
+        var x = try [Float](failableRepeating: 0, count: k, "a blur kernel")
         for i in 0..<k {
             x[i] = k == 1 ? -lim : -lim + (2 * lim) * Float(i) / Float(k - 1)
         }
         let s = Float(sigma)
+        try Memory.reserve(k, of: Float.self, "a blur kernel")
         var e = x.map { v -> Float in let z = v / s; return -(z * z) }
         let m = e.max() ?? 0
         var total: Float = 0
         for i in 0..<k { e[i] = expf(e[i] - m); total += e[i] }
-        return e.map { $0 / total }
+        for i in 0..<k { e[i] /= total }
+        return e
     }
 
     /// Blurs with kernel size `k` (odd, `k / 2 < min(H, W)` for reflect padding) and `sigma > 0`.
-    public func gaussianBlur(kernel k: Int, sigma: Double) -> AugImage {
-        let kx = AugImage.gaussianKernel(k, sigma: sigma)
-        var k2 = [Float](repeating: 0, count: k * k)
+    public func gaussianBlur(kernel k: Int, sigma: Double) throws -> AugImage {
+        let kx = try AugImage.gaussianKernel(k, sigma: sigma)
+        let (kk, o) = k.multipliedReportingOverflow(by: k)
+        guard !o else { throw SSLuaError("out of memory: a blur kernel of \(k) x \(k) overflows the address space") }
+        var k2 = try [Float](failableRepeating: 0, count: kk, "a blur kernel")
         for i in 0..<k { for j in 0..<k { k2[i * k + j] = kx[i] * kx[j] } }
         let r = k / 2, H = height, W = width
         @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int {
@@ -34,8 +38,10 @@ extension AugImage {
             if i >= n { i = 2 * (n - 1) - i }
             return i
         }
-        var out = AugImage(channels: channels, height: H, width: W)
+        var out = try AugImage(channels: channels, height: H, width: W)
+        try Memory.reserve(W + 2 * r, of: Int.self, "blur padding")
         let xs = (0..<(W + 2 * r)).map { reflect($0 - r, W) }
+        try Memory.reserve(H + 2 * r, of: Int.self, "blur padding")
         let ys = (0..<(H + 2 * r)).map { reflect($0 - r, H) }
         for c in 0..<channels {
             let base = c * plane

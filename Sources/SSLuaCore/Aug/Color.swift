@@ -93,7 +93,7 @@ extension AugImage {
     }
 
     /// Grayscale with `outChannels` (1 or 3) channels; a one-channel image is copied/repeated.
-    public func grayscale(channels outChannels: Int) -> AugImage {
+    public func grayscale(channels outChannels: Int) throws -> AugImage {
         let n = plane
         if channels == 3 && outChannels == 3 {
             var out = self
@@ -105,7 +105,7 @@ extension AugImage {
             }
             return out
         }
-        var out = AugImage(channels: outChannels, height: height, width: width)
+        var out = try AugImage(channels: outChannels, height: height, width: width)
         data.withUnsafeBufferPointer { p in
             out.data.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {

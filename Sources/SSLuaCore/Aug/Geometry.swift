@@ -20,11 +20,11 @@ extension AugImage {
     /// nearest (round half to even) or bilinear interpolation, outside pixels are 0 and, in
     /// bilinear mode, the result is multiplied by the sampled in-image mask as torchvision's fill
     /// path does.
-    public func rotated(degrees: Double, bilinear: Bool) -> AugImage {
+    public func rotated(degrees: Double, bilinear: Bool) throws -> AugImage {
         var a = degrees.truncatingRemainder(dividingBy: 360)
         if a < 0 { a += 360 }
         let H = height, W = width
-        var out = AugImage(channels: channels, height: H, width: W)
+        var out = try AugImage(channels: channels, height: H, width: W)
         func permute(_ map: (Int, Int) -> (Int, Int)) -> AugImage {
             var o = out
             for c in 0..<channels {

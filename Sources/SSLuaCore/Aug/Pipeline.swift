@@ -92,16 +92,16 @@ public indirect enum AugTransform {
     }
 
     /// Applies the transform to one image, drawing from `rng` and noting what it sampled.
-    public func run(_ img: inout AugImage, _ rng: RNG, _ rec: inout AugRecord) {
+    public func run(_ img: inout AugImage, _ rng: RNG, _ rec: inout AugRecord) throws {
         switch self {
         case .compose(let ts):
-            for t in ts { t.run(&img, rng, &rec) }
+            for t in ts { try t.run(&img, rng, &rec) }
         case .randomResizedCrop(let oh, let ow, let scale, let ratio):
             let box = sampleCrop(height: img.height, width: img.width, scale: scale, ratio: ratio, rng: rng)
             rec.crop = box
             rec.cropInputHeight = img.height
             rec.cropInputWidth = img.width
-            img = img.resizedCrop(top: box.top, left: box.left, height: box.height, width: box.width,
+            img = try img.resizedCrop(top: box.top, left: box.left, height: box.height, width: box.width,
                                   outHeight: oh, outWidth: ow)
         case .horizontalFlip(let p):
             // torchvision: skipped when rand >= p
@@ -125,17 +125,17 @@ public indirect enum AugTransform {
                 }
             }
         case .grayscale(let p):
-            if rng.uniform() < p { img = img.grayscale(channels: img.channels); rec.grayscale = true }
+            if rng.uniform() < p { img = try img.grayscale(channels: img.channels); rec.grayscale = true }
         case .randomApply(let t, let p):
-            if rng.uniform() < p { t.run(&img, rng, &rec) }
+            if rng.uniform() < p { try t.run(&img, rng, &rec) }
         case .gaussianBlur(let k, let sigma):
             let s = rng.uniform(sigma.0, sigma.1)
             rec.sigma = s
-            img = img.gaussianBlur(kernel: k, sigma: s)
+            img = try img.gaussianBlur(kernel: k, sigma: s)
         case .rotate(let deg, let bilinear):
             let a = rng.uniform(deg.0, deg.1)
             rec.angle = a
-            img = img.rotated(degrees: a, bilinear: bilinear)
+            img = try img.rotated(degrees: a, bilinear: bilinear)
         }
     }
 
@@ -169,12 +169,21 @@ public indirect enum AugTransform {
         var recs = try [AugRecord](failableRepeating: AugRecord(height: h, width: w), count: n)
         let src = UnsafePointer(x.base(Float.self)), dst = out.base(Float.self)
         let per = oc * oh * ow
+        // the first error of any image (out of memory for an image's scratch), thrown after
+        let failure = FirstError()
         recs.withUnsafeMutableBufferPointer { rp in
             let rbase = rp.baseAddress
             AugTransform.forEachImage(n) { i in
-                var img = AugImage(batch: src, index: i, channels: c, height: h, width: w)
+                if failure.isSet { return }
+                var img: AugImage
                 var rec = AugRecord(height: h, width: w)
-                self.run(&img, gens[i], &rec)
+                do {
+                    img = try AugImage(batch: src, index: i, channels: c, height: h, width: w)
+                    try self.run(&img, gens[i], &rec)
+                } catch {
+                    failure.set(error)
+                    return
+                }
                 let o = dst + i * per
                 img.data.withUnsafeBufferPointer { p in
                     if let b = p.baseAddress, p.count == per { o.update(from: b, count: per) }
@@ -183,6 +192,19 @@ public indirect enum AugTransform {
             }
         }
         try Parallel.checkInterrupt()
+        try failure.rethrow()
         return (single ? try out.squeeze(0) : out, record ? recs : [])
     }
+}
+
+/// The first error thrown by any of a parallel loop's bodies, kept to be thrown after the loop.
+final class FirstError: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "sslua.aug.first-error")
+    private var error: Error?
+    private var flag = false
+
+    /// True once an error is kept (a hint for the other bodies to stop early).
+    var isSet: Bool { queue.sync { flag } }
+    func set(_ e: Error) { queue.sync { if error == nil { error = e; flag = true } } }
+    func rethrow() throws { if let e = queue.sync(execute: { error }) { throw e } }
 }

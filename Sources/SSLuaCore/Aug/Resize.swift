@@ -13,16 +13,18 @@ public struct AAWeights {
     /// `window` weights per output sample (zero-padded past `count`).
     public var weights: [Float]
 
-    public init(inSize: Int, outSize: Int) {
+    public init(inSize: Int, outSize: Int) throws {
         let scale = Float(inSize) / Float(outSize)
         let support: Float = scale >= 1 ? scale : 1          // interp_size / 2 * scale, interp_size = 2
         let invscale: Float = scale >= 1 ? 1 / scale : 1
         let window = Int(support.rounded(.up)) * 2 + 1
         self.outSize = outSize
         self.window = window
-        start = [Int](repeating: 0, count: outSize)
-        count = [Int](repeating: 0, count: outSize)
-        weights = [Float](repeating: 0, count: outSize * window)
+        let (nw, o) = outSize.multipliedReportingOverflow(by: window)
+        guard !o else { throw SSLuaError("out of memory: \(outSize) x \(window) resampling weights overflow the address space") }
+        start = try [Int](failableRepeating: 0, count: outSize, "resampling positions")
+        count = try [Int](failableRepeating: 0, count: outSize, "resampling positions")
+        weights = try [Float](failableRepeating: 0, count: nw, "resampling weights")
         for i in 0..<outSize {
             let center = scale * (Float(i) + 0.5)
             // C++: static_cast<int64_t>(center -/+ support + 0.5), truncation toward zero
@@ -48,10 +50,11 @@ extension AugImage {
     /// Crops rows `top..<top+h`, columns `left..<left+w` (0-based, inside the image) and resizes
     /// the crop to `outH x outW`; a crop already of the output size is returned as is.
     public func resizedCrop(top: Int, left: Int, height h: Int, width w: Int,
-                            outHeight outH: Int, outWidth outW: Int) -> AugImage {
+                            outHeight outH: Int, outWidth outW: Int) throws -> AugImage {
         let c = channels, W = width, P = plane
         // horizontal pass over the crop's rows (a plain crop when the width is kept)
-        var cur = [Float](repeating: 0, count: c * h * outW)
+        var cur = try [Float](failableRepeating: 0, count: try pixelCount(c, h, outW), "a resized image")
+        let hw = outW == w ? nil : try AAWeights(inSize: w, outSize: outW)
         data.withUnsafeBufferPointer { sp in
             cur.withUnsafeMutableBufferPointer { dp in
                 guard let src = sp.baseAddress, let dst = dp.baseAddress else { return }
@@ -63,7 +66,7 @@ extension AugImage {
                     }
                     return
                 }
-                let hw = AAWeights(inSize: w, outSize: outW)
+                guard let hw else { return }
                 hw.start.withUnsafeBufferPointer { stp in
                 hw.count.withUnsafeBufferPointer { cnp in
                 hw.weights.withUnsafeBufferPointer { wp in
@@ -91,8 +94,8 @@ extension AugImage {
         }
         if outH == h { return AugImage(channels: c, height: h, width: outW, data: cur) }
         // vertical pass
-        let vw = AAWeights(inSize: h, outSize: outH)
-        var out = [Float](repeating: 0, count: c * outH * outW)
+        let vw = try AAWeights(inSize: h, outSize: outH)
+        var out = try [Float](failableRepeating: 0, count: try pixelCount(c, outH, outW), "a resized image")
         cur.withUnsafeBufferPointer { sp in
         out.withUnsafeMutableBufferPointer { dp in
         vw.start.withUnsafeBufferPointer { stp in

@@ -32,7 +32,7 @@ public enum GradCheck {
         try require(y.numel == 1, "the function must return a scalar tensor, got size \(shapeString(y.shape))")
         if y.requiresGrad { try GradMode.withGrad { try y.backward(Tensor.full(y.shape, 1, dtype: y.dtype)) } }
         let analytic: [[Double]] = try xs.map { x in
-            try x.grad.map { try $0.toDoubles() } ?? [Double](repeating: 0, count: x.numel)
+            try x.grad.map { try $0.toDoubles() } ?? [Double](failableRepeating: 0, count: x.numel, "the analytic gradient")
         }
         // numeric
         var maxError = 0.0

@@ -51,9 +51,18 @@ public enum KNN {
                     }
                     BLAS.gemm(false, true, b, nTrain, d, Float(1), qp, d, trp, d, Float(0), sp, nTrain)
                     let base = start
+                    // each chunk's heap (k) and votes (classes): out of memory is thrown after
+                    let failure = FirstError()
                     Parallel.forRange(b, grain: 1) { lo, hi in
-                        var heapV = [Float](repeating: 0, count: k), heapI = [Int](repeating: 0, count: k)
-                        var scores = [Double](repeating: 0, count: classes)
+                        var heapV: [Float], heapI: [Int], scores: [Double]
+                        do {
+                            heapV = try [Float](failableRepeating: 0, count: k, "the kNN heap")
+                            heapI = try [Int](failableRepeating: 0, count: k, "the kNN heap")
+                            scores = try [Double](failableRepeating: 0, count: classes, "the kNN votes")
+                        } catch {
+                            failure.set(error)
+                            return
+                        }
                         for r in lo..<hi {
                             let row = sp + r * nTrain
                             // fill the heap with the first k, then keep the k largest
@@ -93,6 +102,7 @@ public enum KNN {
                             cp[base + r] = best == testLabels[base + r] ? 1 : 0
                         }
                     }
+                    try failure.rethrow()
                     start += b
                     try Parallel.checkInterrupt()
                 }

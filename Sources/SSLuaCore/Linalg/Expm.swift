@@ -20,21 +20,22 @@ extension Linalg {
     public static func expm(_ a: Tensor) throws -> Tensor {
         let x = try squareMatrix(a)
         let n = a.shape[0]
-        let out = try expmDouble(Array(UnsafeBufferPointer(start: x.base(Double.self), count: n * n)), n)
+        let out = try expmDouble(withExtendedLifetime(x) { try Memory.array(x.base(Double.self), count: n * n, "a copy of the matrix") }, n)
         return try result(Tensor.from(out, shape: [n, n], dtype: .float64), like: a)
     }
 
     /// expm of a row-major n x n float64 matrix.
     public static func expmDouble(_ a: [Double], _ n: Int) throws -> [Double] {
-        func mm(_ p: [Double], _ q: [Double]) -> [Double] {
-            var r = [Double](repeating: 0, count: n * n)
+        // every intermediate is an n x n matrix: failable, n comes from the caller's tensor
+        func mm(_ p: [Double], _ q: [Double]) throws -> [Double] {
+            var r = try [Double](failableRepeating: 0, count: n * n, "an expm intermediate")
             p.withUnsafeBufferPointer { pp in q.withUnsafeBufferPointer { qp in r.withUnsafeMutableBufferPointer { rp in
                 BLAS.gemm(false, false, n, n, n, 1.0, pp.baseAddress!, n, qp.baseAddress!, n, 0.0, rp.baseAddress!, n)
             } } }
             return r
         }
-        func lin(_ terms: [(Double, [Double])], identity c: Double) -> [Double] {
-            var r = [Double](repeating: 0, count: n * n)
+        func lin(_ terms: [(Double, [Double])], identity c: Double) throws -> [Double] {
+            var r = try [Double](failableRepeating: 0, count: n * n, "an expm intermediate")
             for (w, t) in terms where w != 0 { for i in 0..<(n * n) { r[i] += w * t[i] } }
             for i in 0..<n { r[i * n + i] += c }
             return r
@@ -47,31 +48,32 @@ extension Linalg {
         var U: [Double], V: [Double]
         var squarings = 0
         if let (m, _) = theta.first(where: { norm <= $0.1 }), let b = pade[m] {
-            let A2 = mm(A, A)
+            let A2 = try mm(A, A)
             var powers: [[Double]] = [A2]                    // A^2, A^4, ...
-            while powers.count < (m - 1) / 2 { powers.append(mm(powers[powers.count - 1], A2)) }
+            while powers.count < (m - 1) / 2 { powers.append(try mm(powers[powers.count - 1], A2)) }
             // U = A (b1 I + b3 A^2 + ...), V = b0 I + b2 A^2 + ...
-            let odd = lin(powers.enumerated().map { (b[2 * $0.offset + 3], $0.element) }, identity: b[1])
-            U = mm(A, odd)
-            V = lin(powers.enumerated().map { (b[2 * $0.offset + 2], $0.element) }, identity: b[0])
+            let odd = try lin(powers.enumerated().map { (b[2 * $0.offset + 3], $0.element) }, identity: b[1])
+            U = try mm(A, odd)
+            V = try lin(powers.enumerated().map { (b[2 * $0.offset + 2], $0.element) }, identity: b[0])
         } else {
             let b = pade[13] ?? []
             if norm > theta13 {
                 squarings = Swift.max(0, Int((norm / theta13).log2Ceil))
                 let scale = 1.0 / Double(1 << Swift.min(squarings, 62))
                 var extra = squarings - 62
+                try Memory.reserve(n * n, of: Double.self, "an expm intermediate")   // A's own copy
                 for i in 0..<(n * n) { A[i] *= scale }
                 while extra > 0 { for i in 0..<(n * n) { A[i] *= 0.5 }; extra -= 1 }
             }
-            let A2 = mm(A, A), A4 = mm(A2, A2), A6 = mm(A4, A2)
-            let u1 = mm(A6, lin([(b[13], A6), (b[11], A4), (b[9], A2)], identity: 0))
-            let u2 = lin([(1, u1), (b[7], A6), (b[5], A4), (b[3], A2)], identity: b[1])
-            U = mm(A, u2)
-            let v1 = mm(A6, lin([(b[12], A6), (b[10], A4), (b[8], A2)], identity: 0))
-            V = lin([(1, v1), (b[6], A6), (b[4], A4), (b[2], A2)], identity: b[0])
+            let A2 = try mm(A, A), A4 = try mm(A2, A2), A6 = try mm(A4, A2)
+            let u1 = try mm(A6, try lin([(b[13], A6), (b[11], A4), (b[9], A2)], identity: 0))
+            let u2 = try lin([(1, u1), (b[7], A6), (b[5], A4), (b[3], A2)], identity: b[1])
+            U = try mm(A, u2)
+            let v1 = try mm(A6, try lin([(b[12], A6), (b[10], A4), (b[8], A2)], identity: 0))
+            V = try lin([(1, v1), (b[6], A6), (b[4], A4), (b[2], A2)], identity: b[0])
         }
         // (V - U) X = (V + U)
-        var P = try [Double](failableRepeating: 0, count: n * n), Q = P
+        var P = try [Double](failableRepeating: 0, count: n * n), Q = try [Double](failableRepeating: 0, count: n * n)
         for i in 0..<(n * n) { P[i] = V[i] - U[i]; Q[i] = V[i] + U[i] }
         var piv = try [lapack_int](failableRepeating: 0, count: n)
         let info = LAPACKE_dgesv(LAPACK_ROW_MAJOR, lapack_int(n), lapack_int(n), &P, lapack_int(n), &piv,
@@ -80,7 +82,7 @@ extension Linalg {
         try check(info, "dgesv")
         var X = Q
         for _ in 0..<squarings {
-            X = mm(X, X)
+            X = try mm(X, X)
             try Parallel.checkInterrupt()
         }
         for v in X where !v.isFinite { throw SSLuaError("expm overflowed: the result is not finite") }

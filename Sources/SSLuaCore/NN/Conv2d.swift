@@ -91,33 +91,40 @@ extension Tensor {
     }
 
     /// Fills `col[CKK, nb*OHW]` for samples `n0 ..< n0+nb` (serial: each worker owns its samples).
-    static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
-                                        _ col: UnsafeMutablePointer<T>) {
-        let ld = nb * g.ohw
-        if g.ow < 16 && g.ohw <= 4096 {
-            // small planes (the deep ResNet stages): row loops of a few elements cost more in
-            // bookkeeping than in copying, so gather each output plane through an offset map
-            // per kernel tap (-1 marks padding)
-            let kk = g.kh * g.kw
-            var map = [Int32](repeating: -1, count: kk * g.ohw)
-            for ki in 0..<g.kh { for kj in 0..<g.kw {
-                for oh in 0..<g.oh { for ow in 0..<g.ow {
-                    let ih = oh * g.sh - g.ph + ki, iw = ow * g.sw - g.pw + kj
-                    if ih >= 0 && ih < g.h && iw >= 0 && iw < g.w {
-                        map[(ki * g.kw + kj) * g.ohw + oh * g.ow + ow] = Int32(ih * g.w + iw)
-                    }
-                } }
+    /// The offset map of im2col's small-plane path (nil on the other path): small planes (the
+    /// deep ResNet stages) have row loops of a few elements that cost more in bookkeeping than
+    /// in copying, so each output plane is gathered through an offset map per kernel tap (-1
+    /// marks padding). Built once per call, before the workers: its size (taps x output plane)
+    /// comes from the caller's kernel, so its allocation may fail ("out of memory").
+    static func gatherMap(_ g: Conv2dGeometry) throws -> Buffer<Int32>? {
+        guard g.ow < 16 && g.ohw <= 4096 else { return nil }
+        let (n, o) = (g.kh * g.kw).multipliedReportingOverflow(by: g.ohw)
+        guard !o else { throw SSLuaError("out of memory: the convolution's offset map overflows the address space") }
+        let map = try Buffer<Int32>(repeating: -1, count: n, "the convolution's offset map")
+        for ki in 0..<g.kh { for kj in 0..<g.kw {
+            for oh in 0..<g.oh { for ow in 0..<g.ow {
+                let ih = oh * g.sh - g.ph + ki, iw = ow * g.sw - g.pw + kj
+                if ih >= 0 && ih < g.h && iw >= 0 && iw < g.w {
+                    map[(ki * g.kw + kj) * g.ohw + oh * g.ow + ow] = Int32(ih * g.w + iw)
+                }
             } }
-            map.withUnsafeBufferPointer { mb in
-                let mp = mb.baseAddress!
-                let plane = g.h * g.w
-                for r in 0..<g.ckk {
-                    let c = r / kk, m = mp + (r % kk) * g.ohw
-                    for j in 0..<nb {
-                        let src = x + ((n0 + j) * g.c + c) * plane
-                        let d = col + r * ld + j * g.ohw
-                        for p in 0..<g.ohw { let o = Int(m[p]); d[p] = o >= 0 ? src[o] : 0 }
-                    }
+        } }
+        return map
+    }
+
+    static func im2col<T: TensorScalar>(_ g: Conv2dGeometry, _ x: UnsafeMutablePointer<T>, _ n0: Int, _ nb: Int,
+                                        _ col: UnsafeMutablePointer<T>, _ map: Buffer<Int32>?) {
+        let ld = nb * g.ohw
+        if let map {
+            let mp = map.base
+            let kk = g.kh * g.kw
+            let plane = g.h * g.w
+            for r in 0..<g.ckk {
+                let c = r / kk, m = mp + (r % kk) * g.ohw
+                for j in 0..<nb {
+                    let src = x + ((n0 + j) * g.c + c) * plane
+                    let d = col + r * ld + j * g.ohw
+                    for p in 0..<g.ohw { let o = Int(m[p]); d[p] = o >= 0 ? src[o] : 0 }
                 }
             }
             return
@@ -226,6 +233,7 @@ extension Tensor {
         let workers = convWorkers(g)
         let per = convChunk(g)
         let bufs = try convBuffers(g, workers, per, backward: false, T.self)
+        let map = try gatherMap(g)
         try Parallel.checkInterrupt()
         runWorkers(workers) { t in
             let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
@@ -233,7 +241,7 @@ extension Tensor {
             var n0 = lo
             while n0 < hi {
                 let nb = Swift.min(per, hi - n0)
-                im2col(g, x, n0, nb, col)
+                im2col(g, x, n0, nb, col, map)
                 let ld = nb * g.ohw
                 if nb == 1 || g.ohw >= convDirectSpatial {
                     for j in 0..<nb {
@@ -308,6 +316,7 @@ extension Tensor {
         let workers = convWorkers(g)
         let per = convChunk(g)
         let bufs = try convBuffers(g, workers, per, backward: true, T.self)
+        let map = try gatherMap(g)
         let direct = g.ohw >= convDirectSpatial
         try Parallel.checkInterrupt()
         runWorkers(workers) { t in
@@ -323,7 +332,7 @@ extension Tensor {
                 if direct || nb == 1 {
                     // per-sample products on the output gradient in place (no gather)
                     if let dw = dw {
-                        im2col(g, x, n0, nb, col)
+                        im2col(g, x, n0, nb, col, map)
                         for j in 0..<nb {
                             nnGemm(false, true, g.o, g.ckk, g.ohw, T(1), gout + (n0 + j) * g.o * g.ohw, g.ohw,
                                    col + j * g.ohw, ld, first && j == 0 ? T(0) : T(1), dw, g.ckk)
@@ -345,7 +354,7 @@ extension Tensor {
                         }
                     }
                     if let dw = dw {
-                        im2col(g, x, n0, nb, col)
+                        im2col(g, x, n0, nb, col, map)
                         nnGemm(false, true, g.o, g.ckk, ld, T(1), gT, ld, col, ld, first ? T(0) : T(1), dw, g.ckk)
                     }
                     if let gx = gx {

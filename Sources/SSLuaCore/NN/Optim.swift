@@ -70,12 +70,12 @@ public enum OptimKernels {
                             weightDecay: Double, eta: Double, adapt: Bool) throws -> Double {
         let gc = try check(p, g, [v])
         var trust = 1.0
-        func run<T: TensorScalar>(_: T.Type) {
+        func run<T: TensorScalar>(_: T.Type) throws {
             let pp = p.base(T.self), gp = gc.base(T.self), vp = v.base(T.self)
             let n = p.numel
             if adapt {
                 let block = 1 << 15, nb = (n + block - 1) / block
-                var parts = [Double](repeating: 0, count: 2 * nb)
+                var parts = try [Double](failableRepeating: 0, count: 2 * nb, "the norms' partial sums")
                 parts.withUnsafeMutableBufferPointer { pb in
                     let q = pb.baseAddress!
                     Parallel.forEach(nb) { b in
@@ -103,7 +103,7 @@ public enum OptimKernels {
                 }
             }
         }
-        switch p.dtype { case .float32: run(Float.self); case .float64: run(Double.self) }
+        switch p.dtype { case .float32: try run(Float.self); case .float64: try run(Double.self) }
         return trust
     }
 }
