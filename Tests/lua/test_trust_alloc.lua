@@ -146,6 +146,12 @@ expect_error("local r = sslua.grad_check(function(x) return sslua.zeros(1):sum()
 -- so Lua's memory error does not longjmp through the Swift frame
 expect_error("local t = sslua.zeros(20000000):totable()", "out of memory: cannot make a table of 20000000 entries",
   "totable of 20M numbers (a 320 MB table) under ulimit -v", 1000000)
+-- aug's records of a 4M-image batch: the list is made under a protected call and the push loop
+-- stops once the reserve is spent, so the end is "out of memory" (the old binding let Lua's
+-- "not enough memory" longjmp through it)
+expect_error("local t = sslua.aug.RandomHorizontalFlip { p = 0.5 } "
+  .. "local y, r = t:apply(sslua.zeros(4000000, 1, 1, 1), { record = true })", "out of memory",
+  "apply{record = true} on 4M images under ulimit -v", 1700000)
 
 -- Lua's heap filled by small tables that a binding makes (x:shape()): Lua's allocator keeps
 -- headroom for Swift's own small allocations, so the end is a Lua memory error, not an abort

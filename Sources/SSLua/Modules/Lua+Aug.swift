@@ -183,8 +183,11 @@ enum AugBindings {
             let (out, recs) = try t.apply(images, rng: rng(a, o), record: record)
             a.push(out)
             if !record { return 1 }
-            lua_createtable(a.L, Int32(recs.count), 0)
-            for (i, r) in recs.enumerated() { pushRecord(a.L, r); lua_rawseti(a.L, -2, lua_Integer(i + 1)) }
+            try a.newTable(narr: recs.count)
+            for (i, r) in recs.enumerated() {
+                pushRecord(a.L, r); lua_rawseti(a.L, -2, lua_Integer(i + 1))
+                try checkLuaMemory()
+            }
             return 2
         }),
         ("crop_params", named("sslua.aug.RandomResizedCrop.get_params") { a in

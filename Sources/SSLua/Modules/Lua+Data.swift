@@ -55,8 +55,10 @@ enum DataBindings {
                 var extra: Int32 = 0
                 for key in [classes == 10 ? "label_names" : "fine_label_names", "coarse_label_names"] {
                     if let m = meta, let names = try CIFAR.pythonNames(m, key: key) {
-                        lua_createtable(a.L, Int32(clamping: names.count), 0)
-                        for (i, s) in names.enumerated() { lua_pushstring(a.L, s); lua_rawseti(a.L, -2, lua_Integer(i + 1)) }
+                        try a.newTable(narr: names.count)
+                        for (i, s) in names.enumerated() {
+                            lua_pushstring(a.L, s); lua_rawseti(a.L, -2, lua_Integer(i + 1)); try checkLuaMemory()
+                        }
                     } else { lua_pushnil(a.L) }
                     extra += 1
                 }

@@ -191,13 +191,14 @@ enum IOBindings {
                 return a.push(try NPY.load(path, dtype: dt))
             case .safetensors:
                 let (list, meta) = try SafeTensors.load(path)
-                lua_createtable(a.L, 0, Int32(list.count))
+                try a.newTable(nrec: list.count)
                 for (name, t) in list {
                     TensorBox.push(a.L, try dt.map { try t.to($0) } ?? t)
                     lua_setfield(a.L, -2, name)
+                    try checkLuaMemory()
                 }
-                lua_createtable(a.L, 0, Int32(meta.count))
-                for (k, v) in meta { lua_pushstring(a.L, v); lua_setfield(a.L, -2, k) }
+                try a.newTable(nrec: meta.count)
+                for (k, v) in meta { lua_pushstring(a.L, v); lua_setfield(a.L, -2, k); try checkLuaMemory() }
                 return 2
             }
         }),

@@ -42,6 +42,7 @@ struct PickleToLua {
     mutating func push(_ v: PValue, depth: Int = 0) throws {
         guard depth < PickleToLua.maxDepth else { throw tooDeep() }
         guard lua_checkstack(L, 8) != 0 else { throw tooDeep() }
+        try checkLuaMemory()   // the reserve is spent: stop before Lua's next allocation fails
         switch v {
         case .none: lua_pushnil(L)
         case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
@@ -56,7 +57,7 @@ struct PickleToLua {
             TensorBox.push(L, try dtype.map { $0 == t.dtype ? t : try t.to($0) } ?? t)
         case .list(let l):
             if cached(l) { return }
-            lua_createtable(L, Int32(clamping: l.items.count), 0)
+            try newLuaTable(L, narr: l.items.count)
             remember(l)
             for (i, x) in l.items.enumerated() {
                 try push(x, depth: depth + 1)
@@ -64,7 +65,7 @@ struct PickleToLua {
             }
         case .dict(let d):
             if cached(d) { return }
-            lua_createtable(L, 0, Int32(clamping: d.pairs.count))
+            try newLuaTable(L, narr: 0, nrec: d.pairs.count)
             remember(d)
             try setPairs(d.pairs, depth: depth)
         case .object(let o):
@@ -82,7 +83,7 @@ struct PickleToLua {
             try pushList(o.args, depth: depth + 1); lua_setfield(L, -2, "args")
             if let s = o.state { try push(s, depth: depth + 1); lua_setfield(L, -2, "state") }
             if !o.listItems.isEmpty || !o.dictItems.isEmpty {
-                lua_createtable(L, 0, 0)
+                try newLuaTable(L, narr: o.listItems.count, nrec: o.dictItems.count)
                 for (i, x) in o.listItems.enumerated() {
                     try push(x, depth: depth + 2)
                     lua_rawseti(L, -2, lua_Integer(i + 1))
@@ -115,7 +116,7 @@ struct PickleToLua {
     }
 
     mutating func pushList(_ items: [PValue], depth: Int) throws {
-        lua_createtable(L, Int32(clamping: items.count), 0)
+        try newLuaTable(L, narr: items.count)
         for (i, x) in items.enumerated() {
             try push(x, depth: depth + 1)
             lua_rawseti(L, -2, lua_Integer(i + 1))

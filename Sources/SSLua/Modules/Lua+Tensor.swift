@@ -357,10 +357,10 @@ enum TensorBindings {
     }
 
     static let methods: [(String, LuaFunction)] = [
-        ("shape", { a in a.push(size: try a.tensor(1).shape) }),
+        ("shape", { a in try a.push(size: try a.tensor(1).shape) }),
         ("size", { a in
             let t = try a.tensor(1)
-            if a.isNone(2) { return a.push(size: t.shape) }
+            if a.isNone(2) { return try a.push(size: t.shape) }
             try require(t.dim > 0, "a 0-d tensor has no dimensions")   // axis() accepts dim 1 of a scalar
             return a.push(t.shape[try a.dim(2, of: t)])
         }),

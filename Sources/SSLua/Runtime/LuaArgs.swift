@@ -140,16 +140,40 @@ public struct LuaArgs {
     @discardableResult public func push(_ v: Bool) -> Int32 { lua_pushboolean(L, v ? 1 : 0); return 1 }
     @discardableResult public func push(_ v: String) -> Int32 { lua_pushstring(L, v); return 1 }
     @discardableResult public func pushNil() -> Int32 { lua_pushnil(L); return 1 }
-    @discardableResult public func push(ints: [Int]) -> Int32 {
-        lua_createtable(L, Int32(ints.count), 0)
+    @discardableResult public func push(ints: [Int]) throws -> Int32 {
+        try newTable(narr: ints.count)
         for (k, v) in ints.enumerated() { lua_pushinteger(L, lua_Integer(v)); lua_rawseti(L, -2, lua_Integer(k + 1)) }
         return 1
     }
-    @discardableResult public func push(doubles: [Double]) -> Int32 {
-        lua_createtable(L, Int32(doubles.count), 0)
+    @discardableResult public func push(doubles: [Double]) throws -> Int32 {
+        try newTable(narr: doubles.count)
         for (k, v) in doubles.enumerated() { lua_pushnumber(L, v); lua_rawseti(L, -2, lua_Integer(k + 1)) }
         return 1
     }
+}
+
+/// A new table on top of `L`'s stack whose sizes may come from user data: Lua's memory error
+/// for a big table is caught in C (`sslua_createtable`, a protected call) and thrown here as
+/// "out of memory", never a longjmp through Swift (SPEC §3). Nothing is pushed on failure.
+public func newLuaTable(_ L: OpaquePointer, narr: Int, nrec: Int = 0) throws {
+    guard narr >= 0, nrec >= 0, narr <= Int(Int32.max), nrec <= Int(Int32.max) else {
+        throw SSLuaError("out of memory: cannot make a table of \(narr) + \(nrec) entries")
+    }
+    guard sslua_createtable(L, Int32(narr), Int32(nrec)) == LUA_OK else {
+        throw SSLuaError("out of memory: cannot make a table of \(max(narr, nrec)) entries")
+    }
+}
+
+/// Throws "out of memory" once the current Swift call has spent the emergency reserve (a
+/// failed Lua allocation was retried on it): a long loop of pushes stops there instead of
+/// allocating on until Lua raises through Swift.
+public func checkLuaMemory() throws {
+    if sslua_oom_pending() != 0 { throw SSLuaError("out of memory: Lua could not allocate the results") }
+}
+
+extension LuaArgs {
+    /// `newLuaTable` on this call's state.
+    public func newTable(narr: Int = 0, nrec: Int = 0) throws { try newLuaTable(L, narr: narr, nrec: nrec) }
 }
 
 /// Raw (metamethod-free, so non-raising) reads of a Lua table on the stack.

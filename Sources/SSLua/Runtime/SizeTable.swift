@@ -8,8 +8,8 @@ import SSLuaCore
 extension LuaArgs {
     static let sizeMetatable = "sslua.Size"
 
-    @discardableResult public func push(size: [Int]) -> Int32 {
-        push(ints: size)
+    @discardableResult public func push(size: [Int]) throws -> Int32 {
+        try push(ints: size)
         sslua_getregistrytable(L, LuaArgs.sizeMetatable)
         if lua_type(L, -1) != LUA_TTABLE {
             sslua_pop(L, 1)

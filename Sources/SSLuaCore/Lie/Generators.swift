@@ -24,7 +24,10 @@ public enum Lie {
             for i in 0..<(d * d) { g[i] = rng.normal() * sd }
         } else {
             let k = skew ? r / 2 : r
-            let u = (0..<(d * k)).map { _ in rng.normal() * sd }, v = (0..<(d * k)).map { _ in rng.normal() * sd }
+            var u = try [Double](failableRepeating: 0, count: d * k, "a generator factor")
+            var v = try [Double](failableRepeating: 0, count: d * k, "a generator factor")
+            for i in 0..<(d * k) { u[i] = rng.normal() * sd }
+            for i in 0..<(d * k) { v[i] = rng.normal() * sd }
             if k > 0 {
                 u.withUnsafeBufferPointer { up in v.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { gp in
                     BLAS.gemm(false, true, d, d, k, 1.0, up.baseAddress!, k, vp.baseAddress!, k, 0.0, gp.baseAddress!, d)
@@ -32,7 +35,7 @@ public enum Lie {
             }
         }
         if skew {
-            var a = g
+            var a = try [Double](failableRepeating: 0, count: d * d, "a skew generator")
             for i in 0..<d { for j in 0..<d { a[i * d + j] = g[i * d + j] - g[j * d + i] } }
             g = a
         }
@@ -47,12 +50,15 @@ public enum Lie {
                     "x must be a vector of size \(d) or n x \(d) rows, got size \(shapeString(x.shape))")
         let rows = x.dim == 1 ? 1 : x.shape[0]
         let gv = try Linalg.squareMatrix(g, "G")
-        let gp = Array(UnsafeBufferPointer(start: gv.base(Double.self), count: d * d))
+        // d and the count of eps come from the caller: every scratch array is failable
+        let gp = try Memory.array(gv.base(Double.self), count: d * d, "the generator")
+        var ge = try [Double](failableRepeating: 0, count: d * d, "eps G")
         let xv = try x.toDoubles()
-        var out = try [Double](failableRepeating: 0, count: eps.count * rows * d)
+        var out = try [Double](failableRepeating: 0, count: eps.count * rows * d, "the orbit")
         for (k, e) in eps.enumerated() {
             try require(e.isFinite, "eps must be finite, got \(e)")
-            let m = try Linalg.expmDouble(gp.map { $0 * e }, d)
+            for i in 0..<(d * d) { ge[i] = gp[i] * e }
+            let m = try Linalg.expmDouble(ge, d)
             // out_row = M x_row
             for r in 0..<rows { for i in 0..<d {
                 var s = 0.0
