@@ -171,6 +171,29 @@ int sslua_createtable(lua_State *L, int narr, int nrec) {
     return status;
 }
 
+/* `lua_pushlstring` under a protected call for a long string (its bytes come from a file):
+   a string bigger than the reserve would otherwise raise Lua's memory error through Swift. */
+static int pushlstring_k(lua_State *L) {
+    const char *p = (const char *)lua_touserdata(L, 1);
+    size_t n = (size_t)lua_tointeger(L, 2);
+    lua_pushlstring(L, p, n);
+    return 1;
+}
+
+int sslua_pushlstring(lua_State *L, const char *s, size_t len) {
+    if (len <= 4096) { lua_pushlstring(L, s, len); return LUA_OK; }
+    if (!lua_checkstack(L, 3)) return LUA_ERRMEM;
+    lua_pushcfunction(L, pushlstring_k);   /* light values only: nothing allocated */
+    lua_pushlightuserdata(L, (void *)s);
+    lua_pushinteger(L, (lua_Integer)len);
+    int saved = in_swift;
+    in_swift = 0;
+    int status = lua_pcall(L, 2, 1, 0);
+    in_swift = saved;
+    if (status != LUA_OK) lua_pop(L, 1);
+    return status;
+}
+
 static int trampoline(lua_State *L) {
     int index = (int)lua_tointeger(L, lua_upvalueindex(1));
     /* The native memory the previous calls allocated is reported before this call runs, not

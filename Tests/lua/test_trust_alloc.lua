@@ -152,6 +152,10 @@ expect_error("local t = sslua.zeros(20000000):totable()", "out of memory: cannot
 expect_error("local t = sslua.aug.RandomHorizontalFlip { p = 0.5 } "
   .. "local y, r = t:apply(sslua.zeros(4000000, 1, 1, 1), { record = true })", "out of memory",
   "apply{record = true} on 4M images under ulimit -v", 1700000)
+-- a 60 MB pickle of a list of 30M zeros (protocol 2: APPENDS of 1000 BININT1 each): the reader's
+-- list would grow to 786 MB of Swift array, whose failed growth ended the old process (SIGABRT)
+write("zeros.pkl", "\x80\x02]" .. ("(" .. ("K\0"):rep(1000) .. "e"):rep(30000) .. ".")
+expect_error("local t = sslua.load('zeros.pkl')", "out of memory: .*a list", "a pickle of 30M zeros under ulimit -v", 1500000)
 
 -- Lua's heap filled by small tables that a binding makes (x:shape()): Lua's allocator keeps
 -- headroom for Swift's own small allocations, so the end is a Lua memory error, not an abort

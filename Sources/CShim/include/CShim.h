@@ -58,6 +58,9 @@ lua_State *sslua_newstate(void);
 /// `lua_createtable` that never raises: LUA_OK with the table on top, or a Lua error status
 /// (LUA_ERRMEM) with nothing pushed. Needs no free stack slot from the caller (it checks).
 int sslua_createtable(lua_State *L, int narr, int nrec);
+/// `lua_pushlstring` that never raises: LUA_OK with the string on top, or an error status
+/// with nothing pushed (long strings go through a protected call).
+int sslua_pushlstring(lua_State *L, const char *s, size_t len);
 /// 1 while the emergency reserve is held (tests, diagnostics); 1 once the current Swift call
 /// spent it (a binding in a long push loop can stop early and throw "out of memory").
 int sslua_reserve_held(void);

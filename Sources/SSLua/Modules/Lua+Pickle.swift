@@ -110,9 +110,10 @@ struct PickleToLua {
     mutating func pushBytes(_ b: [UInt8]) throws {
         try spend(b.count)
         if b.isEmpty { lua_pushstring(L, ""); return }
-        b.withUnsafeBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(b.count, 1)) { lua_pushlstring(L, $0, b.count) }
+        let st = b.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(b.count, 1)) { sslua_pushlstring(L, $0, b.count) }
         }
+        guard st == LUA_OK else { throw SSLuaError("out of memory: cannot make a string of \(b.count) bytes") }
     }
 
     mutating func pushList(_ items: [PValue], depth: Int) throws {

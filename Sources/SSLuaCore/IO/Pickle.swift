@@ -194,9 +194,18 @@ public final class Unpickler {
         guard let v = stack.last else { throw bad("stack underflow") }
         return v
     }
+    /// Throws "out of memory" when the array's next growth (Swift doubles the capacity) for
+    /// `extra` more elements cannot be had: the pickle's sizes come from the file, and a Swift
+    /// array that cannot grow ends the process.
+    func room<T>(_ a: [T], _ extra: Int, _ name: String) throws {
+        let need = a.count + extra
+        guard need > a.capacity else { return }
+        try Memory.reserve(max(need, 2 * a.capacity), of: T.self, "\(what): \(name)")
+    }
     func popMark() throws -> [PValue] {
         guard let m = marks.popLast() else { throw bad("no mark on the stack") }
         guard m <= stack.count else { throw bad("mark past the stack") }
+        try Memory.reserve(stack.count - m, of: PValue.self, "\(what): the items of a mark")
         let items = Array(stack[m...])
         stack.removeSubrange(m...)
         return items
@@ -221,6 +230,11 @@ public final class Unpickler {
     public func load() throws -> PValue {
         while true {
             let op = try byte()
+            try room(stack, 1, "the stack"); try room(marks, 1, "the marks")
+            try room(containers, 1, "the containers")
+            if memo.count >= memo.capacity {
+                try Memory.reserve(2 * max(memo.capacity, 1), of: (Int, PValue).self, "\(what): the memo")
+            }
             switch op {
             case 0x80: _ = try byte()                                        // PROTO
             case 0x95: _ = try uint(8)                                       // FRAME
@@ -276,6 +290,7 @@ public final class Unpickler {
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw bad("DICT with an odd number of items") }
                 let d = PDict(); containers.append(d)
+                try room(d.pairs, items.count / 2, "a dict")
                 for i in stride(from: 0, to: items.count, by: 2) { d.pairs.append((items[i], items[i + 1])) }
                 stack.append(.dict(d))
             case 0x61:                                                        // APPEND
@@ -335,16 +350,16 @@ public final class Unpickler {
 
     func append(_ items: [PValue], to target: PValue) throws {
         switch target {
-        case .list(let l) where !l.isTuple: l.items.append(contentsOf: items)
-        case .object(let o): o.listItems.append(contentsOf: items)
+        case .list(let l) where !l.isTuple: try room(l.items, items.count, "a list"); l.items.append(contentsOf: items)
+        case .object(let o): try room(o.listItems, items.count, "a list"); o.listItems.append(contentsOf: items)
         default: throw bad("APPEND to something that is not a list")
         }
     }
 
     func setItems(_ pairs: [(PValue, PValue)], on target: PValue) throws {
         switch target {
-        case .dict(let d): d.pairs.append(contentsOf: pairs)
-        case .object(let o): o.dictItems.append(contentsOf: pairs)
+        case .dict(let d): try room(d.pairs, pairs.count, "a dict"); d.pairs.append(contentsOf: pairs)
+        case .object(let o): try room(o.dictItems, pairs.count, "a dict"); o.dictItems.append(contentsOf: pairs)
         default: throw bad("SETITEM on something that is not a dict")
         }
     }
