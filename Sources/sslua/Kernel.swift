@@ -150,6 +150,8 @@ final class KernelServer: @unchecked Sendable {
     var output: KernelOutput!
     let exec: KernelExec
     var executionCount = 0
+    /// The execute_request being run, and whether it allows input requests (main thread only).
+    var executing: (msg: KernelMessage, allowStdin: Bool)?
     /// A cell is running / an interrupt was delivered to it / shutdown asked.
     let state = Locked((running: false, interruptSent: false, shutdown: false))
 
@@ -271,6 +273,32 @@ final class KernelServer: @unchecked Sendable {
         }
     }
 
+    /// Sends an `input_request` on the stdin channel to the client of the running
+    /// execute_request (its shell identities, as jupyter_client's stdin socket shares them) and
+    /// waits for the `input_reply`; stops on an interrupt or shutdown.
+    func requestInput(_ prompt: String, password: Bool) -> KernelExec.Input {
+        guard let (msg, allow) = executing, allow else { return .unavailable }
+        output.flush()                                   // what the cell printed comes first
+        while stdinSocket.receiveFrames(flags: ZMQ_DONTWAIT) != nil {}   // stale replies
+        let req = wire.encode("input_request", content: ["prompt": prompt, "password": password],
+                              parent: msg, identities: msg.identities)
+        guard stdinSocket.send(req) else {
+            kernelLog("cannot send input_request")
+            return .unavailable
+        }
+        while true {
+            if sslua_interrupted() != 0 || state.with({ $0.shutdown }) { return .interrupted }
+            var item = zmq_pollitem_t(socket: stdinSocket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+            guard zmq_poll(&item, 1, 100) > 0, let frames = stdinSocket.receiveFrames(flags: ZMQ_DONTWAIT) else { continue }
+            guard let reply = decode(frames, channel: "stdin") else { continue }
+            guard reply.type == "input_reply" else {
+                kernelLog("stdin: ignored a message of type '\(reply.type)'")
+                continue
+            }
+            return .value(reply.content["value"] as? String ?? "")
+        }
+    }
+
     func kernelInfo() -> [String: Any] {
         ["status": "ok", "protocol_version": "5.3", "implementation": "sslua",
          "implementation_version": Toolkit.version,
@@ -289,6 +317,7 @@ final class KernelServer: @unchecked Sendable {
             if let id = id { content["transient"] = ["display_id": id] }
             iopub.publishToCurrent(update ? "update_display_data" : "display_data", content)
         }
+        KernelExec.inputSink = { [self] prompt, password in requestInput(prompt, password: password) }
         iopub.status("starting", parent: nil)
         while !state.with({ $0.shutdown }) {
             var item = zmq_pollitem_t(socket: shell.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
@@ -350,7 +379,9 @@ final class KernelServer: @unchecked Sendable {
         let count = max(executionCount, 1)
         if !silent { iopub.publish("execute_input", ["code": code, "execution_count": executionCount], parent: msg) }
         state.with { $0.running = true; $0.interruptSent = false }
+        executing = (msg, c["allow_stdin"] as? Bool ?? false)
         let outcome = exec.execute(code, count: count)
+        executing = nil
         state.with { $0.running = false }
         output.flush()
         switch outcome {

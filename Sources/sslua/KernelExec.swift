@@ -16,6 +16,12 @@ final class KernelExec {
     /// Where `sslua.display(x)` sends its MIME bundle: (bundle, display id, update).
     nonisolated(unsafe) static var displaySink: (([String: String], String?, Bool) -> Void)?
 
+    /// What the frontend answered to an `input_request`.
+    enum Input { case value(String), unavailable, interrupted }
+    /// Where `sslua._kernel.input(prompt, password)` asks the frontend for a line (the stdin
+    /// channel); it blocks until the `input_reply`, an interrupt or shutdown.
+    nonisolated(unsafe) static var inputSink: ((String, Bool) -> Input)?
+
     init(_ run: Runner) { self.run = run }
 
     /// Opens the toolkit, the kernel's natives (`sslua._kernel`), the REPL's formatter and
@@ -28,6 +34,9 @@ final class KernelExec {
         run.progname = nil
         installNatives()
         REPL(run: run, reader: PlainLineReader()).setUp()
+        if !runQuiet("require('sslua.kernelio')(sslua._kernel.input)", name: "=kernelio") {
+            return "cannot route io.read to the stdin channel"
+        }
         if sandbox {
             chunkMode = "t"
             run.chunkMode = "t"
@@ -54,6 +63,26 @@ final class KernelExec {
             return 0
         }
         lua_setfield(L, -2, "display")          // a new plain table: no metamethod runs
+        // `sslua._kernel.input(prompt, password)`: one line from the frontend, without its
+        // newline (behind io.read / io.lines / io.stdin:read, lua/sslua/kernelio.lua).
+        LuaRegistry.push(L, "io.read") { a in
+            let prompt = a.isString(1) ? try a.string(1) : ""
+            let password = a.boolean(2)
+            switch KernelExec.inputSink?(prompt, password) ?? .unavailable {
+            case .value(let v):
+                v.utf8CString.withUnsafeBufferPointer { b in
+                    _ = lua_pushlstring(a.L, b.baseAddress, max(b.count - 1, 0))
+                }
+                return 1
+            case .unavailable:
+                throw passThroughError("io.read: stdin is not available in this kernel's frontend "
+                                       + "(the execute_request did not allow stdin)")
+            case .interrupted:
+                sslua_clear_interrupt()
+                throw passThroughError("io.read: interrupted!")
+            }
+        }
+        lua_setfield(L, -2, "input")
         run.rawGlobal("sslua")
         if lua_type(L, -1) == LUA_TTABLE {
             lua_pushstring(L, "_kernel")

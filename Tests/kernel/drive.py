@@ -224,6 +224,43 @@ check(rep["status"] == "error" and "interrupted" in rep["evalue"], "interrupt st
 rep, msgs = run("tr, te = nil, nil; collectgarbage()\nacc == nil and x")
 check(result_text(msgs) == "42", "the session goes on after a native interrupt")
 
+# The stdin channel: io.read in a cell asks the frontend (input_request / input_reply).
+def with_input(code, answers, timeout=20):
+    mid = kc.execute(code, allow_stdin=True)
+    asked = []
+    for a in answers:
+        m = kc.get_stdin_msg(timeout=timeout)
+        asked.append(m)
+        kc.input(a)
+    reply = shell_reply(mid, timeout)["content"]
+    return reply, collect(mid, timeout), asked, mid
+
+
+rep, msgs, asked, mid = with_input('print("before")\nlocal s = io.read(); print("got " .. s)', ["hello"])
+check(len(asked) == 1 and asked[0]["msg_type"] == "input_request" and asked[0]["parent_header"].get("msg_id") == mid
+      and asked[0]["content"] == {"prompt": "", "password": False}, "io.read sends input_request with the parent header")
+check(rep["status"] == "ok" and stdout_of(msgs) == "before\ngot hello\n", "io.read returns the input_reply: %r" % stdout_of(msgs))
+rep, msgs, asked, mid = with_input('local a, b = io.read("n", "n")\nlocal l = io.stdin:read("L")\n'
+                                   'local it = io.lines(); local m = it()\nprint(a + b, math.type(a), l, m)', ["3 4.5", "x y"])
+check(rep["status"] == "ok" and stdout_of(msgs) == "7.5\tinteger\t\n\tx y\n",
+      "io.read('n', 'n'), io.stdin:read('L'), io.lines(): %r" % stdout_of(msgs))
+mid = kc.execute('local s = io.read(); print("got " .. tostring(s))', allow_stdin=False)
+rep = shell_reply(mid, 20)["content"]
+collect(mid, 10)
+check(rep["status"] == "error" and "stdin is not available" in rep["evalue"],
+      "with allow_stdin false io.read does not hang: %r" % rep.get("evalue"))
+mid = kc.execute("local s = io.read()\nwaited = true", allow_stdin=True)
+m = kc.get_stdin_msg(timeout=20)
+km.interrupt_kernel()
+rep = shell_reply(mid, 20)["content"]
+collect(mid, 10)
+check(m["msg_type"] == "input_request" and rep["status"] == "error" and "interrupted" in rep["evalue"],
+      "an interrupt while waiting for input stops the cell: %r" % rep.get("evalue"))
+rep, msgs = run("x")
+check(result_text(msgs) == "42", "the session goes on after an interrupted input")
+rep, msgs, asked, mid = with_input('print("again " .. io.read())', ["there"])
+check(stdout_of(msgs) == "again there\n", "input works after an interrupted input: %r" % stdout_of(msgs))
+
 # A badly signed message, a malformed one and an unknown type are dropped; the kernel lives on.
 session = kc.session
 msg = session.msg("execute_request", {"code": "bad_signature_ran = true", "silent": False, "store_history": True,
