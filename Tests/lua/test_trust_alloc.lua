@@ -58,17 +58,7 @@ end
 local function safetensors(json, data) return string.pack("<I8", #json) .. json .. (data or "") end
 
 -- PNG chunks with their CRC (libpng checks it)
-local crc_table = {}
-for n = 0, 255 do
-  local c = n
-  for _ = 1, 8 do c = (c & 1) ~= 0 and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
-  crc_table[n] = c
-end
-local function crc32(s)
-  local c = 0xFFFFFFFF
-  for i = 1, #s do c = crc_table[(c ~ s:byte(i)) & 0xFF] ~ (c >> 8) end
-  return c ~ 0xFFFFFFFF
-end
+local crc32 = require "crc32"
 local function chunk(kind, body) return string.pack(">I4", #body) .. kind .. body .. string.pack(">I4", crc32(kind .. body)) end
 local function png(w, h, colour, idat)
   return "\x89PNG\r\n\x1a\n" .. chunk("IHDR", string.pack(">I4I4BBBBB", w, h, 8, colour, 0, 0, 0))
