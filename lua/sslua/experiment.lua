@@ -623,13 +623,7 @@ local function unpack_exact(v)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_file = util.read_file
 
 local function csv_text(columns, rows, name)
   local lines = {}

@@ -143,13 +143,7 @@ function sweep.grid(axes)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = require("sslua.util").read_file
 
 --- sweep.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
 sweep.last_row = summary.last_row

@@ -23,13 +23,7 @@ local util = require "sslua.util"
 local summary = {}
 local q = experiment.shell_quote
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = util.read_file
 
 local function flag_key(name) return (name:gsub("%-", "_")) end
 

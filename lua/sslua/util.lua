@@ -173,4 +173,14 @@ function util.class(name, parent)
   })
 end
 
+--- util.read_file(path) -> the whole file as a string, or nil when it cannot be opened (through
+--- the current io.open, so the sandbox's rules apply).
+function util.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
 return util
