@@ -8,6 +8,8 @@ import torchvision
 arch = sys.argv[1] if len(sys.argv) > 1 else "resnet18"
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+shape = sys.argv[4] if len(sys.argv) > 4 else "2N"
+assert shape in ("2N", "NN")
 torch.manual_seed(0)
 
 if arch == "resnet18":
@@ -35,6 +37,7 @@ params = list(enc.parameters()) + list(proj.parameters())
 opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-6)
 N, beta = 128, 2.0
 x = torch.randn(2 * N, 3, 32, 32)
+x1, x2 = x[:N].contiguous(), x[N:].contiguous()
 mask = 1 - torch.eye(N)
 
 def infonce(z):
@@ -48,7 +51,10 @@ def infonce(z):
 
 def step():
     opt.zero_grad()
-    loss = infonce(proj(enc(x)))
+    if shape == "2N":
+        loss = infonce(proj(enc(x)))
+    else:
+        loss = infonce(torch.cat([proj(enc(x1)), proj(enc(x2))]))
     loss.backward()
     opt.step()
     return loss.item()
@@ -62,4 +68,4 @@ for i in range(steps):
     cpu.append(time.process_time() - c0)
     print("  step %d: %.3f s, cpu %.3f s (loss %.4f)" % (i + 1, times[-1], cpu[-1], l), file=sys.stderr)
 times.sort(); cpu.sort()
-print("RESULT %s median %.4f cpu %.4f" % (arch, times[(len(times) - 1) // 2], cpu[(len(cpu) - 1) // 2]))
+print("RESULT %s-%s median %.4f cpu %.4f" % (arch, shape, times[(len(times) - 1) // 2], cpu[(len(cpu) - 1) // 2]))
