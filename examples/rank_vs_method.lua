@@ -11,6 +11,13 @@
 -- linear-probe accuracy. summary.json gives a generated verdict: which methods collapse their
 -- projector, and whether the projector's rank predicts the encoder's quality (Spearman's rho
 -- across methods and seeds).
+--
+-- Measurement rule, the same at every epoch (0 = the initialisation): BN running statistics of
+-- the encoder and projector are recalibrated on the unaugmented training images without
+-- gradient (nn.recalibrate_bn), then features are taken in eval mode. Data: data.textures (the
+-- class a texture that survives crops, hue a nuisance) under the moderate policy by default,
+-- where the augmentations remove what is label-free (see rank_vs_aug); chance levels are the
+-- most frequent label's share of the test set.
 --   sslua examples/rank_vs_method.lua [--methods simclr,byol] [--seeds 2] [--epochs 8] [--quick | --full --data-dir DIR]
 -- Unlike the other examples it does not checkpoint its training loops (no --resume).
 local experiment = require "sslua.experiment"
@@ -20,15 +27,16 @@ local nn, aug, geom, loss = sslua.nn, sslua.aug, sslua.geom, sslua.loss
 
 local METHODS = { "simclr", "moco", "byol", "simsiam", "vicreg", "barlow" }
 local cfg = experiment.args({
-  methods = METHODS, seeds = 2, epochs = 8, batch = 128, policy = "small",
-  data = "synthetic", data_dir = "", n = 2048, n_test = 512, size = 16, knn_k = 200, eval_n = 512,
+  methods = METHODS, seeds = 3, epochs = 10, eval_every = 2, batch = 128, policy = "moderate",
+  data = "textures", data_dir = "", n = 1024, n_test = 512, size = 16, knn_k = 20, eval_n = 512,
+  hue_spread = 0.2, period = { 0.15, 0.3 },
   arch = "resnet", blocks = { 1, 1, 1 }, width = 16, d_hidden = 128, d_proj = 32, pred_hidden = 64,
   lr = 2e-3, weight_decay = 1e-5, beta = 2.0, temperature = 0.2, queue = 1024, ema = 0.99,
   vicreg = { 25, 25, 1 }, lambda = 0.0051, probe_epochs = 100,
   rtol = { 0.5, 0.1, 0.01 }, collapse = 0.25,
 }, { description = "Projector and encoder rank, RankMe, kNN and linear-probe accuracy across SSL objectives.",
   help = { methods = "objectives: simclr, moco (v2), byol, simsiam, vicreg, barlow",
-    seeds = "seeds per method (cfg.seed, cfg.seed + 1, ...)",
+    seeds = "seeds per method (cfg.seed, cfg.seed + 1, ...)", eval_every = "measure every k epochs (and at 0 and the last)",
     d_hidden = "projector MLP hidden width (Linear-BN-ReLU-Linear, the same for every method)",
     d_proj = "projector output (embedding) dimension", pred_hidden = "BYOL/SimSiam predictor hidden width",
     beta = "SimCLR's NT-Xent inverse temperature", temperature = "MoCo v2's temperature",
@@ -38,8 +46,8 @@ local cfg = experiment.args({
     collapse = "a projector has collapsed when its final effective rank < collapse * d_proj",
     eval_n = "training images (unaugmented) whose features are measured" } })
 experiment.preset(cfg, {
-  quick = { seeds = 1, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
-    pred_hidden = 16, knn_k = 20, eval_n = 96, queue = 128, probe_epochs = 20 },
+  quick = { seeds = 2, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
+    pred_hidden = 16, knn_k = 20, eval_every = 1, eval_n = 96, queue = 128, probe_epochs = 20 },
   full = { seeds = 1, data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, epochs = 100, batch = 256,
     policy = "large", d_hidden = 2048, d_proj = 128, pred_hidden = 512, eval_n = 2048, queue = 4096, ema = 0.996,
     weight_decay = 1e-6 },
@@ -51,7 +59,8 @@ for _, m in ipairs(cfg.methods) do
 end
 if #cfg.vicreg ~= 3 then error("rank_vs_method: --vicreg takes three coefficients sim,var,cov", 0) end
 
-local train, test = paper.datasets(cfg)
+local train, test = paper.data(cfg)
+local class_chance = paper.chance(test.labels)
 local rcol = function(which, r) return string.format("%s_rank_rtol_%g", which, r) end
 local columns = { "method", "seed", "epoch", "loss", "knn_accuracy", "linear_probe", "proj_effective_rank", "proj_rankme",
   "proj_std", "enc_effective_rank", "enc_rankme" }
@@ -113,16 +122,17 @@ local function train_method(method, seed)
   local step_loss = objectives[method]
   local function evaluate(epoch, mean_loss)
     local row = { method = method, seed = seed, epoch = epoch, loss = mean_loss }
-    local H = paper.features(encoder, eval_images)
-    local Z = paper.features({ encoder, projector }, eval_images)
+    nn.recalibrate_bn({ encoder, projector }, train.images, { batch = cfg.batch })
+    -- eval mode is deterministic: the evaluation set's features are the first rows of the training set's
+    local Htr, Hte = paper.features(encoder, train.images), paper.features(encoder, test.images)
+    local H = Htr:narrow(1, 1, eval_images:size(1))
+    local Z = paper.features(projector, H)
     geometry(H, row, "enc")
     geometry(Z, row, "proj")
     row.proj_std = Z:double():normalize(2):std(1, false):mean():item()
-    local Htr, Hte = paper.features(encoder, train.images), paper.features(encoder, test.images)
     row.knn_accuracy = geom.knn_accuracy { train = Htr, train_labels = train.labels, test = Hte, test_labels = test.labels,
       k = math.min(cfg.knn_k, #train), temperature = 0.07 }
-    row.linear_probe = geom.linear_probe { train = Htr, train_labels = train.labels, test = Hte, test_labels = test.labels,
-      epochs = cfg.probe_epochs }
+    row.linear_probe = paper.probe(Htr, train.labels, Hte, test.labels, cfg.probe_epochs)
     run:log(row)
     return row
   end
@@ -145,7 +155,7 @@ local function train_method(method, seed)
       if bar then bar:update(count, { loss = total / count }) end
     end
     if bar then bar:finish() end
-    evaluate(epoch, total / math.max(count, 1))
+    if epoch % cfg.eval_every == 0 or epoch == cfg.epochs then evaluate(epoch, total / math.max(count, 1)) end
   end
 end
 
@@ -156,7 +166,7 @@ for _, method in ipairs(cfg.methods) do
   end
 end
 
--- Figures: one curve per method (mean over seeds).
+-- Figures: one curve per method (mean +- std over the seeds).
 local rows = run:rows()
 local function curves(key)
   local series = {}
@@ -165,114 +175,117 @@ local function curves(key)
   end
   return series
 end
+local over = " (mean +- std, " .. cfg.seeds .. " seeds)"
 local figs = {
   { "proj_effective_rank", "Projector: effective rank of the centred embeddings (d = " .. cfg.d_proj .. ")", "effective rank" },
   { "enc_effective_rank", "Encoder: effective rank of the centred features", "effective rank" },
   { "proj_rankme", "Projector: RankMe", "RankMe" },
   { "proj_std", "Projector: mean std of the normalised embeddings (1/sqrt(d) = " .. string.format("%.3f", 1 / math.sqrt(cfg.d_proj)) .. ")", "std" },
-  { "knn_accuracy", "Encoder kNN accuracy", "accuracy" },
-  { "linear_probe", "Encoder linear-probe accuracy", "accuracy" },
+  { "knn_accuracy", string.format("Encoder kNN accuracy (k = %d, chance %.3f)", cfg.knn_k, class_chance), "accuracy" },
+  { "linear_probe", string.format("Encoder linear-probe accuracy (chance %.3f)", class_chance), "accuracy" },
 }
 for _, f in ipairs(figs) do
-  run:save(plot.line { series = curves(f[1]), title = f[2], xlabel = "epoch", ylabel = f[3],
+  run:save(plot.line { series = curves(f[1]), title = f[2] .. over, xlabel = "epoch", ylabel = f[3],
     legend = (f[1] == "knn_accuracy" or f[1] == "linear_probe") and "bottom-right" or nil }, f[1] .. ".svg")
 end
 
--- Verdict: the final epoch of every (method, seed).
-local final = {}
+-- Summary: the final epoch of every (method, seed) against its initialisation.
+local final, init = {}, {}
 for _, r in ipairs(rows) do
   if r.epoch == cfg.epochs then final[#final + 1] = r end
-end
-local function ranks(v)
-  local idx = {}
-  for i = 1, #v do idx[i] = i end
-  table.sort(idx, function(a, b) return v[a] < v[b] end)
-  local rk, i = {}, 1
-  while i <= #idx do
-    local j = i
-    while j < #idx and v[idx[j + 1]] == v[idx[i]] do j = j + 1 end
-    for k = i, j do rk[idx[k]] = (i + j) / 2 end
-    i = j + 1
-  end
-  return rk
-end
-local function spearman(a, b)
-  if #a < 3 then return nil end
-  local ra, rb = ranks(a), ranks(b)
-  local ma, sa = paper.mean_std(ra)
-  local mb, sb = paper.mean_std(rb)
-  if sa == 0 or sb == 0 then return nil end
-  local s = 0
-  for i = 1, #ra do s = s + (ra[i] - ma) * (rb[i] - mb) end
-  return s / ((#ra - 1) * sa * sb)
+  if r.epoch == 0 then init[r.method .. "/" .. r.seed] = r end
 end
 local function column(key) local out = {} for i, r in ipairs(final) do out[i] = r[key] end return out end
+local KEYS = { "proj_effective_rank", "enc_effective_rank", "proj_rankme", "proj_std", "knn_accuracy", "linear_probe" }
 
-local summary = { methods = {}, d_proj = cfg.d_proj, epochs = cfg.epochs, seeds = cfg.seeds, collapse_threshold = cfg.collapse }
-local collapsed, spread = {}, {}
-local table_rows = {}
+local summary = {
+  claim = "Beyond SimCLR (Jing et al. 2022; Garrido et al.'s RankMe): across SSL objectives, the projector's "
+    .. "dimensional collapse goes with a worse encoder, i.e. the higher the effective rank of the projector's "
+    .. "embeddings at the end of training, the better the encoder's downstream accuracy.",
+  data = cfg.data, policy = cfg.policy, n = cfg.n, n_test = cfg.n_test, d_proj = cfg.d_proj, epochs = cfg.epochs,
+  seeds = cfg.seeds, collapse_threshold = cfg.collapse,
+  chance = { class = class_chance }, methods = {},
+}
+local collapsed, spread, table_rows = {}, {}, {}
+local above_init = true
 for _, method in ipairs(cfg.methods) do
-  local vals = {}
+  local vals, ivals = {}, {}
+  for _, k in ipairs(KEYS) do vals[k], ivals[k] = {}, {} end
+  local m_above = true
   for _, r in ipairs(final) do
     if r.method == method then
-      for _, k in ipairs { "proj_effective_rank", "enc_effective_rank", "proj_rankme", "proj_std", "knn_accuracy", "linear_probe" } do
-        vals[k] = vals[k] or {}
-        table.insert(vals[k], r[k])
-      end
+      local r0 = init[method .. "/" .. r.seed]
+      for _, k in ipairs(KEYS) do table.insert(vals[k], r[k]); table.insert(ivals[k], r0[k]) end
+      if not (r.knn_accuracy > r0.knn_accuracy and r.linear_probe > r0.linear_probe) then m_above = false end
     end
   end
-  local s = {}
-  for k, v in pairs(vals) do s[k], s[k .. "_std"] = paper.mean_std(v) end
-  s.proj_rank_fraction = s.proj_effective_rank / cfg.d_proj
+  local s = { final = {}, init = {} }
+  for _, k in ipairs(KEYS) do s.final[k] = paper.stat(vals[k]); s.init[k] = paper.stat(ivals[k]) end
+  local pe = s.final.proj_effective_rank.mean
+  s.proj_rank_fraction = pe / cfg.d_proj
   s.dimensional_collapse = s.proj_rank_fraction < cfg.collapse
-  s.complete_collapse = s.proj_effective_rank < 1.5 or s.proj_std < 0.1 / math.sqrt(cfg.d_proj)
+  s.complete_collapse = pe < 1.5 or s.final.proj_std.mean < 0.1 / math.sqrt(cfg.d_proj)
+  s.trained_above_init = m_above
+  above_init = above_init and m_above
   summary.methods[method] = s
   if s.dimensional_collapse or s.complete_collapse then collapsed[#collapsed + 1] = method else spread[#spread + 1] = method end
-  table_rows[#table_rows + 1] = { method = method, proj_erank = s.proj_effective_rank, proj_frac = s.proj_rank_fraction,
-    enc_erank = s.enc_effective_rank, proj_std = s.proj_std, knn = s.knn_accuracy, probe = s.linear_probe,
+  local f = s.final
+  table_rows[#table_rows + 1] = { method = method, proj_erank = paper.pm(f.proj_effective_rank, "%.1f"),
+    enc_erank = paper.pm(f.enc_effective_rank, "%.1f"), proj_std = paper.pm(f.proj_std, "%.3f"),
+    knn_init = paper.pm(s.init.knn_accuracy, "%.3f"), knn = paper.pm(f.knn_accuracy, "%.3f"),
+    probe_init = paper.pm(s.init.linear_probe, "%.3f"), probe = paper.pm(f.linear_probe, "%.3f"),
     collapsed = s.complete_collapse and "complete" or (s.dimensional_collapse and "dimensional" or "no") }
 end
-summary.collapsed = collapsed
-summary.not_collapsed = spread
+summary.collapsed, summary.not_collapsed = collapsed, spread
+summary.trained_above_init = above_init
 local pr = column("proj_effective_rank")
 summary.spearman = {
-  proj_effective_rank_vs_knn = spearman(pr, column("knn_accuracy")),
-  proj_effective_rank_vs_linear_probe = spearman(pr, column("linear_probe")),
-  enc_effective_rank_vs_knn = spearman(column("enc_effective_rank"), column("knn_accuracy")),
-  proj_rankme_vs_knn = spearman(column("proj_rankme"), column("knn_accuracy")),
+  proj_effective_rank_vs_knn = paper.spearman(pr, column("knn_accuracy")),
+  proj_effective_rank_vs_linear_probe = paper.spearman(pr, column("linear_probe")),
+  enc_effective_rank_vs_knn = paper.spearman(column("enc_effective_rank"), column("knn_accuracy")),
+  proj_rankme_vs_knn = paper.spearman(column("proj_rankme"), column("knn_accuracy")),
 }
-local function mean_of(list, key)
-  local v = {}
-  for _, m in ipairs(list) do v[#v + 1] = summary.methods[m][key] end
-  if #v == 0 then return nil end
-  return (paper.mean_std(v))
-end
-local rho = summary.spearman.proj_effective_rank_vs_knn
-local verdict = {}
+-- The test: Spearman's rho over the runs between the final projector effective rank and the
+-- encoder's linear-probe accuracy, against the two-sided 5% critical value of rho under no
+-- association (large-sample approximation 1.96 / sqrt(runs - 1)).
+local rho = summary.spearman.proj_effective_rank_vs_linear_probe
+local critical = #final > 3 and 1.96 / math.sqrt(#final - 1) or nil
+summary.runs, summary.rho_critical = #final, critical
+local verdict
+if rho == nil or critical == nil then verdict = "does not"
+elseif rho > critical then verdict = "reproduces"
+elseif rho > 0 then verdict = "partly"
+else verdict = "does not" end
+summary.test = string.format("Spearman's rho over the %d (method, seed) runs at epoch %d between the projector's effective rank "
+  .. "and the encoder's linear-probe accuracy (chance %.3f): reproduces when rho exceeds the two-sided 5%% critical value "
+  .. "1.96/sqrt(runs-1) = %s, partly when 0 < rho <= that, does not otherwise. Reported beside it: which methods collapse "
+  .. "(final effective rank < %g d_proj, or a constant embedding) and whether every trained encoder beats its "
+  .. "BN-recalibrated initialisation on kNN and probe.", #final, cfg.epochs, class_chance,
+  critical and string.format("%.3f", critical) or "n/a", cfg.collapse)
+summary.verdict = verdict
+local finding = {}
 if #collapsed == 0 then
-  verdict[1] = string.format("No method collapses its projector (every final effective rank >= %g of d = %d).", cfg.collapse, cfg.d_proj)
+  finding[1] = string.format("No method collapses its projector (every final effective rank >= %g of d = %d).", cfg.collapse, cfg.d_proj)
 else
-  verdict[1] = string.format("Projector collapse (effective rank < %g d, d = %d, or a constant embedding): %s; not collapsed: %s.",
+  finding[1] = string.format("Projector collapse (effective rank < %g d, d = %d, or a constant embedding): %s; not collapsed: %s.",
     cfg.collapse, cfg.d_proj, table.concat(collapsed, ", "), #spread > 0 and table.concat(spread, ", ") or "none")
 end
-if rho == nil then
-  verdict[2] = "Too few runs (or no spread) to correlate the projector's rank with the encoder's quality."
-else
-  local strength = math.abs(rho) >= 0.7 and "strongly" or (math.abs(rho) >= 0.4 and "weakly" or "does not")
-  local dir = rho > 0 and "higher projector rank goes with better kNN accuracy" or "higher projector rank goes with worse kNN accuracy"
-  if strength == "does not" then
-    verdict[2] = string.format("The projector's effective rank does not predict the encoder's kNN accuracy across methods (Spearman rho = %.2f over %d runs).", rho, #final)
-  else
-    verdict[2] = string.format("The projector's effective rank %s predicts the encoder's kNN accuracy across methods (Spearman rho = %.2f over %d runs: %s).", strength, rho, #final, dir)
-  end
+if rho ~= nil then
+  finding[2] = string.format("Spearman rho (projector effective rank, linear probe) = %.2f over %d runs (critical %.2f); with kNN %.2f.",
+    rho, #final, critical or 0 / 0, summary.spearman.proj_effective_rank_vs_knn or 0 / 0)
 end
-local kc, ks = mean_of(collapsed, "knn_accuracy"), mean_of(spread, "knn_accuracy")
-if kc and ks then
-  verdict[3] = string.format("Mean kNN accuracy: %.3f for the collapsed methods, %.3f for the others.", kc, ks)
+summary.finding = table.concat(finding, " ")
+local cols = { "method", "proj_erank", "enc_erank", "proj_std", "knn_init", "knn", "probe_init", "probe", "collapsed" }
+summary.table = { columns = cols, rows = {} }
+for _, r in ipairs(table_rows) do
+  local row = {}
+  for i, c in ipairs(cols) do row[i] = r[c] end
+  summary.table.rows[#summary.table.rows + 1] = row
 end
-summary.verdict = table.concat(verdict, " ")
-experiment.print_table(table_rows, { "method", "proj_erank", "proj_frac", "enc_erank", "proj_std", "knn", "probe", "collapsed" })
-print(summary.verdict)
+experiment.print_table(table_rows, cols)
+print(summary.finding)
+print(string.format("verdict: %s (rho %s, critical %s; every trained encoder above init: %s)", verdict,
+  rho and string.format("%.3f", rho) or "n/a", critical and string.format("%.3f", critical) or "n/a", tostring(above_init)))
 run:write_json("summary.json", summary)
-run:finish(summary)
+run:finish({ verdict = verdict, trained_above_init = above_init })
 print("results in " .. run.dir)

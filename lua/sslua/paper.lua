@@ -202,4 +202,80 @@ function paper.aggregate(rows, group, x, y)
   return result
 end
 
+-- Helpers of the examples' summaries (lie_rotation_rank, lie_kernel, projector_depth_width,
+-- rank_vs_method): textures data, centred probes, {mean, std, n} statistics, chance levels,
+-- Spearman's rho and table cells.
+
+--- paper.data(cfg [, seed]) -> train, test: data.textures when cfg.data == "textures" (its
+--- nuisance label kept; cfg.hue_spread, cfg.period optional), else paper.datasets(cfg).
+function paper.data(cfg, seed)
+  seed = seed or cfg.seed
+  if cfg.data == "textures" then
+    local o = { size = cfg.size, hue_spread = cfg.hue_spread, period = cfg.period }
+    local function make(n, s) o.n, o.seed = n, s; return S().data.textures(o) end
+    return make(cfg.n, seed), make(cfg.n_test, seed + 1000003)
+  end
+  local c = {}
+  for k, v in pairs(cfg) do c[k] = v end
+  c.seed = seed
+  return paper.datasets(c)
+end
+
+--- paper.probe(train_features, train_labels, test_features, test_labels [, iters=100]) -> test
+--- accuracy of a linear probe (geom.linear_probe, L-BFGS) on features centred by the training
+--- mean and divided by one overall scale (not per dimension: directions a network shrinks stay small).
+function paper.probe(tr, trl, te, tel, iters)
+  local m = tr:mean(1)
+  local a, b = tr - m, te - m
+  local s = math.sqrt((a * a):mean():item()) + 1e-12
+  return (S().geom.linear_probe { train = a / s, train_labels = trl, test = b / s, test_labels = tel, epochs = iters or 100 })
+end
+
+--- paper.stat(values) -> {mean =, std =, n =} (std with n - 1; 0 for one value).
+function paper.stat(values)
+  local m, s = paper.mean_std(values)
+  return { mean = m, std = s, n = #values }
+end
+
+--- paper.chance(labels) -> the accuracy of always answering the most frequent label (a tensor
+--- or a list of labels): the chance level of an accuracy measured on these labels.
+function paper.chance(labels)
+  local t = type(labels) == "table" and labels or labels:totable()
+  local counts, best = {}, 0
+  for _, l in ipairs(t) do counts[l] = (counts[l] or 0) + 1; if counts[l] > best then best = counts[l] end end
+  return #t > 0 and best / #t or 0 / 0
+end
+
+--- paper.spearman(a, b) -> Spearman's rank correlation of two lists (ties share their mean
+--- rank), or nil with fewer than 3 values or no spread.
+function paper.spearman(a, b)
+  if #a ~= #b or #a < 3 then return nil end
+  local function ranks(v)
+    local idx = {}
+    for i = 1, #v do idx[i] = i end
+    table.sort(idx, function(x, y) return v[x] < v[y] end)
+    local rk, i = {}, 1
+    while i <= #idx do
+      local j = i
+      while j < #idx and v[idx[j + 1]] == v[idx[i]] do j = j + 1 end
+      for k = i, j do rk[idx[k]] = (i + j) / 2 end
+      i = j + 1
+    end
+    return rk
+  end
+  local ra, rb = ranks(a), ranks(b)
+  local ma, sa = paper.mean_std(ra)
+  local mb, sb = paper.mean_std(rb)
+  if sa == 0 or sb == 0 then return nil end
+  local s = 0
+  for i = 1, #ra do s = s + (ra[i] - ma) * (rb[i] - mb) end
+  return s / ((#ra - 1) * sa * sb)
+end
+
+--- paper.pm(stat, fmt) -> "mean +- std" of a paper.stat (fmt e.g. "%.3f"), "-" for nil.
+function paper.pm(st, fmt)
+  if not st then return "-" end
+  return string.format(fmt .. " +- " .. fmt, st.mean, st.std)
+end
+
 return paper
