@@ -278,4 +278,35 @@ function paper.pm(st, fmt)
   return string.format(fmt .. " +- " .. fmt, st.mean, st.std)
 end
 
+--- paper.rotate_nearest(images, degrees) -> images rotated counter-clockwise about the centre
+--- with nearest-neighbour sampling (torchvision's rotate default, InterpolationMode.NEAREST;
+--- expand=False, zeros outside): the same inverse map as lie.rotate (which is bilinear), each
+--- output pixel taking the input pixel nearest to its inversely rotated position (ties
+--- rounded up; torch rounds half to even, which only differs on exact ties). images: N x C x H x W
+--- (or N x H x W), degrees: a list or tensor of N angles. Float64 result.
+function paper.rotate_nearest(images, degrees)
+  local s = S()
+  local dim = images:dim()
+  if dim ~= 3 and dim ~= 4 then error("sslua.paper.rotate_nearest: expected N x C x H x W or N x H x W images", 2) end
+  local n, h, w = images:size(1), images:size(dim - 1), images:size(dim)
+  local c = dim == 4 and images:size(2) or 1
+  local t = type(degrees) == "table" and s.tensor(degrees, { dtype = "float64" }) or degrees:double()
+  if t:numel() ~= n then error("sslua.paper.rotate_nearest: " .. t:numel() .. " angles for " .. n .. " images", 2) end
+  t = t:reshape(n, 1) * (math.pi / 180)
+  local cs, sn = t:cos(), t:sin()
+  local xs, ys = {}, {}
+  local cx, cy = (w - 1) / 2, (h - 1) / 2
+  for i = 0, h - 1 do for j = 0, w - 1 do xs[#xs + 1] = j - cx; ys[#ys + 1] = i - cy end end
+  local x = s.tensor(xs, { dtype = "float64" }):reshape(1, h * w)
+  local y = s.tensor(ys, { dtype = "float64" }):reshape(1, h * w)
+  local sx = ((cs * x - sn * y + cx) + 0.5):floor()
+  local sy = ((sn * x + cs * y + cy) + 0.5):floor()
+  local valid = sx:ge(0):double() * sx:le(w - 1):double() * sy:ge(0):double() * sy:le(h - 1):double()
+  local idx = sy:clamp(0, h - 1) * w + sx:clamp(0, w - 1) + 1
+  local src = images:double():reshape(n, c, h * w)
+  local out = src:gather(3, idx:reshape(n, 1, h * w):expand(n, c, h * w):contiguous()) * valid:reshape(n, 1, h * w)
+  if dim == 4 then return out:reshape(n, c, h, w) end
+  return out:reshape(n, h, w)
+end
+
 return paper
