@@ -71,7 +71,7 @@ do
 import csv, sys
 from scipy.stats import spearmanr
 r = [x for x in csv.DictReader(open(sys.argv[1])) if int(x['epoch']) == int(sys.argv[2])]
-print(repr(spearmanr([float(x['proj_effective_rank']) for x in r], [float(x['linear_probe']) for x in r]).correlation), len(r))
+print(repr(float(spearmanr([float(x['proj_effective_rank']) for x in r], [float(x['linear_probe']) for x in r]).correlation)), len(r))
 ]]) .. " " .. q(dir .. "/metrics.csv") .. " " .. s.epochs)
   local out = py:read("a"); py:close()
   local rho_ref, n = out:match("(%S+)%s+(%d+)")
