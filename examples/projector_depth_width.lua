@@ -297,6 +297,7 @@ local summary = {
   partition_half = partition, partition_unresolved = unresolved, accuracy_half = accuracy, encoder_beats_projector = enc_beats_proj,
   projector_discards_nuisance = discards, trained_above_init = above_init,
   projectors = per, verdict = verdict, train_seconds = train_seconds,
+  replayed_from = cfg.from ~= "" and cfg.from or nil,
 }
 local cols = { "projector", "knn_enc", "probe_enc", "probe_proj", "hue_enc", "hue_proj", "regions_" .. npmax, "per_point", "pair_same" }
 summary.table = { columns = cols, rows = {} }
