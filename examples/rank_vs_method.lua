@@ -46,7 +46,7 @@ local cfg = experiment.args({
     collapse = "a projector has collapsed when its final effective rank < collapse * d_proj",
     eval_n = "training images (unaugmented) whose features are measured" } })
 experiment.preset(cfg, {
-  quick = { seeds = 2, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
+  quick = { seeds = 1, n = 192, n_test = 64, size = 16, width = 8, epochs = 2, batch = 64, d_hidden = 32, d_proj = 16,
     pred_hidden = 16, knn_k = 20, eval_every = 1, eval_n = 96, queue = 128, probe_epochs = 20 },
   full = { seeds = 1, data = "cifar100", arch = "resnet18", n = 50000, n_test = 10000, size = 32, epochs = 100, batch = 256,
     policy = "large", d_hidden = 2048, d_proj = 128, pred_hidden = 512, eval_n = 2048, queue = 4096, ema = 0.996,

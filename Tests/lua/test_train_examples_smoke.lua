@@ -62,7 +62,7 @@ end
 
 -- rank_vs_method: simclr and byol, 2 seeds, 1 epoch. Spearman's rho checked against SciPy.
 do
-  local s, rows, dir = run_example("rank_vs_method", "--quick --methods simclr,byol --epochs 1")
+  local s, rows, dir = run_example("rank_vs_method", "--quick --methods simclr,byol --seeds 2 --epochs 1")
   common(s, "rank_vs_method")
   for _, r in ipairs(rows) do
     if r.epoch == 0 then check.truthy(r.enc_effective_rank > 6, "recalibrated BN at init: encoder effective rank " .. r.enc_effective_rank) end
