@@ -35,45 +35,45 @@ local function alignment(W, Gs)
 end
 
 for seed = cfg.seed, cfg.seed + cfg.seeds - 1 do
-for _, spread in ipairs(cfg.spread) do
-  for _, k in ipairs(cfg.generators) do
-    local g = sslua.rng(seed)
-    local Gs = {}
-    for j = 1, k do Gs[j] = lie.random_generator(d, { rank = cfg.gen_rank, skew = true, rng = g }) end
-    local H1 = sslua.randn(n, d, { rng = g })
-    local eps = (sslua.rand(n, k, { rng = g }) * spread):totable()
-    local rows = {}
-    for i = 1, n do
-      local A = Gs[1] * eps[i][1]
-      for j = 2, k do A = A + Gs[j] * eps[i][j] end
-      rows[i] = lie.expm(A):mm(H1:narrow(1, i, 1):t()):t()
+  for _, spread in ipairs(cfg.spread) do
+    for _, k in ipairs(cfg.generators) do
+      local g = sslua.rng(seed)
+      local Gs = {}
+      for j = 1, k do Gs[j] = lie.random_generator(d, { rank = cfg.gen_rank, skew = true, rng = g }) end
+      local H1 = sslua.randn(n, d, { rng = g })
+      local eps = (sslua.rand(n, k, { rng = g }) * spread):totable()
+      local rows = {}
+      for i = 1, n do
+        local A = Gs[1] * eps[i][1]
+        for j = 2, k do A = A + Gs[j] * eps[i][j] end
+        rows[i] = lie.expm(A):mm(H1:narrow(1, i, 1):t()):t()
+      end
+      local H2 = sslua.cat(rows, 1)
+      local W = (sslua.randn(d, p, { rng = g }) / math.sqrt(d)):requires_grad_(true)
+      local rank0, align0 = geom.rank(W:detach(), { rtol = cfg.rtol }), alignment(W:detach(), Gs)
+      -- Adam on W (kept in a few lines so the example depends on nothing but autograd).
+      local m, v = sslua.zeros(d, p), sslua.zeros(d, p)
+      local b1, b2 = 0.9, 0.999
+      for step = 1, cfg.steps do
+        local l = loss.infonce(H1:mm(W), H2:mm(W), { beta = cfg.beta, form = "paper" })
+        l:backward()
+        sslua.no_grad(function()
+          local gW = W.grad
+          m = m * b1 + gW * (1 - b1)
+          v = v * b2 + gW * gW * (1 - b2)
+          local mh, vh = m / (1 - b1 ^ step), v / (1 - b2 ^ step)
+          W:sub_(mh / (vh:sqrt() + 1e-8) * cfg.lr)
+        end)
+        W:zero_grad()
+      end
+      local Wd = W:detach()
+      local f1, f2 = H1:mm(Wd):normalize(2), H2:mm(Wd):normalize(2)
+      local span = geom.rank(H2 - H1, { rtol = cfg.rtol })
+      run:log { seed = seed, spread = spread, generators = k, aug_span = span, rank_bound = math.max(0, math.min(p, d - span)),
+        rank_init = rank0, rank = geom.rank(Wd, { rtol = cfg.rtol }), effective_rank = geom.effective_rank(Wd),
+        kernel_alignment_init = align0, kernel_alignment = alignment(Wd, Gs), invariance = -(f1 * f2):sum(2):mean():item() }
     end
-    local H2 = sslua.cat(rows, 1)
-    local W = (sslua.randn(d, p, { rng = g }) / math.sqrt(d)):requires_grad_(true)
-    local rank0, align0 = geom.rank(W:detach(), { rtol = cfg.rtol }), alignment(W:detach(), Gs)
-    -- Adam on W (kept in a few lines so the example depends on nothing but autograd).
-    local m, v = sslua.zeros(d, p), sslua.zeros(d, p)
-    local b1, b2 = 0.9, 0.999
-    for step = 1, cfg.steps do
-      local l = loss.infonce(H1:mm(W), H2:mm(W), { beta = cfg.beta, form = "paper" })
-      l:backward()
-      sslua.no_grad(function()
-        local gW = W.grad
-        m = m * b1 + gW * (1 - b1)
-        v = v * b2 + gW * gW * (1 - b2)
-        local mh, vh = m / (1 - b1 ^ step), v / (1 - b2 ^ step)
-        W:sub_(mh / (vh:sqrt() + 1e-8) * cfg.lr)
-      end)
-      W:zero_grad()
-    end
-    local Wd = W:detach()
-    local f1, f2 = H1:mm(Wd):normalize(2), H2:mm(Wd):normalize(2)
-    local span = geom.rank(H2 - H1, { rtol = cfg.rtol })
-    run:log { seed = seed, spread = spread, generators = k, aug_span = span, rank_bound = math.max(0, math.min(p, d - span)),
-      rank_init = rank0, rank = geom.rank(Wd, { rtol = cfg.rtol }), effective_rank = geom.effective_rank(Wd),
-      kernel_alignment_init = align0, kernel_alignment = alignment(Wd, Gs), invariance = -(f1 * f2):sum(2):mean():item() }
   end
-end
 end
 
 local rows = run:rows()
