@@ -138,6 +138,7 @@ local summary = {
     .. "reproduces = all three, partly = (i) or (ii), does not = neither.", nseeds, cfg.rtol,
     cfg.generators[#cfg.generators], cfg.generators[1]),
   d = d, d_proj = p, n = n, steps = cfg.steps, seeds = nseeds, chance = "not applicable (no accuracy)",
+  cpu_seconds = os.clock(), -- this process's CPU time (user + system, all threads) so far
   alignment_falls = aligned, rank_falls = falls, within_bound = within, configs = configs, verdict = verdict,
 }
 local cols = { "spread", "generators", "aug_span", "rank_bound", "rank", "align_init", "align" }

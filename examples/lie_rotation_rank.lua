@@ -152,6 +152,7 @@ local summary = {
     cfg.placement == "disk" and "inside the inscribed disk" or "anywhere in the image"),
   size = S, samples = cfg.samples, runs = cfg.runs, rtol = cfg.rtol, placement = cfg.placement,
   interpolation = cfg.interpolation, chance = "not applicable (no accuracy)",
+  cpu_seconds = os.clock(), -- this process's CPU time (user + system, all threads) so far
   [cfg.interpolation] = main, [other_name] = other, in_frame_min = in_frame_min, verdict = verdict,
 }
 local cols = { "theta_max", cfg.interpolation .. "_rank", other_name .. "_rank", "in_frame" }

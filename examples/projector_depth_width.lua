@@ -298,6 +298,7 @@ local summary = {
   projector_discards_nuisance = discards, trained_above_init = above_init,
   projectors = per, verdict = verdict, train_seconds = train_seconds,
   replayed_from = cfg.from ~= "" and cfg.from or nil,
+  cpu_seconds = cfg.from == "" and os.clock() or nil, -- this process's CPU time (user + system, all threads); nil when replayed
 }
 local cols = { "projector", "knn_enc", "probe_enc", "probe_proj", "hue_enc", "hue_proj", "regions_" .. npmax, "per_point", "pair_same" }
 summary.table = { columns = cols, rows = {} }

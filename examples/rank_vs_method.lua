@@ -204,6 +204,7 @@ local summary = {
     .. "embeddings at the end of training, the better the encoder's downstream accuracy.",
   data = cfg.data, policy = cfg.policy, n = cfg.n, n_test = cfg.n_test, d_proj = cfg.d_proj, epochs = cfg.epochs,
   seeds = cfg.seeds, collapse_threshold = cfg.collapse,
+  cpu_seconds = os.clock(), -- this process's CPU time (user + system, all threads) so far
   chance = { class = class_chance }, methods = {},
 }
 local collapsed, spread, table_rows = {}, {}, {}

@@ -272,9 +272,10 @@ function paper.spearman(a, b)
   return s / ((#ra - 1) * sa * sb)
 end
 
---- paper.pm(stat, fmt) -> "mean +- std" of a paper.stat (fmt e.g. "%.3f"), "-" for nil.
+--- paper.pm(stat [, fmt="%.3f"]) -> "mean +- std" of a paper.stat, "-" for nil.
 function paper.pm(st, fmt)
-  if not st then return "-" end
+  if st == nil then return "-" end
+  fmt = fmt or "%.3f"
   return string.format(fmt .. " +- " .. fmt, st.mean, st.std)
 end
 
