@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import Foundation
 
 /// The read-eval-print loop of `lua.c`: a line is first tried as `return <line>;` and its

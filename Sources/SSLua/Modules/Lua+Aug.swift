@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Natives of `sslua.aug` (SPEC §4.3): `lua/sslua/aug.lua` builds the transform objects and

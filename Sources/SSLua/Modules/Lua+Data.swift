@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Natives of `sslua.data` (SPEC §4.3): file readers, the synthetic generator and row

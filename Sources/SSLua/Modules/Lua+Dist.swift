@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `sslua.dist`: data-parallel collectives over MPI (`docs/DISTRIBUTED.md`), as

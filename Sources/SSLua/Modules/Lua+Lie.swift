@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `sslua.lie` (SPEC §4.4, paper Sec. 4): Lie-group models of augmentations.

@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `sslua.linalg` (SPEC §4.1): LAPACK in float64; float32 in, float32 out.

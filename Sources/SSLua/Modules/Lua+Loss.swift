@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `sslua.loss` (SPEC §4.4, §6): fused, differentiable losses.

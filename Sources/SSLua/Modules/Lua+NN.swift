@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Natives of `sslua.nn` and `sslua.optim`, in the private table `sslua._nn`; the public

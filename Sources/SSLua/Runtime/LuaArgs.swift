@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Non-raising access to a Lua call's arguments and results. Every check throws an

@@ -1,12 +1,12 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// A Swift function callable from Lua. It reads its arguments through `LuaArgs`, pushes its
 /// results and returns their count; it reports misuse by throwing, never by raising.
 public typealias LuaFunction = (LuaArgs) throws -> Int32
 
-/// Every Swift function exposed to Lua, by index. The C trampoline (CShim) stores the index as
+/// Every Swift function exposed to Lua, by index. The C trampoline (CLuaShim) stores the index as
 /// an upvalue and calls `sslua_dispatch`; errors travel back as a message and a -1 sentinel, and
 /// the trampoline raises them after this Swift frame has returned (SPEC §3).
 public enum LuaRegistry {

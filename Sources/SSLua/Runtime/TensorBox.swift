@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Lua userdata holding one retained Swift object, checked by metatable name (non-raising).
