@@ -258,32 +258,30 @@ public struct LuaTable {
     }
 
     public func doubleArray() throws -> [Double] {
-        var out: [Double] = []
-        let n = length
-        try Memory.reserve(n, of: Double.self, "a list of \(n) numbers")
-        out.reserveCapacity(n)
-        for k in 1...max(n, 1) where n > 0 {
-            let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
-            guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
-            out.append(lua_tonumberx(L, -1, nil))
-        }
-        return out
+        try numberArray("numbers") { _ in lua_tonumberx(L, -1, nil) }
     }
 
     /// Integers at positions 1...length, by the rule of `LuaArgs.integer`: a Lua integer, or
     /// a float with an exact integer value (2.0); 2.5, NaN and out-of-range floats are errors.
     public func intArray() throws -> [Int] {
-        var out: [Int] = []
+        try numberArray("integers") { k in
+            var ok: Int32 = 0
+            let v = lua_tointegerx(L, -1, &ok)
+            guard ok != 0 else { throw SSLuaError("expected an integer at position \(k), got \(lua_tonumberx(L, -1, nil))") }
+            return Int(v)
+        }
+    }
+
+    /// The numbers at positions 1...length, each read by `read(position)` while on top of the stack.
+    private func numberArray<T>(_ what: String, _ read: (Int) throws -> T) throws -> [T] {
+        var out: [T] = []
         let n = length
-        try Memory.reserve(n, of: Int.self, "a list of \(n) integers")
+        try Memory.reserve(n, of: T.self, "a list of \(n) \(what)")
         out.reserveCapacity(n)
         for k in 1...max(n, 1) where n > 0 {
             let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
             guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
-            var ok: Int32 = 0
-            let v = lua_tointegerx(L, -1, &ok)
-            guard ok != 0 else { throw SSLuaError("expected an integer at position \(k), got \(lua_tonumberx(L, -1, nil))") }
-            out.append(Int(v))
+            out.append(try read(k))
         }
         return out
     }

@@ -1,7 +1,7 @@
 import RealModule
 
 /// Spectra and ranks of representation matrices (SPEC §6, Eq. 2, RankMe).
-public enum Spectrum {
+public enum Rank {
     /// How `rank` thresholds the singular values.
     public enum Criterion {
         case absolute(Double)      // sigma_j >= tau (Eq. 2)
