@@ -2,7 +2,7 @@ import CLua
 import CShim
 import SSLuaCore
 
-/// Natives of `sslua.aug` (SPEC §4.3): `lua/sslua/aug.lua` builds the transform objects and
+/// Natives of `sslua.aug`: `lua/sslua/aug.lua` builds the transform objects and
 /// calls these through the private table `sslua._aug`. Errors name the public function
 /// (`sslua.aug.functional.adjust_hue: ...`), not the private table.
 enum AugBindings {

@@ -2,7 +2,7 @@ import CLua
 import CShim
 import SSLuaCore
 
-/// Natives of `sslua.data` (SPEC §4.3): file readers, the synthetic generator and row
+/// Natives of `sslua.data`: file readers, the synthetic generator and row
 /// gathering. `lua/sslua/data.lua` builds the dataset objects on top of them through the private
 /// table `sslua._data`; errors name the public function (`sslua.data.cifar10: ...`).
 enum DataBindings {

@@ -2,7 +2,7 @@ import CLua
 import CShim
 import SSLuaCore
 
-/// `sslua.geom` (SPEC §4.4, §6): spectra, ranks, FVU, nearest negatives, kNN and linear
+/// `sslua.geom`: spectra, ranks, FVU, nearest negatives, kNN and linear
 /// evaluation, alignment/uniformity, histograms, linear regions. Scalars come back as numbers.
 ///
 ///     geom.singular_values(M)                     descending, M's dtype

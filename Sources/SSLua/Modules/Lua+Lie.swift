@@ -2,7 +2,7 @@ import CLua
 import CShim
 import SSLuaCore
 
-/// `sslua.lie` (SPEC §4.4, paper Sec. 4): Lie-group models of augmentations.
+/// `sslua.lie` (paper Sec. 4): Lie-group models of augmentations.
 ///
 ///     lie.expm(A)                                 = sslua.linalg.expm
 ///     lie.so2(theta[, {dtype=}])                  2 x 2 rotation

@@ -2,7 +2,7 @@ import CLua
 import CShim
 import SSLuaCore
 
-/// `sslua.loss` (SPEC §4.4, §6): fused, differentiable losses.
+/// `sslua.loss`: fused, differentiable losses.
 ///
 ///     loss.cross_entropy(logits N x C, labels)        labels 1-based (tensor or list); mean
 ///     loss.mse(a, b)                                  mean of (a - b)^2, same sizes

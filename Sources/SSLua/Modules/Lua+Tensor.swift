@@ -3,7 +3,7 @@ import CShim
 import SSLuaCore
 import Foundation
 
-/// `sslua` top level (constructors, RNG, utilities) and the tensor methods (SPEC §4.1).
+/// `sslua` top level (constructors, RNG, utilities) and the tensor methods.
 /// Indices and dimensions are 1-based here and converted to the core's 0-based ones.
 enum TensorBindings {
     static let generatorMeta = "sslua.Generator"

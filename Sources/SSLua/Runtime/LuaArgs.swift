@@ -115,7 +115,7 @@ public struct LuaArgs {
     /// The options table at `i` (default: the last argument), or nil when that argument is not
     /// an options table. `keys` are the options the function reads: any other key is an error
     /// naming it and the closest valid key (`unknown option 'betta' (did you mean 'beta'?)`),
-    /// and so is a positional entry (SPEC §3: a misspelled option never runs the default).
+    /// and so is a positional entry (a misspelled option never silently runs with the default).
     public func options(at i: Int32? = nil, keys: [String]) throws -> LuaTable? {
         let k = i ?? count
         guard k >= 1, isTable(k), isOptionsTable(k) else { return nil }
@@ -154,7 +154,7 @@ public struct LuaArgs {
 
 /// A new table on top of `L`'s stack whose sizes may come from user data: Lua's memory error
 /// for a big table is caught in C (`sslua_createtable`, a protected call) and thrown here as
-/// "out of memory", never a longjmp through Swift (SPEC §3). Nothing is pushed on failure.
+/// "out of memory", never a longjmp through Swift frames. Nothing is pushed on failure.
 public func newLuaTable(_ L: OpaquePointer, narr: Int, nrec: Int = 0) throws {
     guard narr >= 0, nrec >= 0, narr <= Int(Int32.max), nrec <= Int(Int32.max) else {
         throw SSLuaError("out of memory: cannot make a table of \(narr) + \(nrec) entries")

@@ -8,7 +8,8 @@ public typealias LuaFunction = (LuaArgs) throws -> Int32
 
 /// Every Swift function exposed to Lua, by index. The C trampoline (CShim) stores the index as
 /// an upvalue and calls `sslua_dispatch`; errors travel back as a message and a -1 sentinel, and
-/// the trampoline raises them after this Swift frame has returned (SPEC §3).
+/// the trampoline raises them after this Swift frame has returned (a longjmp
+/// must never cross a Swift frame).
 public enum LuaRegistry {
     nonisolated(unsafe) static var functions: [(name: String, fn: LuaFunction)] = []
 

@@ -1,6 +1,6 @@
 import RealModule
 
-/// Wang & Isola's alignment and uniformity of L2-normalised features (SPEC §6):
+/// Wang & Isola's alignment and uniformity of L2-normalised features:
 ///   alignment(z1, z2) = mean_i ||f_i1 - f_i2||^2,
 ///   uniformity(z)     = log mean_{i<j} exp(-2 ||f_i - f_j||^2)   (t = 2, torch.pdist pairs).
 /// Uniformity uses ||f_i - f_j||^2 = 2 - 2 f_i.f_j from gemm blocks of rows, so N = 10^4

@@ -1,6 +1,6 @@
 import RealModule
 
-/// InfoNCE (SPEC §6, paper Eq. 1) and SimCLR's NT-Xent as one fused kernel.
+/// InfoNCE (paper Eq. 1) and SimCLR's NT-Xent as one fused kernel.
 ///
 /// Both views are L2-normalised into the pool F = [f1; f2] (2N x d) and S = F_A F^T is formed
 /// for the anchor rows A with one gemm. Each anchor row a, with positive p(a) = a +- N, gets
