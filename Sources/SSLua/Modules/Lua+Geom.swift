@@ -29,13 +29,13 @@ enum GeomBindings {
         ("rank", { a in
             let m = try a.tensor(1)
             var crit = Rank.Criterion.numpyDefault
-            if let o = try a.options(at: 2, keys: ["tau", "rtol", "variance"]) {
+            if let o = try a.optionsArgument(2, keys: ["tau", "rtol", "variance"]) {
                 let given = ["tau", "rtol", "variance"].filter { o.has($0) }
                 try require(given.count <= 1, "give only one of tau, rtol, variance (got \(given.joined(separator: ", ")))")
                 if let t = try o.number("tau") { crit = .absolute(t) }
                 if let r = try o.number("rtol") { crit = .relative(r) }
                 if let v = try o.number("variance") { crit = .variance(v) }
-            } else if !a.isNone(2) { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            }
             return a.push(try Rank.rank(m, crit))
         }),
         ("effective_rank", { a in a.push(try Rank.effectiveRank(a.tensor(1))) }),

@@ -21,8 +21,7 @@ enum LieBindings {
         ("so2", { a in a.push(try Lie.so2(a.number(1), dtype: TensorBindings.dtype(a.options(at: 2, keys: ["dtype"])))) }),
         ("random_generator", { a in
             let d = try a.integer(1)
-            let o = try a.options(at: 2, keys: ["rank", "skew", "rng", "dtype"])
-            if !a.isNone(2) && o == nil { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            let o = try a.optionsArgument(2, keys: ["rank", "skew", "rng", "dtype"])
             return a.push(try Lie.randomGenerator(d, rank: o?.integer("rank"), skew: o?.bool("skew") ?? false,
                                                   rng: TensorBindings.rng(a, o), dtype: TensorBindings.dtype(o)))
         }),

@@ -24,11 +24,9 @@ enum LossBindings {
 
     static func beta(_ o: LuaTable?) throws -> Double { try o?.number("beta") ?? 2 }
 
-    /// The options table at `i`, nil when absent; anything else is a bad argument.
+    /// The options table at `i`, nil when absent or nil; anything else is a bad argument.
     static func options(_ a: LuaArgs, _ i: Int32, keys: [String]) throws -> LuaTable? {
-        if a.isNone(i) || lua_type(a.L, i) == LUA_TNIL { return nil }
-        guard let o = try a.options(at: i, keys: keys) else { throw a.bad(i, "options table expected, got \(a.typeName(i))") }
-        return o
+        a.isNone(i) || lua_type(a.L, i) == LUA_TNIL ? nil : try a.optionsArgument(i, keys: keys)
     }
 
     /// t[key] = tensor, for the table on top of the stack.

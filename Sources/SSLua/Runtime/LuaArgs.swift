@@ -122,6 +122,14 @@ public struct LuaArgs {
         return try LuaTable(L: L, index: lua_absindex(L, k), owner: name).checked(keys: keys)
     }
 
+    /// `options(at: i, keys:)` for an options argument: nil when the argument is absent, and
+    /// any other value that is not an options table a bad argument.
+    public func optionsArgument(_ i: Int32, keys: [String]) throws -> LuaTable? {
+        if isNone(i) { return nil }
+        guard let o = try options(at: i, keys: keys) else { throw bad(i, "options table expected, got \(typeName(i))") }
+        return o
+    }
+
     public func table(_ i: Int32) throws -> LuaTable {
         guard isTable(i) else { throw bad(i, "table expected, got \(typeName(i))") }
         return LuaTable(L: L, index: lua_absindex(L, i), owner: name)
