@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Readers for the arguments the loss, geom and lie bindings share: 1-based integer labels

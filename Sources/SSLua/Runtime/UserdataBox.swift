@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// A Lua userdata holding one retained Swift object (a tensor, a generator, ...), checked by
