@@ -1,4 +1,5 @@
--- sslua.aug: augmentations with torchvision's semantics (SPEC §4.3, §5).
+-- sslua.aug: augmentations with torchvision's semantics (the same parameters, ranges and
+-- sampling as torchvision.transforms).
 --
 -- Transforms are plain Lua objects (their fields are the resolved parameters, readable by a
 -- researcher) with :apply, :pair and tostring; the per-image kernels and the parameter sampling
@@ -24,7 +25,9 @@ local function is_transform(t) return getmetatable(t) == Transform end
 -- options: a table argument (or nil) checked against `spec` (util.check_options); integer keys
 -- of the spec are the positional entries allowed for the main parameters.
 local function opts_of(fn, o, spec)
-  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
+  -- Level 2: the error points at the caller of the public function, two frames above this one.
+  -- `return util.check_options(...)` would be a tail call, which drops this frame from the count.
+  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)
   return checked
 end
 

@@ -1,4 +1,4 @@
--- sslua.data: datasets as tables of tensors (SPEC §4.3).
+-- sslua.data: datasets as tables of tensors.
 --
 -- A dataset has `images` (N x C x H x W float32 in [0, 1]), `labels` (1-based, float),
 -- optionally `coarse_labels`, `classes` (names), `#ds`, and `ds:batches{...}`.

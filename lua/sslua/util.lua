@@ -1,5 +1,6 @@
--- sslua.util: the helpers every module of lua/sslua shares (SPEC §3), so that they all report
--- misuse the same way.
+-- sslua.util: the helpers every module of lua/sslua shares, so that they all report misuse the
+-- same way: every misuse is a Lua error "sslua.<module>.<function>: problem" raised at the
+-- line of the caller, and option tables are strict (an unknown key is an error).
 --
 --   util.fail(fname, msg[, level])       error "fname: msg" at the line that called the public
 --                                         function (level 1, the default) or further out

@@ -29,7 +29,8 @@ end
 
 -- The options of `where` checked against `spec` (util.check_options): errors at its caller.
 local function opts_of(t, where, spec, depth)
-  local checked = util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))   -- not a tail call: the level counts this frame
+  -- Not `return util.check_options(...)`: a tail call would drop this frame, which the level counts.
+  local checked = util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))
   return checked
 end
 
