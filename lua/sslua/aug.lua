@@ -24,12 +24,7 @@ local function is_transform(t) return getmetatable(t) == Transform end
 
 -- options: a table argument (or nil) checked against `spec` (util.check_options); integer keys
 -- of the spec are the positional entries allowed for the main parameters.
-local function opts_of(fn, o, spec)
-  -- Level 2: the error points at the caller of the public function, two frames above this one.
-  -- `return util.check_options(...)` would be a tail call, which drops this frame from the count.
-  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)
-  return checked
-end
+local opts_of = util.options_checker("sslua.aug.")
 
 local function number_pair(fn, name, v, default)
   if v == nil then return default end

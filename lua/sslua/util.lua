@@ -10,10 +10,13 @@
 --                                         spec (key -> type name or validator): an unknown key is
 --                                         "unknown option 'betta' (did you mean 'beta'?)", a
 --                                         wrong type "option 'beta' must be a number, got string"
+--   util.options_checker(prefix)         check_options with a module prefix, for the module's
+--                                         public functions: opts_of(fn, opts, spec[, depth])
 --   util.closest(key, keys)              the valid key nearest to key, if close
 --   util.class(name[, parent])           a class: Class(...) makes an instance and returns
 --                                         Class.__init(self, ...) (which returns self); methods
 --                                         are found through __index (and the parent's)
+--   util.read_file(path), util.file_exists(path), util.split_fields(text, opener, read_group)
 --
 -- Type names in a spec: "number", "integer", "boolean", "string", "table", "function",
 -- "tensor", "any", or alternatives joined by "|" ("number|table"); a validator is a function
@@ -172,6 +175,41 @@ function util.class(name, parent)
     end,
     __tostring = function() return "class " .. name end,
   })
+end
+
+--- util.options_checker(prefix) -> opts_of(fn, opts, spec[, depth]): util.check_options under the
+--- name prefix .. fn, raising at the caller of the public function that calls opts_of (`depth`:
+--- extra frames between the two).
+function util.options_checker(prefix)
+  return function(fn, opts, spec, depth)
+    -- Not `return util.check_options(...)`: a tail call would drop this frame, which the level counts.
+    local checked = util.check_options(prefix .. fn, opts, spec, 2 + (depth or 0))
+    return checked
+  end
+end
+
+--- util.file_exists(path) -> whether `path` opens for reading.
+function util.file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close(); return true end
+  return false
+end
+
+--- util.split_fields(text, opener, read_group) -> the comma-separated fields of `text`; a field
+--- that starts with the character `opener` is read by read_group(text, i) (i at the opener),
+--- which returns the field's value and the index just after the comma that ends it.
+function util.split_fields(text, opener, read_group)
+  local out, i = {}, 1
+  while i <= #text + 1 do
+    if text:sub(i, i) == opener then
+      out[#out + 1], i = read_group(text, i)
+    else
+      local j = text:find(",", i, true) or #text + 1
+      out[#out + 1] = text:sub(i, j - 1)
+      i = j + 1
+    end
+  end
+  return out
 end
 
 --- util.read_file(path) -> the whole file as a string, or nil when it cannot be opened (through

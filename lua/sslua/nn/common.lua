@@ -27,12 +27,9 @@ local function pair(v, what, where, min, depth)
   return a, b
 end
 
--- The options of `where` checked against `spec` (util.check_options): errors at its caller.
-local function opts_of(t, where, spec, depth)
-  -- Not `return util.check_options(...)`: a tail call would drop this frame, which the level counts.
-  local checked = util.check_options("sslua.nn." .. where, t, spec, 2 + (depth or 0))
-  return checked
-end
+-- opts_of(where, t, spec[, depth]): the options of `where` checked against `spec`
+-- (util.check_options); errors at the caller of the public function.
+local opts_of = util.options_checker("sslua.nn.")
 
 local function check_int(v, what, where, min)
   local i = math.tointeger(v)

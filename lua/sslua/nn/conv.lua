@@ -13,7 +13,7 @@ local nn = {}   -- what this file adds to sslua.nn
 --- nn.Conv2d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true, rng})
 local Conv2d = class("Conv2d", Module)
 function Conv2d:__init(cin, cout, k, o)
-  o = opts_of(o, "Conv2d", { stride = "number|table", padding = "number|table", bias = "boolean", rng = "userdata",
+  o = opts_of("Conv2d", o, { stride = "number|table", padding = "number|table", bias = "boolean", rng = "userdata",
     groups = "number", dilation = "number" })
   cin = check_int(cin, "in_channels", "Conv2d")
   cout = check_int(cout, "out_channels", "Conv2d")

@@ -16,7 +16,7 @@ nn.F = F
 --- conv2d(x, weight[, bias], {stride = 1, padding = 0})
 function F.conv2d(x, w, b, o)
   if type(b) == "table" and not is_tensor(b) then o, b = b, nil end
-  o = opts_of(o, "conv2d", { stride = "number|table", padding = "number|table", groups = "number", dilation = "number" })
+  o = opts_of("conv2d", o, { stride = "number|table", padding = "number|table", groups = "number", dilation = "number" })
   if o.groups ~= nil and o.groups ~= 1 then fail("conv2d", "only groups = 1 is supported", 2) end
   if o.dilation ~= nil and o.dilation ~= 1 then fail("conv2d", "only dilation = 1 is supported", 2) end
   local sh, sw = pair(o.stride or 1, "stride", "conv2d", 1)
@@ -29,7 +29,7 @@ function F.linear(x, w, b) return C.linear(x, w, b) end
 
 --- batch_norm(x, running_mean, running_var, {weight, bias, training = false, momentum = 0.1, eps = 1e-5})
 function F.batch_norm(x, rm, rv, o)
-  o = opts_of(o, "batch_norm", { weight = "tensor", bias = "tensor", training = "boolean", momentum = "number",
+  o = opts_of("batch_norm", o, { weight = "tensor", bias = "tensor", training = "boolean", momentum = "number",
     eps = "number", relu = "boolean" })
   return C.batch_norm(x, o.weight, o.bias, rm, rv, o.training and true or false,
     o.momentum or 0.1, o.eps or 1e-5, o.relu and true or false)
@@ -38,7 +38,7 @@ end
 -- The shared argument reading of the pooling functions: (kernel[, stride], {padding, stride}).
 local function pool_args(where, k, s, o, spec)
   if type(s) == "table" and #s == 0 then o, s = s, nil end
-  o = opts_of(o, where, spec, 1)
+  o = opts_of(where, o, spec, 1)
   local kh, kw = pair(k, "kernel size", where, 1, 1)
   local sh, sw = pair(s or o.stride or { kh, kw }, "stride", where, 1, 1)
   local ph, pw = pair(o.padding or 0, "padding", where, 0, 1)

@@ -13,7 +13,7 @@ local nn = {}   -- what this file adds to sslua.nn
 --- nn.Linear(in_features, out_features, {bias = true, rng})
 local Linear = class("Linear", Module)
 function Linear:__init(nin, nout, o)
-  o = opts_of(o, "Linear", { bias = "boolean", rng = "userdata" })
+  o = opts_of("Linear", o, { bias = "boolean", rng = "userdata" })
   nin = check_int(nin, "in_features", "Linear", 0)
   nout = check_int(nout, "out_features", "Linear", 0)
   Module._setup(self)

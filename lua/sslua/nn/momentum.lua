@@ -47,7 +47,7 @@ end
 --- model at each update) or "average" (floating buffers averaged with the same momentum,
 --- num_batches_tracked copied, as timm's ModelEmaV2). The copy is the child `module`.
 function EMA:__init(model, o)
-  o = opts_of(o, "ema", { momentum = "number", buffers = "string" })
+  o = opts_of("ema", o, { momentum = "number", buffers = "string" })
   if not is_module(model) then fail("ema", "expected a module, got " .. type(model), 3) end
   Module._setup(self)
   self.momentum = check_momentum("ema", o.momentum == nil and 0.996 or o.momentum, 3)
@@ -76,7 +76,7 @@ end
 --- the same parameter and buffer names and sizes as the copy); `momentum` overrides the
 --- stored one for this step (BYOL's cosine schedule).
 function EMA:update(online, o)
-  o = opts_of(o, "EMA:update", { momentum = "number" })
+  o = opts_of("EMA:update", o, { momentum = "number" })
   if not is_module(online) then fail("EMA:update", "expected the online module, got " .. type(online), 2) end
   local m = self.momentum
   if o.momentum ~= nil then m = check_momentum("EMA:update", o.momentum, 2) end
@@ -126,7 +126,7 @@ end
 --- `size` rows. `q.queue` (or `q:keys()`) is what loss.moco takes.
 local Queue = class("Queue", Module)
 function Queue:__init(size, dim, o)
-  o = opts_of(o, "Queue", { rng = "userdata", dtype = "string" }, 1)
+  o = opts_of("Queue", o, { rng = "userdata", dtype = "string" }, 1)
   size = check_int(size, "size", "Queue")
   dim = check_int(dim, "dim", "Queue")
   Module._setup(self)

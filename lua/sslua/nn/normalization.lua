@@ -22,7 +22,7 @@ local function make_bn(name, dims)
   local cls = class(name, BatchNorm)
   cls._dims = dims
   function cls:__init(n, o)
-    o = opts_of(o, name, { eps = "number", momentum = "number|boolean", affine = "boolean",
+    o = opts_of(name, o, { eps = "number", momentum = "number|boolean", affine = "boolean",
       track_running_stats = "boolean" })
     n = check_int(n, "num_features", name)
     Module._setup(self)
@@ -154,7 +154,7 @@ end
 --- network are meaningless without this: its running statistics are still 0 and 1.
 function nn.recalibrate_bn(model, images, o)
   local where = "recalibrate_bn"
-  o = opts_of(o, where, { batch = "integer", rng = "userdata" })
+  o = opts_of(where, o, { batch = "integer", rng = "userdata" })
   local mods = model
   if type(model) == "table" and model.parameters then mods = { model } end
   if type(mods) ~= "table" or #mods == 0 then fail(where, "expected a module or a list of modules", 2) end

@@ -24,7 +24,7 @@ local function make_pool(name, fn, extra)
   end
   function cls:__init(k, s, o)
     if type(s) == "table" and #s == 0 then o, s = s, nil end
-    o = opts_of(o, name, extra and avg_pool_spec or pool_spec)
+    o = opts_of(name, o, extra and avg_pool_spec or pool_spec)
     if o.ceil_mode then fail(name, "ceil_mode is not supported", 2) end
     Module._setup(self)
     local kh, kw = pair(k, "kernel size", name, 1)

@@ -17,7 +17,7 @@ local nn = {}   -- what this file adds to sslua.nn
 --- nn.projector{dims = {512, 128}, bias = true, rng}: a Linear when #dims == 2; otherwise an
 --- MLP Sequential with Linear-BatchNorm1d-ReLU between layers and a final Linear.
 function nn.projector(o)
-  o = opts_of(o, "projector", { dims = "table", bias = "boolean", rng = "userdata" })
+  o = opts_of("projector", o, { dims = "table", bias = "boolean", rng = "userdata" })
   local dims = o.dims
   if type(dims) ~= "table" or #dims < 2 then fail("projector", "dims must list at least 2 sizes, e.g. {512, 128}", 2) end
   for i, d in ipairs(dims) do check_int(d, "dims[" .. i .. "]", "projector") end
@@ -37,7 +37,7 @@ end
 --- nn.predictor{dims = {d, hidden, d}, bias = true, rng}: BYOL's and SimSiam's prediction
 --- head, Linear(d, hidden) - BatchNorm1d(hidden) - ReLU - Linear(hidden, d), a Sequential.
 function nn.predictor(o)
-  o = opts_of(o, "predictor", { dims = "table", bias = "boolean", rng = "userdata" })
+  o = opts_of("predictor", o, { dims = "table", bias = "boolean", rng = "userdata" })
   local dims = o.dims
   if type(dims) ~= "table" or #dims ~= 3 then
     fail("predictor", "dims must list 3 sizes {d, hidden, d}, e.g. {128, 512, 128}", 2)

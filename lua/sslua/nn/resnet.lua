@@ -41,7 +41,7 @@ end
 --- torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, plus the (downsampled) input, ReLU.
 local BasicBlock = class("BasicBlock", Module)
 function BasicBlock:__init(inplanes, planes, stride, o)
-  o = opts_of(o, "BasicBlock", { rng = "userdata" })
+  o = opts_of("BasicBlock", o, { rng = "userdata" })
   inplanes = check_int(inplanes, "inplanes", "BasicBlock")
   planes = check_int(planes, "planes", "BasicBlock")
   stride = check_int(stride or 1, "stride", "BasicBlock")
@@ -80,7 +80,7 @@ local resnet_spec = { blocks = "table", width = "integer", in_channels = "intege
   depth = "integer", rng = "userdata", num_classes = "integer" }
 
 function nn.resnet(o)
-  o = opts_of(o, "resnet", resnet_spec)
+  o = opts_of("resnet", o, resnet_spec)
   local blocks = o.blocks
   if o.depth ~= nil then
     if blocks ~= nil then fail("resnet", "give either depth or blocks, not both", 2) end
@@ -148,7 +148,7 @@ end
 --- nn.resnet18{in_channels = 3, cifar = true, num_classes, rng}: ResNet-18, 512-d output (no
 --- classifier unless num_classes is given).
 function nn.resnet18(o)
-  o = opts_of(o, "resnet18", resnet_spec)
+  o = opts_of("resnet18", o, resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   if c.blocks ~= nil or c.depth ~= nil then fail("resnet18", "blocks/depth are fixed for resnet18", 2) end
@@ -157,7 +157,7 @@ function nn.resnet18(o)
 end
 
 function nn.resnet34(o)
-  o = opts_of(o, "resnet34", resnet_spec)
+  o = opts_of("resnet34", o, resnet_spec)
   local c = {}
   for k, v in pairs(o) do c[k] = v end
   c.depth = 34
