@@ -4,16 +4,14 @@
 -- Transforms are plain Lua objects (their fields are the resolved parameters, readable by a
 -- researcher) with :apply, :pair and tostring; the per-image kernels and the parameter sampling
 -- are native (sslua._aug) and run the batch on all of sslua's threads.
-local sslua = require "sslua"
-local util = require "sslua.util"
+local sslua, util = require "sslua", require "sslua.util"
 local C = sslua._aug
+local fail = util.failer("sslua.aug.")
 
 local aug = {}
 
 local Transform = util.class("sslua.aug.Transform")
 aug.Transform = Transform
-
-local fail = util.failer("sslua.aug.")
 
 local function new(kind, fields)
   fields.kind = kind

@@ -3,19 +3,15 @@
 -- A dataset has `images` (N x C x H x W float32 in [0, 1]), `labels` (1-based, float),
 -- optionally `coarse_labels`, `classes` (names), `#ds`, and `ds:batches{...}`.
 -- File readers and the synthetic generator are native (sslua._data).
-local sslua = require "sslua"
-local util = require "sslua.util"
+local sslua, util = require "sslua", require "sslua.util"
 local C = sslua._data
+-- errors "sslua.data.<fn>: ...", and the options of `fn` checked against a spec, at the caller
+local fail, opts_of = util.failer("sslua.data."), util.options_checker("sslua.data.")
 
 local data = {}
 
 local Dataset = util.class("sslua.data.Dataset")
 data.Dataset = Dataset
-
-local fail = util.failer("sslua.data.")
-
--- The options of `fn` checked against `spec` (util.check_options): errors at its caller.
-local opts_of = util.options_checker("sslua.data.")
 
 local reader_spec = { root = "string", train = "boolean" }
 

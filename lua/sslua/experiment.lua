@@ -16,21 +16,14 @@
 -- The parts live in lua/sslua/experiment/, one concept a file: flags.lua (experiment.args and
 -- the command line), rundir.lua (experiment.run, loggers, the run's files), checkpoint.lua
 -- (checkpoints and --resume), progress.lua, table.lua, common.lua (clock, write_atomic). Each
--- part returns the names it adds to sslua.experiment; names beginning with "_" are shared
--- between the parts only and are not copied here. `experiment.current_run` (set by
--- experiment.run, read by experiment.simclr) is a field of this table.
+-- part returns the names it adds to sslua.experiment (util.merge_parts).
+-- `experiment.current_run` (set by experiment.run, read by experiment.simclr) is a field of
+-- this table.
 local json = require "sslua.json"
+local util = require "sslua.util"
 
-local experiment = {}
-
-for _, part in ipairs({ "common", "flags", "rundir", "checkpoint", "progress", "table" }) do
-  for name, v in pairs(require("sslua.experiment." .. part)) do
-    if name:sub(1, 1) ~= "_" then
-      assert(experiment[name] == nil, "sslua.experiment: two parts define " .. name)
-      experiment[name] = v
-    end
-  end
-end
+local experiment = util.merge_parts("sslua.experiment.", { "common", "flags", "rundir", "checkpoint", "progress",
+  "table" })
 
 -- experiment._on_error(message): the program calls this when the script raises; the current
 -- run (if unfinished) records status "failed" and the error's first line in config.json.

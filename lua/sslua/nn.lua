@@ -21,18 +21,8 @@
 -- normalization.lua (BatchNorm, SyncBatchNorm, recalibrate_bn), activation.lua, shape.lua
 -- (Identity, Flatten), pooling.lua, container.lua (Sequential), resnet.lua, projector.lua
 -- (projector and predictor heads), momentum.lua (EMA, Queue); common.lua holds their shared
--- checks. Each part returns the names it adds to sslua.nn; names beginning with "_" are shared
--- between the parts only and are not copied here.
-local nn = {}
+-- checks. Each part returns the names it adds to sslua.nn (util.merge_parts).
+local util = require "sslua.util"
 
-for _, part in ipairs({ "module", "functional", "linear", "conv", "normalization", "activation", "shape",
-  "pooling", "container", "resnet", "projector", "momentum" }) do
-  for name, v in pairs(require("sslua.nn." .. part)) do
-    if name:sub(1, 1) ~= "_" then
-      assert(nn[name] == nil, "sslua.nn: two parts define " .. name)
-      nn[name] = v
-    end
-  end
-end
-
-return nn
+return util.merge_parts("sslua.nn.", { "module", "functional", "linear", "conv", "normalization", "activation",
+  "shape", "pooling", "container", "resnet", "projector", "momentum" })

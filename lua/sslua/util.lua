@@ -16,7 +16,8 @@
 --   util.class(name[, parent])           a class: Class(...) makes an instance and returns
 --                                         Class.__init(self, ...) (which returns self); methods
 --                                         are found through __index (and the parent's)
---   util.read_file(path), util.file_exists(path), util.split_fields(text, opener, read_group)
+--   util.read_file(path), util.file_exists(path), util.split_fields(text, opener, read_group),
+--   util.merge_parts(prefix, parts)
 --
 -- Type names in a spec: "number", "integer", "boolean", "string", "table", "function",
 -- "tensor", "any", or alternatives joined by "|" ("number|table"); a validator is a function
@@ -207,6 +208,22 @@ function util.split_fields(text, opener, read_group)
       local j = text:find(",", i, true) or #text + 1
       out[#out + 1] = text:sub(i, j - 1)
       i = j + 1
+    end
+  end
+  return out
+end
+
+--- util.merge_parts(prefix, parts) -> one table of the names the modules prefix .. part return,
+--- for a module split into files; names beginning with "_" are shared between the parts only and
+--- are left out, and a name two parts define is an error.
+function util.merge_parts(prefix, parts)
+  local out = {}
+  for _, part in ipairs(parts) do
+    for name, v in pairs(require(prefix .. part)) do
+      if name:sub(1, 1) ~= "_" then
+        assert(out[name] == nil, prefix .. part .. ": " .. tostring(name) .. " is defined by two parts")
+        out[name] = v
+      end
     end
   end
   return out

@@ -1,18 +1,12 @@
 -- Checkpoints of a run and --resume: run:checkpoint, run:finished_checkpoint,
 -- run:restore_checkpoint and the resumption of a run directory (experiment.run calls it).
-local json = require "sslua.json"
-local util = require "sslua.util"
-local sha256 = require "sslua.sha256"
-local flags = require "sslua.experiment.flags"
-local common = require "sslua.experiment.common"
-local rundir = require "sslua.experiment.rundir"
-local sslua_mod = package.loaded.sslua or _G.sslua
-
-local format_value, flag_name = flags.format_value, flags._flag_name
-local write_atomic = common.write_atomic
-local Run, csv_cell = rundir._Run, rundir._csv_cell
-
 local experiment = {}   -- what this file adds to sslua.experiment
+
+local json, util, sha256 = require "sslua.json", require "sslua.util", require "sslua.sha256"
+local flags, rundir = require "sslua.experiment.flags", require "sslua.experiment.rundir"
+local format_value, flag_name = flags.format_value, flags._flag_name
+local Run, csv_cell, write_atomic = rundir._Run, rundir._csv_cell, require("sslua.experiment.common").write_atomic
+local sslua_mod = package.loaded.sslua or _G.sslua
 
 -- A run directory holds at most one checkpoint: `checkpoint-<seq>.safetensors` (tensors) and
 -- `checkpoint.json`, the manifest, written last by an atomic rename. The manifest names the
@@ -85,6 +79,17 @@ local function digest(path)
   return h, size
 end
 
+-- The tensor file `path` that the manifest `mpath` names must be readable and have the digest
+-- and size the manifest records.
+local function verify_tensors(where, mpath, path, want_digest, want_bytes)
+  local h, size = digest(path)
+  if not h then error(where .. ": checkpoint " .. mpath .. " names " .. path .. ", which cannot be read: " .. tostring(size), 0) end
+  if h ~= want_digest or size ~= want_bytes then
+    error(where .. ": corrupt checkpoint: " .. path .. " has " .. size .. " bytes with digest " .. h .. ", "
+      .. mpath .. " expects " .. tostring(want_bytes) .. " bytes with digest " .. tostring(want_digest), 0)
+  end
+end
+
 -- resume(run, args): reopens run.dir after checking that this script and these arguments
 -- made it; loads the checkpoint manifest (if any) and restores the loggers.
 local function resume_run(run, args)
@@ -149,12 +154,7 @@ local function resume_run(run, args)
       error(where .. ": corrupt checkpoint " .. mpath .. ": bad tensor file name " .. tostring(m.tensors), 0)
     end
     local tpath = dir .. "/" .. m.tensors
-    local h, size = digest(tpath)
-    if not h then error(where .. ": checkpoint " .. mpath .. " names " .. tpath .. ", which cannot be read: " .. tostring(size), 0) end
-    if h ~= m.digest or size ~= m.bytes then
-      error(where .. ": corrupt checkpoint: " .. tpath .. " has " .. size .. " bytes with digest " .. h .. ", "
-        .. mpath .. " expects " .. tostring(m.bytes) .. " bytes with digest " .. tostring(m.digest), 0)
-    end
+    verify_tensors(where, mpath, tpath, m.digest, m.bytes)
     if rec.threads ~= json.null and m.threads ~= nil and m.threads ~= rec.threads then
       error(where .. ": " .. mpath .. " was written with " .. tostring(m.threads) .. " threads, " .. cpath .. " says " .. tostring(rec.threads), 0)
     end
@@ -186,13 +186,7 @@ local function resume_run(run, args)
         or not e.tensors:match("^checkpoint%-%d+%.safetensors$") then
         error(where .. ": corrupt checkpoint " .. mpath .. ": bad entry " .. i .. " of 'finished'", 0)
       end
-      local fpath = dir .. "/" .. e.tensors
-      local fh, fsize = digest(fpath)
-      if not fh then error(where .. ": checkpoint " .. mpath .. " names " .. fpath .. ", which cannot be read: " .. tostring(fsize), 0) end
-      if fh ~= e.digest or fsize ~= e.bytes then
-        error(where .. ": corrupt checkpoint: " .. fpath .. " has " .. fsize .. " bytes with digest " .. fh .. ", "
-          .. mpath .. " expects " .. tostring(e.bytes) .. " bytes with digest " .. tostring(e.digest), 0)
-      end
+      verify_tensors(where, mpath, dir .. "/" .. e.tensors, e.digest, e.bytes)
       run.finished_loops[i] = e
       run.kept[e.tensors] = true
     end

@@ -1,16 +1,11 @@
 -- Run directories: experiment.run (a directory recording exactly what produced it), the run's
 -- files, CSV loggers, figures and run:finish; the checkpoints are in checkpoint.lua.
-local json = require "sslua.json"
-local util = require "sslua.util"
-local sha256 = require "sslua.sha256"
-local flags = require "sslua.experiment.flags"
-local common = require "sslua.experiment.common"
-local sslua_mod = package.loaded.sslua or _G.sslua
-
-local configs, script_name = flags._configs, flags._script_name
-local clock, write_atomic = common.clock, common.write_atomic
-
 local experiment = {}   -- what this file adds to sslua.experiment
+
+local json, util, sha256 = require "sslua.json", require "sslua.util", require "sslua.sha256"
+local flags, common = require "sslua.experiment.flags", require "sslua.experiment.common"
+local configs, script_name, clock, write_atomic = flags._configs, flags._script_name, common.clock, common.write_atomic
+local sslua_mod = package.loaded.sslua or _G.sslua
 
 local function basename(p) return (p:gsub("/+$", ""):match("([^/]+)$")) or p end
 

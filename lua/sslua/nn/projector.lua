@@ -1,16 +1,11 @@
 -- The heads on top of an encoder: nn.projector (SimCLR's MLP) and nn.predictor (BYOL's and
 -- SimSiam's).
+local util = require "sslua.util"
 local common = require "sslua.nn.common"
-local activation = require "sslua.nn.activation"
-local container = require "sslua.nn.container"
-local linear = require "sslua.nn.linear"
-local normalization = require "sslua.nn.normalization"
 
 local fail, opts_of, check_int = common.fail, common.opts_of, common.check_int
-local ReLU = activation.ReLU
-local Sequential = container.Sequential
-local Linear = linear.Linear
-local BatchNorm1d = normalization.BatchNorm1d
+local layers = util.merge_parts("sslua.nn.", { "activation", "container", "linear", "normalization" })
+local ReLU, Sequential, Linear, BatchNorm1d = layers.ReLU, layers.Sequential, layers.Linear, layers.BatchNorm1d
 
 local nn = {}   -- what this file adds to sslua.nn
 

@@ -1,26 +1,19 @@
 -- torchvision's ResNets (BasicBlock family): nn.BasicBlock, nn.resnet, nn.resnet18, nn.resnet34.
 local sslua = require "sslua"
+local util = require "sslua.util"
 local common = require "sslua.nn.common"
 local module = require "sslua.nn.module"
-local activation = require "sslua.nn.activation"
-local container = require "sslua.nn.container"
-local conv = require "sslua.nn.conv"
-local linear = require "sslua.nn.linear"
-local normalization = require "sslua.nn.normalization"
-local pooling = require "sslua.nn.pooling"
-local shape_ = require "sslua.nn.shape"
 local C = sslua._nn
 
 local fail, opts_of, check_int, rng_opts = common.fail, common.opts_of, common.check_int, common.rng_opts
 local shape_str, check_input, class = common.shape_str, common.check_input, common.class
 local Module, new = module.Module, module._new
-local ReLU = activation.ReLU
-local Sequential = container.Sequential
-local Conv2d = conv.Conv2d
-local Linear = linear.Linear
-local BatchNorm2d = normalization.BatchNorm2d
-local AdaptiveAvgPool2d, MaxPool2d = pooling.AdaptiveAvgPool2d, pooling.MaxPool2d
-local Flatten = shape_.Flatten
+-- the layers a ResNet is made of
+local layers = util.merge_parts("sslua.nn.", { "activation", "container", "conv", "linear", "normalization",
+  "pooling", "shape" })
+local ReLU, Sequential, Conv2d, Linear = layers.ReLU, layers.Sequential, layers.Conv2d, layers.Linear
+local BatchNorm2d, MaxPool2d, AdaptiveAvgPool2d, Flatten = layers.BatchNorm2d, layers.MaxPool2d,
+  layers.AdaptiveAvgPool2d, layers.Flatten
 
 local nn = {}   -- what this file adds to sslua.nn
 
