@@ -1,10 +1,6 @@
 -- The activation layers: nn.ReLU, nn.LeakyReLU.
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-
-local fail = common.fail
-local Module, simple = module.Module, module._simple
+local common, module = require "sslua.nn.common", require "sslua.nn.module"
+local sslua, fail, Module, simple = common.sslua, common.fail, module.Module, module._simple
 
 local nn = {}   -- what this file adds to sslua.nn
 

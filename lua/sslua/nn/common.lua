@@ -73,6 +73,7 @@ local function class(name, parent)
   return cls
 end
 
+common.sslua, common.C = sslua, sslua._nn
 common.fail, common.is_tensor, common.pair, common.opts_of = fail, is_tensor, pair, opts_of
 common.check_int, common.rng_opts, common.uniform, common.shape_str = check_int, rng_opts, uniform, shape_str
 common.pool_spec, common.avg_pool_spec, common.check_input, common.class = pool_spec, avg_pool_spec, check_input, class

@@ -1,10 +1,7 @@
 -- nn.Sequential, the chain of modules.
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local mtype = math.type
-
-local fail, class = common.fail, common.class
-local Module, is_module = module.Module, module.is_module
+local common, module = require "sslua.nn.common", require "sslua.nn.module"
+local mtype, fail, class, Module = math.type, common.fail, common.class, module.Module
+local is_module = module.is_module
 
 local nn = {}   -- what this file adds to sslua.nn
 

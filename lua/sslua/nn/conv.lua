@@ -1,12 +1,8 @@
 -- nn.Conv2d, the 2-d convolution (im2col or Winograd in the native kernel).
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local C = sslua._nn
-
-local fail, pair, opts_of, check_int = common.fail, common.pair, common.opts_of, common.check_int
-local uniform, check_input, class = common.uniform, common.check_input, common.class
-local Module = module.Module
+local common, Module = require "sslua.nn.common", require("sslua.nn.module").Module
+local sslua, C, fail, pair, opts_of = common.sslua, common.C, common.fail, common.pair, common.opts_of
+local check_int, uniform, check_input = common.check_int, common.uniform, common.check_input
+local class = common.class
 
 local nn = {}   -- what this file adds to sslua.nn
 

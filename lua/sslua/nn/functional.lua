@@ -1,11 +1,8 @@
 -- sslua.nn.functional (also sslua.nn.F): PyTorch's torch.nn.functional over the native
 -- kernels of sslua._nn, with 1-based Lua conventions.
-local sslua = require "sslua"
 local common = require "sslua.nn.common"
-local C = sslua._nn
-
-local fail, is_tensor, pair, opts_of = common.fail, common.is_tensor, common.pair, common.opts_of
-local pool_spec, avg_pool_spec = common.pool_spec, common.avg_pool_spec
+local sslua, C, fail, is_tensor, pair = common.sslua, common.C, common.fail, common.is_tensor, common.pair
+local opts_of, pool_spec, avg_pool_spec = common.opts_of, common.pool_spec, common.avg_pool_spec
 
 local nn = {}   -- what this file adds to sslua.nn
 

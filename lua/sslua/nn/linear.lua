@@ -1,12 +1,7 @@
 -- nn.Linear, the fully connected layer.
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local C = sslua._nn
-
-local fail, is_tensor, opts_of, check_int = common.fail, common.is_tensor, common.opts_of, common.check_int
-local uniform, shape_str, class = common.uniform, common.shape_str, common.class
-local Module = module.Module
+local common, Module = require "sslua.nn.common", require("sslua.nn.module").Module
+local sslua, C, fail, is_tensor, opts_of = common.sslua, common.C, common.fail, common.is_tensor, common.opts_of
+local check_int, uniform, shape_str, class = common.check_int, common.uniform, common.shape_str, common.class
 
 local nn = {}   -- what this file adds to sslua.nn
 

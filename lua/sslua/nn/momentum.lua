@@ -1,11 +1,8 @@
 -- Momentum targets and MoCo's dictionary: nn.EMA / nn.ema (BYOL's target network, MoCo's key
 -- encoder) and nn.Queue.
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-
-local fail, is_tensor, opts_of, check_int = common.fail, common.is_tensor, common.opts_of, common.check_int
-local rng_opts, shape_str, class = common.rng_opts, common.shape_str, common.class
+local common, module = require "sslua.nn.common", require "sslua.nn.module"
+local sslua, fail, is_tensor, opts_of = common.sslua, common.fail, common.is_tensor, common.opts_of
+local check_int, rng_opts, shape_str, class = common.check_int, common.rng_opts, common.shape_str, common.class
 local Module, is_module = module.Module, module.is_module
 
 local nn = {}   -- what this file adds to sslua.nn

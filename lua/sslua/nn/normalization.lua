@@ -1,13 +1,9 @@
 -- Batch normalisation: nn.BatchNorm1d, nn.BatchNorm2d, nn.SyncBatchNorm over sslua.dist and
 -- nn.convert_sync_batchnorm, and nn.recalibrate_bn (the running statistics from data).
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local C = sslua._nn
-
-local fail, is_tensor, opts_of, check_int = common.fail, common.is_tensor, common.opts_of, common.check_int
-local shape_str, check_input, class = common.shape_str, common.check_input, common.class
-local Module, walk, is_module = module.Module, module._walk, module.is_module
+local common, module = require "sslua.nn.common", require "sslua.nn.module"
+local sslua, C, fail, is_tensor, opts_of = common.sslua, common.C, common.fail, common.is_tensor, common.opts_of
+local check_int, shape_str, check_input = common.check_int, common.shape_str, common.check_input
+local class, Module, walk, is_module = common.class, module.Module, module._walk, module.is_module
 
 local nn = {}   -- what this file adds to sslua.nn
 

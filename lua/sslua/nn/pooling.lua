@@ -1,12 +1,8 @@
 -- The pooling layers: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d.
-local sslua = require "sslua"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local C = sslua._nn
-
-local fail, pair, opts_of, pool_spec = common.fail, common.pair, common.opts_of, common.pool_spec
-local avg_pool_spec, check_input, class = common.avg_pool_spec, common.check_input, common.class
-local Module = module.Module
+local common, Module = require "sslua.nn.common", require("sslua.nn.module").Module
+local sslua, C, fail, pair, opts_of = common.sslua, common.C, common.fail, common.pair, common.opts_of
+local pool_spec, avg_pool_spec, check_input = common.pool_spec, common.avg_pool_spec, common.check_input
+local class = common.class
 
 local nn = {}   -- what this file adds to sslua.nn
 

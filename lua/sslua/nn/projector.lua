@@ -1,8 +1,6 @@
 -- The heads on top of an encoder: nn.projector (SimCLR's MLP) and nn.predictor (BYOL's and
 -- SimSiam's).
-local util = require "sslua.util"
-local common = require "sslua.nn.common"
-
+local common, util = require "sslua.nn.common", require "sslua.util"
 local fail, opts_of, check_int = common.fail, common.opts_of, common.check_int
 local layers = util.merge_parts("sslua.nn.", { "activation", "container", "linear", "normalization" })
 local ReLU, Sequential, Linear, BatchNorm1d = layers.ReLU, layers.Sequential, layers.Linear, layers.BatchNorm1d

@@ -1,13 +1,8 @@
 -- torchvision's ResNets (BasicBlock family): nn.BasicBlock, nn.resnet, nn.resnet18, nn.resnet34.
-local sslua = require "sslua"
-local util = require "sslua.util"
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-local C = sslua._nn
-
-local fail, opts_of, check_int, rng_opts = common.fail, common.opts_of, common.check_int, common.rng_opts
-local shape_str, check_input, class = common.shape_str, common.check_input, common.class
-local Module, new = module.Module, module._new
+local common, module, util = require "sslua.nn.common", require "sslua.nn.module", require "sslua.util"
+local sslua, C, fail, opts_of, check_int = common.sslua, common.C, common.fail, common.opts_of, common.check_int
+local rng_opts, shape_str, check_input = common.rng_opts, common.shape_str, common.check_input
+local class, Module, new = common.class, module.Module, module._new
 -- the layers a ResNet is made of
 local layers = util.merge_parts("sslua.nn.", { "activation", "container", "conv", "linear", "normalization",
   "pooling", "shape" })

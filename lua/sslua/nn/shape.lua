@@ -1,7 +1,5 @@
 -- The layers that only reshape or pass through: nn.Identity, nn.Flatten.
-local common = require "sslua.nn.common"
-local module = require "sslua.nn.module"
-
+local common, module = require "sslua.nn.common", require "sslua.nn.module"
 local fail, is_tensor, check_int, shape_str = common.fail, common.is_tensor, common.check_int, common.shape_str
 local Module, simple = module.Module, module._simple
 
