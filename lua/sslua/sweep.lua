@@ -8,6 +8,7 @@ local experiment = require "sslua.experiment"
 local json = require "sslua.json"
 local sha256 = require "sslua.sha256"
 local summary = require "sslua.sweep_summary"
+local util = require "sslua.util"
 local q = experiment.shell_quote
 
 local sweep = {}
@@ -40,25 +41,14 @@ Under Slurm, --threads N (an option of experiment scripts) also sets --cpus-per-
 srun needs the cluster's MPI plugin (MpiDefault=pmix in slurm.conf, or SLURM_MPI_TYPE=pmix).]]
 
 -- Splits "a,b,c" into the values of one grid axis; "[a,b]" stays one value "a,b".
-local function split_values(text)
-  local out = {}
-  local i = 1
-  while i <= #text + 1 do
-    if text:sub(i, i) == "[" then
-      local j = text:find("]", i, true)
-      if not j then error("sslua sweep: unclosed '[' in '" .. text .. "'", 0) end
-      out[#out + 1] = text:sub(i + 1, j - 1)
-      i = j + 1
-      if i <= #text and text:sub(i, i) ~= "," then error("sslua sweep: expected ',' after ']' in '" .. text .. "'", 0) end
-      i = i + 1
-    else
-      local j = text:find(",", i, true) or #text + 1
-      out[#out + 1] = text:sub(i, j - 1)
-      i = j + 1
-    end
-  end
-  return out
+local function bracketed(text, i)
+  local j = text:find("]", i, true)
+  if not j then error("sslua sweep: unclosed '[' in '" .. text .. "'", 0) end
+  if j < #text and text:sub(j + 1, j + 1) ~= "," then error("sslua sweep: expected ',' after ']' in '" .. text .. "'", 0) end
+  return text:sub(i + 1, j - 1), j + 2
 end
+
+local function split_values(text) return util.split_fields(text, "[", bracketed) end
 
 -- The sweep's own options that take a value (all others are grid axes or flags of the script).
 local sweep_options = { backend = true, sbatch = true, status = true, resume = true, aggregate = true, ntasks = true }
@@ -156,7 +146,7 @@ function sweep.grid(axes)
   return out
 end
 
-local read_file = require("sslua.util").read_file
+local read_file = util.read_file
 
 --- sweep.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
 sweep.last_row = summary.last_row
@@ -175,11 +165,7 @@ local function capture(cmd)
   return ok == true, out, e, code
 end
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close(); return true end
-  return false
-end
+local exists = util.file_exists
 
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
