@@ -129,6 +129,7 @@ summary.headline = string.format("**%s** (%d seeds): rank of %d at init / half /
   .. "%.1f / %.1f / %.1f augmented; effective rank %.1f -> %.1f (clean)", verdict, #seeds, d_enc,
   c.init.rank.mean, c.half.rank.mean, c["end"].rank.mean, a.init.rank.mean, a.half.rank.mean, a["end"].rank.mean,
   c.init.effective_rank.mean, c["end"].effective_rank.mean)
+summary.cpu_seconds = os.clock() -- user + system of this process, all threads
 run:write_json("summary.json", summary)
 print("verdict: " .. verdict)
 run:finish { verdict = verdict }

@@ -135,6 +135,7 @@ local d = p1.final
 summary.headline = string.format("**%s** (%s, %d seeds): FVU(delta h) %.3f -> %.3f; at the end the controls: h2-h1 %.3f, "
   .. "random pairs %.3f, centred h %.3f, noise %.3f", verdict, cfg.policy[1], #seeds, p1.init.fvu.mean, d.fvu.mean,
   d.fvu_h2_minus_h1.mean, d.fvu_random_pairs.mean, d.fvu_centred_h.mean, d.fvu_gaussian.mean)
+summary.cpu_seconds = os.clock() -- user + system of this process, all threads
 run:write_json("summary.json", summary)
 
 experiment.print_table((function()

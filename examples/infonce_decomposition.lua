@@ -90,6 +90,7 @@ end
 summary.headline = string.format("**%s exactly** (%d seeds): the terms sum to InfoNCE within %.1e; the entropy falls from "
   .. "log(2(N-1)) = %.2f to %.1f-%.1f at beta %g", verdict, #seeds, max_err, math.log(2 * (cfg.n - 1)), lo, hi, cfg.beta[#cfg.beta])
 if verdict ~= "reproduces" then summary.headline = summary.headline:gsub(" exactly", "", 1) end
+summary.cpu_seconds = os.clock() -- user + system of this process, all threads
 run:write_json("summary.json", summary)
 print("verdict: " .. verdict)
 run:finish { max_identity_error = max_err, verdict = verdict }

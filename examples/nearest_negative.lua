@@ -156,6 +156,7 @@ for _, name in ipairs(cfg.policy) do
 end
 summary.headline = string.format("**%s** (%d seeds): fine / coarse agreement at epoch %d %s, chance %.3f / %s", verdict,
   #seeds, last, table.concat(hl, ", "), chance.fine, chance.coarse and string.format("%.3f", chance.coarse) or "-")
+summary.cpu_seconds = os.clock() -- user + system of this process, all threads
 run:write_json("summary.json", summary)
 
 local table_rows = {}

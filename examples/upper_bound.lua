@@ -113,6 +113,7 @@ summary.headline = string.format("**%s** (%d seeds): the bound holds in %d/%d me
   .. "L_upper %.2f -> %.2f, gap %.2f -> %.2f, correlation over epochs %.2f", verdict, #seeds, #rows - violations, #rows,
   numbers.infonce.init.mean, numbers.infonce.final.mean, numbers.upper_bound.init.mean, numbers.upper_bound.final.mean,
   numbers.gap.init.mean, numbers.gap.final.mean, correlation)
+summary.cpu_seconds = os.clock() -- user + system of this process, all threads
 run:write_json("summary.json", summary)
 print(string.format("InfoNCE falls: %s, L_upper falls: %s, correlation %.3f -> verdict: %s", tostring(infonce_falls),
   tostring(bound_falls), correlation, verdict))
