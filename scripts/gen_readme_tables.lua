@@ -15,13 +15,7 @@ local json = require "sslua.json"
 
 local M = { figures = "docs/figures", examples_readme = "examples/README.md", readme = "README.md" }
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("sslua.util").read_file
 
 --- M.summary(name) -> the decoded docs/figures/<name>_summary.json, or nil and the path.
 function M.summary(name)
