@@ -3,7 +3,7 @@
 -- be stale:
 --   - in examples/README.md every block between `<!-- summary:<example> -->` and
 --     `<!-- /summary:<example> -->` becomes the summary's table (`table = {columns = {...},
---     rows = {{...}, ...}}`), its computed verdict, its test and its CPU time;
+--     rows = {{...}, ...}}`), its computed verdict, its chance levels, its test and its CPU time;
 --   - in README.md, between `<!-- summary:examples -->` and `<!-- /summary:examples -->`, each
 --     row of the examples table whose script has a summary with `title` and `headline` becomes
 --     "| `<example>.lua` | title | headline |"; other rows are kept as written.
@@ -56,6 +56,13 @@ function M.block(name, s)
   end
   local cpu = type(s.cpu_seconds) == "number" and string.format("; CPU time of the run %.0f s (user + system)", s.cpu_seconds) or ""
   out[#out + 1] = string.format("Verdict, computed by the script: **%s**%s (`%s/%s_summary.json`).", cell(s.verdict), cpu, M.figures, name)
+  if type(s.chance) == "table" then
+    local keys, parts = {}, {}
+    for k, v in pairs(s.chance) do if type(v) == "number" then keys[#keys + 1] = k end end
+    table.sort(keys)
+    for _, k in ipairs(keys) do parts[#parts + 1] = k:gsub("_", " ") .. " " .. string.format("%.3f", s.chance[k]) end
+    if #parts > 0 then out[#out + 1] = "Chance levels: " .. table.concat(parts, ", ") .. "." end
+  end
   if s.test then out[#out + 1] = "Test: " .. cell(s.test) .. "." end
   return table.concat(out, "\n")
 end

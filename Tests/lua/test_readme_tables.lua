@@ -32,7 +32,7 @@ end
 -- 3. The generator on a made-up summary.
 local dir = os.tmpname(); os.remove(dir); os.execute("mkdir -p " .. q(dir))
 local f = io.open(dir .. "/toy_summary.json", "wb")
-f:write(json.encode { verdict = "partly", test = "a | b", cpu_seconds = 12.4, title = "Toy: a claim", headline = "**partly**: 0.5",
+f:write(json.encode { verdict = "partly", test = "a | b", chance = { fine = 0.0625, coarse_level = 0.25 }, cpu_seconds = 12.4, title = "Toy: a claim", headline = "**partly**: 0.5",
   table = { columns = { "x", "y" }, rows = { { "a", 0.123456 }, { 3, { mean = 0.5, std = 0.25, n = 3 } } } } })
 f:close()
 local saved = gen.figures
@@ -40,7 +40,7 @@ gen.figures = dir
 local text = "intro\n<!-- summary:toy -->\nold stuff 0.1\n<!-- /summary:toy -->\nafter\n"
 check.eq(gen.examples_text(text), "intro\n<!-- summary:toy -->\n| x | y |\n|---|---|\n| a | 0.1235 |\n| 3 | 0.500 +- 0.250 |\n\n"
   .. "Verdict, computed by the script: **partly**; CPU time of the run 12 s (user + system) (`" .. dir .. "/toy_summary.json`).\n"
-  .. "Test: a \\| b.\n<!-- /summary:toy -->\nafter\n", "rendered block")
+  .. "Chance levels: coarse level 0.250, fine 0.062.\nTest: a \\| b.\n<!-- /summary:toy -->\nafter\n", "rendered block")
 local readme = "| script | claim | at CPU scale |\n<!-- summary:examples -->\n|---|---|---|\n| `toy.lua` | old | old |\n| `other.lua` | kept | kept |\n<!-- /summary:examples -->\n"
 check.eq(gen.readme_text(readme), "| script | claim | at CPU scale |\n<!-- summary:examples -->\n|---|---|---|\n| `toy.lua` | Toy: a claim | **partly**: 0.5 |\n"
   .. "| `other.lua` | kept | kept |\n<!-- /summary:examples -->\n", "rendered README rows")
