@@ -1,6 +1,6 @@
 import CEdit
 import CLua
-import CShim
+import CLuaShim
 import Foundation
 
 /// Tab completion for the REPL: `sslua.ze<TAB>` -> `sslua.zeros`, `x:nar<TAB>` -> `x:narrow`.

@@ -1,5 +1,6 @@
 import CLua
-import CShim
+import CLuaShim
+import CRuntime
 import Foundation
 import SSLua
 

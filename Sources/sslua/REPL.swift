@@ -1,6 +1,7 @@
 import CLua
-import CShim
+import CLuaShim
 import Foundation
+import SSLuaCore
 
 /// The read-eval-print loop of `lua.c`: a line is first tried as `return <line>;` and its
 /// values printed with `print`; otherwise it is a statement, continued over more lines while
@@ -90,18 +91,7 @@ struct REPL {
     }
 
     /// `s` as a Lua string literal.
-    func luaQuoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
+    func luaQuoted(_ s: String) -> String { StringLiteral.lua(s) }
 
     func load(_ code: String) -> Int32 { sslua_loadbuffer(L, code, strlen(code), "=stdin") }
 

@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import Foundation
 import SSLua
 

@@ -1,4 +1,4 @@
--- SPEC §3 across the whole toolkit: no Swift trap is reachable from Lua, and every misuse is a
+-- The error rule across the whole toolkit: no Swift trap is reachable from Lua, and every misuse is a
 -- Lua error naming the function. A deterministic fuzzer (fixed seed) walks every public
 -- function of every sslua table, and the methods of the objects they return (modules,
 -- optimizers, transforms, datasets, figures, runs, loggers, progress bars, generators), and

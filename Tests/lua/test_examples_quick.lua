@@ -1,5 +1,6 @@
--- Every example of SPEC §7 runs with --quick in its own process: exit status 0, config.json
--- records --quick, metrics.csv has the example's columns and rows, every SVG parses as XML.
+-- Every example script listed below (examples/<name>.lua) runs with --quick in its own process:
+-- exit status 0, config.json records --quick, metrics.csv has the example's columns and rows,
+-- every SVG parses as XML.
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"
 local experiment = require "sslua.experiment"

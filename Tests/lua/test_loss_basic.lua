@@ -1,7 +1,7 @@
 -- sslua.loss.cross_entropy and mse against PyTorch (values and gradients), bad input.
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"
-local G = dofile("Tests/fixtures/math/gradcheck.lua")
+local G = require "gradcheck"
 local S = sslua
 local loss = S.loss
 local c = dofile("Tests/fixtures/math/loss.lua").basic

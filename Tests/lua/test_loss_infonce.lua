@@ -2,7 +2,7 @@
 -- float64 finite-difference gradients, bad input.
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"
-local G = dofile("Tests/fixtures/math/gradcheck.lua")
+local G = require "gradcheck"
 local S = sslua
 local loss = S.loss
 local fx = dofile("Tests/fixtures/math/loss.lua")

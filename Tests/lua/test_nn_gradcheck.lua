@@ -9,29 +9,10 @@ local g = sslua.rng(42)
 local function rnd(...) return sslua.randn({ ... }, { rng = g, dtype = "float64" }) end
 
 -- fn(inputs...) -> tensor; checks d sum(fn * r) / d input for every input against finite
--- differences of step h.
+-- differences of step h (r: a standard normal tensor from g).
+local G = require "gradcheck"
 local function gradcheck(name, fn, inputs, h, tol)
-  h, tol = h or 1e-6, tol or 1e-6
-  for _, x in ipairs(inputs) do x:requires_grad_(); x.grad = nil end
-  local y = fn(table.unpack(inputs))
-  local r = sslua.randn(y:shape(), { rng = g, dtype = "float64" })
-  local function loss() return sslua.no_grad(function() return (fn(table.unpack(inputs)) * r):sum():item() end) end
-  ;(y * r):sum():backward()
-  for k, x in ipairs(inputs) do
-    local flat = x:detach():reshape(x:numel())
-    local ga = x.grad:reshape(x:numel())
-    for i = 1, flat:numel() do
-      local v = flat:get(i)
-      flat:set(i, v + h); local lp = loss()
-      flat:set(i, v - h); local lm = loss()
-      flat:set(i, v)
-      local num = (lp - lm) / (2 * h)
-      local ana = ga:get(i)
-      if math.abs(num - ana) > tol * (1 + math.abs(num)) then
-        error(string.format("%s: input %d element %d: analytic %.10g vs numeric %.10g", name, k, i, ana, num), 2)
-      end
-    end
-  end
+  G.gradcheck(function(xs) return fn(table.unpack(xs)) end, inputs, tol or 1e-6, h, name, g)
 end
 
 gradcheck("conv2d stride 2 padding 1 bias",
@@ -95,7 +76,12 @@ do
   end
   local inputs = { rnd(3, 2, 4, 4) }
   for _, e in ipairs(ps) do inputs[#inputs + 1] = e[1][e[2]] end
-  gradcheck("BasicBlock (train mode)", function(x) return blk(x) end, inputs, 1e-6, 1e-5)
+  -- the checker steps copies of the inputs: fn puts the parameters it is given into the block
+  gradcheck("BasicBlock (train mode)", function(x, ...)
+    local given = { ... }
+    for k, e in ipairs(ps) do e[1][e[2]] = given[k] end
+    return blk(x)
+  end, inputs, 1e-6, 1e-5)
 end
 
 print("test_nn_gradcheck: ok")

@@ -1,4 +1,4 @@
--- `sslua --sandbox` (SPEC §2): a shared script gets no processes, no native code, and writes
+-- `sslua --sandbox`: a shared script gets no processes, no native code, and writes
 -- only below the results directory. Each case runs the real program in a scratch directory.
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"

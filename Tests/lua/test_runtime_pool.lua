@@ -1,4 +1,4 @@
--- The worker pool behind every parallel kernel (Sources/CShim/pool.c): each chunk runs exactly
+-- The worker pool behind every parallel kernel (Sources/CRuntime/pool.c): each chunk runs exactly
 -- once for every thread count, regions follow each other without losing a wake-up, and the
 -- pool shares the machine with OpenBLAS's own threads. (A deadlock fails this file through
 -- the test runner's watchdog.)

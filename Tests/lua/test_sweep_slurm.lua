@@ -33,6 +33,11 @@ check.errors(function() sweep.parse { "--status", "d", "--resume", "e" } end, "e
 check.errors(function() sweep.parse { "--resume", "d", "--a", "1,2" } end, "give no grid options")
 check.errors(function() sweep.main { "--status", "/nonexistent/dir" } end, "not a sweep directory (no /nonexistent/dir/sweep.json)")
 
+-- --ntasks: MPI ranks per run, an axis of the grid the script never sees.
+check.eq(table.concat(sweep.parse { "x.lua", "--ntasks", "1,2", "--a", "3" }.ntasks, ","), "1,2", "--ntasks K1,K2")
+check.errors(function() sweep.parse { "x.lua", "--ntasks", "0" } end, "--ntasks expects positive integers")
+check.errors(function() sweep.parse { "x.lua", "--ntasks=two" } end, "--ntasks expects positive integers (MPI ranks per run), got 'two'")
+
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root .. "/marks"))
 
 -- The states --status derives from a run directory and Slurm's task log, without a cluster:
@@ -251,6 +256,44 @@ local body_ok, body_err = pcall(function()
   write(script, read(script) .. "-- changed\n")
   ok, out = sh(env .. bounded .. " sweep --resume " .. q(dir))
   check.truthy(not ok and out:find("the script differs", 1, true), "changed script:\n" .. out)
+
+  -- 4. --ntasks 1,2: one job array per number of ranks (the 2-rank one asks Slurm for 2 tasks
+  -- and starts the run with srun), one world of 2 ranks in run-002, one run directory each.
+  local dscript = root .. "/ranks.lua"
+  write(dscript, [[
+local experiment = require "sslua.experiment"
+local cfg = experiment.args{ a = 1 }
+local run = experiment.run(cfg)
+local s = sslua.dist.all_reduce(sslua.tensor({ sslua.dist.rank() + 1.0 })):sum():item()
+run:log{ epoch = 1, size = sslua.dist.size(), ranksum = s, a = cfg.a }
+run:finish()
+]])
+  local menv = env .. "OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo "
+    .. "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+  ok, out = sh(menv .. bounded .. " sweep " .. q(dscript) .. " --backend slurm --a 3 --ntasks 1,2 --wait")
+  check.truthy(ok and out:find("2/2 runs succeeded", 1, true), "--ntasks 1,2 under Slurm:\n" .. out)
+  dir = out:match("in (%S+/results/ranks/sweep%-[%d%-]+)")
+  m = manifest(dir)
+  check.eq(#m.submissions[1].arrays, 2, "one job array per number of ranks")
+  check.truthy(read(dir .. "/sweep-ntasks2.sbatch"):find("#SBATCH --ntasks=2\n", 1, true), "the 2-rank array asks for 2 tasks")
+  check.truthy(not read(dir .. "/sweep.sbatch"):find("--ntasks", 1, true), "the 1-rank array asks for none")
+  check.truthy(m.runs[2].command:find("^srun %-%-ntasks=2 "), "run-002 starts with srun: " .. m.runs[2].command)
+  check.truthy(not m.runs[2].command:find("--ntasks=2'", 1, true), "the script gets no --ntasks")
+  for i, k in ipairs({ 1, 2 }) do
+    local row = sweep.last_row(string.format("%s/run-%03d/metrics.csv", dir, i))
+    check.eq(tonumber(row.size), k, "run " .. i .. ": a world of " .. k)
+    check.eq(tonumber(row.ranksum), k * (k + 1) / 2, "run " .. i .. ": the ranks reduce together")
+    check.eq(tonumber(row.a), 3, "run " .. i .. ": the script's own option")
+  end
+  check.truthy(read(dir .. "/runs.csv"):find("^run,a,ntasks,status,"), "runs.csv groups by ntasks:\n" .. read(dir .. "/runs.csv"))
+
+  -- The local backend starts a run of K ranks with mpirun -np K.
+  ok, out = sh(menv .. bounded .. " sweep " .. q(dscript) .. " --a 4 --ntasks 2")
+  check.truthy(ok and out:find("1/1 runs succeeded", 1, true) or out:find("sweep: 1/1", 1, true), "--ntasks 2 here:\n" .. out)
+  local ldir = out:match("in (%S+/results/ranks/sweep%-[%d%-]+)")
+  check.truthy(ldir, "local sweep directory:\n" .. out)
+  local lrow = sweep.last_row(ldir .. "/run-001/metrics.csv")
+  check.eq(tonumber(lrow.size), 2, "local: a world of 2 (mpirun -np 2)")
 end)
 
 if not was_running then

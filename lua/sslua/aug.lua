@@ -1,18 +1,17 @@
--- sslua.aug: augmentations with torchvision's semantics (SPEC §4.3, §5).
+-- sslua.aug: augmentations with torchvision's semantics (the same parameters, ranges and
+-- sampling as torchvision.transforms).
 --
 -- Transforms are plain Lua objects (their fields are the resolved parameters, readable by a
 -- researcher) with :apply, :pair and tostring; the per-image kernels and the parameter sampling
 -- are native (sslua._aug) and run the batch on all of sslua's threads.
-local sslua = require "sslua"
-local util = require "sslua.util"
+local sslua, util = require "sslua", require "sslua.util"
 local C = sslua._aug
+local fail = util.failer("sslua.aug.")
 
 local aug = {}
 
 local Transform = util.class("sslua.aug.Transform")
 aug.Transform = Transform
-
-local fail = util.failer("sslua.aug.")
 
 local function new(kind, fields)
   fields.kind = kind
@@ -23,10 +22,7 @@ local function is_transform(t) return getmetatable(t) == Transform end
 
 -- options: a table argument (or nil) checked against `spec` (util.check_options); integer keys
 -- of the spec are the positional entries allowed for the main parameters.
-local function opts_of(fn, o, spec)
-  local checked = util.check_options("sslua.aug." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
-  return checked
-end
+local opts_of = util.options_checker("sslua.aug.")
 
 local function number_pair(fn, name, v, default)
   if v == nil then return default end

@@ -1,24 +1,17 @@
--- sslua.data: datasets as tables of tensors (SPEC §4.3).
+-- sslua.data: datasets as tables of tensors.
 --
 -- A dataset has `images` (N x C x H x W float32 in [0, 1]), `labels` (1-based, float),
 -- optionally `coarse_labels`, `classes` (names), `#ds`, and `ds:batches{...}`.
 -- File readers and the synthetic generator are native (sslua._data).
-local sslua = require "sslua"
-local util = require "sslua.util"
+local sslua, util = require "sslua", require "sslua.util"
 local C = sslua._data
+-- errors "sslua.data.<fn>: ...", and the options of `fn` checked against a spec, at the caller
+local fail, opts_of = util.failer("sslua.data."), util.options_checker("sslua.data.")
 
 local data = {}
 
 local Dataset = util.class("sslua.data.Dataset")
 data.Dataset = Dataset
-
-local fail = util.failer("sslua.data.")
-
--- The options of `fn` checked against `spec` (util.check_options): errors at its caller.
-local function opts_of(fn, o, spec)
-  local checked = util.check_options("sslua.data." .. fn, o, spec, 2)   -- not a tail call: the level counts this frame
-  return checked
-end
 
 local reader_spec = { root = "string", train = "boolean" }
 
@@ -48,11 +41,7 @@ Dataset.__tostring = function(ds)
     ds.coarse_labels and (", " .. #(ds.coarse_classes or {}) .. " coarse") or "")
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close(); return true end
-  return false
-end
+local exists = util.file_exists
 
 local cifar10_classes = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" }
 
@@ -91,11 +80,11 @@ local function names_from(path, default)
   return default
 end
 
-local function train_flag(fn, o)
-  local t = o.train
-  if t == nil then return true end
-  if type(t) ~= "boolean" then fail(fn, "train must be a boolean", 2) end
-  return t
+-- The options of a file reader, {root = default_root, train = true} -> train, root. Called by the
+-- public reader (or by a function it tail-calls): one frame between, so errors are at its caller.
+local function reader_args(fn, o, default_root)
+  o = opts_of(fn, o, reader_spec, 1)
+  return o.train ~= false, o.root or default_root
 end
 
 -- Finds a CIFAR layout under root: the first directory of root, root/<binary dir>, root/<python
@@ -118,10 +107,7 @@ end
 -- test_batch.bin) or the python version (cifar-10-batches-py: data_batch_1..5, test_batch,
 -- batches.meta), in root or root/<that directory>.
 function data.cifar10(o)
-  o = opts_of("cifar10", o, reader_spec)
-  local train = train_flag("cifar10", o)
-  local root = o.root or "data/cifar10"
-  if type(root) ~= "string" then fail("cifar10", "root must be a string") end
+  local train, root = reader_args("cifar10", o, "data/cifar10")
   local stem = train and "data_batch_1" or "test_batch"
   local dir, layout = find_cifar("cifar10", "CIFAR-10", root, "cifar-10-batches-bin", "cifar-10-batches-py", stem .. ".bin", stem)
   local ext = layout == "bin" and ".bin" or ""
@@ -144,10 +130,7 @@ end
 -- data.cifar100{root=, train=true}: the binary version (cifar-100-binary: train.bin, test.bin) or
 -- the python version (cifar-100-python: train, test, meta); fine and coarse labels.
 function data.cifar100(o)
-  o = opts_of("cifar100", o, reader_spec)
-  local train = train_flag("cifar100", o)
-  local root = o.root or "data/cifar100"
-  if type(root) ~= "string" then fail("cifar100", "root must be a string") end
+  local train, root = reader_args("cifar100", o, "data/cifar100")
   local stem = train and "train" or "test"
   local dir, layout = find_cifar("cifar100", "CIFAR-100", root, "cifar-100-binary", "cifar-100-python", stem .. ".bin", stem)
   if layout == "py" then
@@ -165,10 +148,7 @@ function data.cifar100(o)
 end
 
 local function idx_dataset(fn, o, default_root, classes)
-  o = util.check_options("sslua.data." .. fn, o, reader_spec)   -- data.mnist tail-calls this
-  local train = train_flag(fn, o)
-  local root = o.root or default_root
-  if type(root) ~= "string" then fail(fn, "root must be a string", 2) end
+  local train, root = reader_args(fn, o, default_root)   -- data.mnist tail-calls this function
   local prefix = train and "train" or "t10k"
   local images, labels = native(C[fn], root .. "/" .. prefix .. "-images-idx3-ubyte.gz", root .. "/" .. prefix .. "-labels-idx1-ubyte.gz")
   return new_dataset { name = fn, train = train, images = images, labels = labels, classes = classes }

@@ -12,20 +12,10 @@
 local help = {}
 
 -- The modules documented, in the order of docs/API.md; each has lua/sslua/doc/<file>.lua.
-help.modules = {
-  { file = "tensor", title = "Tensors (`sslua`)", prefix = "sslua" },
-  { file = "linalg", title = "`sslua.linalg`", prefix = "sslua.linalg" },
-  { file = "nn", title = "`sslua.nn`", prefix = "sslua.nn" },
-  { file = "optim", title = "`sslua.optim`", prefix = "sslua.optim" },
-  { file = "data", title = "`sslua.data`", prefix = "sslua.data" },
-  { file = "aug", title = "`sslua.aug`", prefix = "sslua.aug" },
-  { file = "loss", title = "`sslua.loss`", prefix = "sslua.loss" },
-  { file = "geom", title = "`sslua.geom`", prefix = "sslua.geom" },
-  { file = "lie", title = "`sslua.lie`", prefix = "sslua.lie" },
-  { file = "plot", title = "`sslua.plot`", prefix = "sslua.plot" },
-  { file = "experiment", title = "`sslua.experiment`", prefix = "sslua.experiment" },
-  { file = "dist", title = "`sslua.dist`", prefix = "sslua.dist" },
-}
+help.modules = { { file = "tensor", title = "Tensors (`sslua`)", prefix = "sslua" } }
+for _, name in ipairs({ "linalg", "nn", "optim", "data", "aug", "loss", "geom", "lie", "plot", "experiment", "dist" }) do
+  help.modules[#help.modules + 1] = { file = name, title = "`sslua." .. name .. "`", prefix = "sslua." .. name }
+end
 
 -- Submodules walked for public names (sslua.<name>).
 help.submodules = { "nn", "optim", "data", "aug", "loss", "geom", "lie", "linalg", "plot", "experiment", "dist" }

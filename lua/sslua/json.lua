@@ -103,6 +103,22 @@ function json.decode(s)
   local function fail(msg) error(string.format("sslua.json.decode: %s at position %d", msg, pos), 0) end
   local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
   local value
+  -- The entries of an object or array, from its opening character to `close`, each read into
+  -- the new table by item(t).
+  local function items(close, item)
+    pos = pos + 1
+    local t = {}
+    ws()
+    if s:sub(pos, pos) == close then pos = pos + 1; return t end
+    while true do
+      item(t)
+      ws()
+      local d = s:sub(pos, pos)
+      pos = pos + 1
+      if d == close then return t end
+      if d ~= "," then pos = pos - 1; fail("expected ',' or '" .. close .. "'") end
+    end
+  end
   local function str()
     pos = pos + 1
     local buf = {}
@@ -142,11 +158,7 @@ function json.decode(s)
     ws()
     local c = s:sub(pos, pos)
     if c == "{" then
-      pos = pos + 1
-      local t = {}
-      ws()
-      if s:sub(pos, pos) == "}" then pos = pos + 1; return t end
-      while true do
+      return items("}", function(t)
         ws()
         if s:sub(pos, pos) ~= '"' then fail("expected a string key") end
         local k = str()
@@ -154,25 +166,9 @@ function json.decode(s)
         if s:sub(pos, pos) ~= ":" then fail("expected ':'") end
         pos = pos + 1
         t[k] = value(depth + 1)
-        ws()
-        local d = s:sub(pos, pos)
-        pos = pos + 1
-        if d == "}" then return t end
-        if d ~= "," then pos = pos - 1; fail("expected ',' or '}'") end
-      end
+      end)
     elseif c == "[" then
-      pos = pos + 1
-      local t = {}
-      ws()
-      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
-      while true do
-        t[#t + 1] = value(depth + 1)
-        ws()
-        local d = s:sub(pos, pos)
-        pos = pos + 1
-        if d == "]" then return t end
-        if d ~= "," then pos = pos - 1; fail("expected ',' or ']'") end
-      end
+      return items("]", function(t) t[#t + 1] = value(depth + 1) end)
     elseif c == '"' then return str()
     elseif s:sub(pos, pos + 3) == "true" then pos = pos + 4; return true
     elseif s:sub(pos, pos + 4) == "false" then pos = pos + 5; return false

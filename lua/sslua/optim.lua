@@ -57,6 +57,16 @@ end
 
 local function zeros_like(p) return sslua.zeros(p:shape(), { dtype = p:dtype() }) end
 
+-- One optimizer step: counts it and calls update(self, p, grad, state) for every parameter
+-- that has a gradient, in order (the state table of parameter i is self.state[i]).
+local function each_gradient(self, update)
+  self.step_count = self.step_count + 1
+  for i, p in ipairs(self.params) do
+    local g = p.grad
+    if g ~= nil then update(self, p, g, self.state[i]) end
+  end
+end
+
 -- Hyperparameters saved in a state dict's param_groups (the ones an optimizer has).
 local hyper = { "lr", "momentum", "dampening", "weight_decay", "nesterov", "betas", "eps", "decoupled", "eta",
   "exclude_bias_and_norm" }
@@ -172,22 +182,17 @@ function optim.SGD(params, o)
   return self
 end
 
-function SGD:step()
-  self.step_count = self.step_count + 1
-  for i, p in ipairs(self.params) do
-    local g = p.grad
-    if g ~= nil then
-      local st = self.state[i]
-      local first = false
-      if self.momentum ~= 0 and st.momentum_buffer == nil then
-        st.momentum_buffer = zeros_like(p)
-        first = true
-      end
-      C.sgd_update(p, g, st.momentum_buffer, self.lr, self.momentum, self.dampening, self.weight_decay,
-        self.nesterov, first)
-    end
+local function sgd_update(self, p, g, st)
+  local first = false
+  if self.momentum ~= 0 and st.momentum_buffer == nil then
+    st.momentum_buffer = zeros_like(p)
+    first = true
   end
+  C.sgd_update(p, g, st.momentum_buffer, self.lr, self.momentum, self.dampening, self.weight_decay,
+    self.nesterov, first)
 end
+
+function SGD:step() each_gradient(self, sgd_update) end
 
 -- Adam / AdamW ---------------------------------------------------------------------------------
 
@@ -216,21 +221,16 @@ function optim.Adam(params, o) return make_adam(o, params, "Adam", false, 0) end
 --- optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2}) (decoupled)
 function optim.AdamW(params, o) return make_adam(o, params, "AdamW", true, 1e-2) end
 
-function Adam:step()
-  self.step_count = self.step_count + 1
-  for i, p in ipairs(self.params) do
-    local g = p.grad
-    if g ~= nil then
-      local st = self.state[i]
-      if st.exp_avg == nil then
-        st.exp_avg, st.exp_avg_sq, st.step = zeros_like(p), zeros_like(p), 0
-      end
-      st.step = st.step + 1
-      C.adam_update(p, g, st.exp_avg, st.exp_avg_sq, self.lr, self.betas[1], self.betas[2], self.eps,
-        self.weight_decay, st.step, self.decoupled)
-    end
+local function adam_update(self, p, g, st)
+  if st.exp_avg == nil then
+    st.exp_avg, st.exp_avg_sq, st.step = zeros_like(p), zeros_like(p), 0
   end
+  st.step = st.step + 1
+  C.adam_update(p, g, st.exp_avg, st.exp_avg_sq, self.lr, self.betas[1], self.betas[2], self.eps,
+    self.weight_decay, st.step, self.decoupled)
 end
+
+function Adam:step() each_gradient(self, adam_update) end
 
 -- LARS -----------------------------------------------------------------------------------------
 
@@ -252,19 +252,14 @@ function optim.LARS(params, o)
   return self
 end
 
-function LARS:step()
-  self.step_count = self.step_count + 1
-  for i, p in ipairs(self.params) do
-    local g = p.grad
-    if g ~= nil then
-      local st = self.state[i]
-      if st.momentum_buffer == nil then st.momentum_buffer = zeros_like(p) end
-      local excluded = self.exclude_bias_and_norm and p:dim() <= 1
-      st.trust_ratio = C.lars_update(p, g, st.momentum_buffer, self.lr, self.momentum,
-        excluded and 0 or self.weight_decay, self.eta, not excluded)
-    end
-  end
+local function lars_update(self, p, g, st)
+  if st.momentum_buffer == nil then st.momentum_buffer = zeros_like(p) end
+  local excluded = self.exclude_bias_and_norm and p:dim() <= 1
+  st.trust_ratio = C.lars_update(p, g, st.momentum_buffer, self.lr, self.momentum,
+    excluded and 0 or self.weight_decay, self.eta, not excluded)
 end
+
+function LARS:step() each_gradient(self, lars_update) end
 
 -- schedules ------------------------------------------------------------------------------------
 

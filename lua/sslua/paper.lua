@@ -164,6 +164,42 @@ function paper.simclr(cfg, fields)
   return require("sslua.experiment").simclr(o)
 end
 
+--- paper.recalibrate(cfg, modules, ds): BN running statistics of `modules` recalibrated on the
+--- (unaugmented) training images of ds, the first cfg.recal_n of them when set, without gradient
+--- (nn.recalibrate_bn, PyTorch's update_bn). The examples call it before every eval-mode
+--- measurement, at the initialisation and after each epoch alike: without it an untrained
+--- network's eval-mode features use running statistics 0 and 1 and are nearly collinear.
+function paper.recalibrate(cfg, modules, ds)
+  local n = #ds
+  if cfg.recal_n and cfg.recal_n < n then n = cfg.recal_n end
+  local images = n < #ds and ds.images:narrow(1, 1, n) or ds.images
+  S().nn.recalibrate_bn(modules, images, { batch = cfg.batch or 128 })
+end
+
+--- paper.train_measured(cfg, {seed=, data=, policy=, measure=, views=, when=}) -> encoder,
+--- projector, d_enc: the encoder (paper.encoder) and a linear projector d_enc -> cfg.d_proj without
+--- bias, both drawn from sslua.rng(seed), trained by SimCLR on `data` under `policy`
+--- (paper.simclr, the same generator for the batches). At epoch 0 (the initialisation) and
+--- after every epoch (or the epochs where when(epoch) is true) the BN statistics are
+--- recalibrated (paper.recalibrate) and measure(epoch, m) is called with m = {encoder=,
+--- projector=, d_enc=, W = paper.weight(projector)} and, when views = {v1, v2} is given,
+--- m.h1, m.h2 = the eval-mode encoder features of the two views.
+function paper.train_measured(cfg, o)
+  local s = S()
+  local rng = s.rng(o.seed)
+  local encoder, d_enc = paper.encoder(cfg, o.data.images:size(2), rng)
+  local projector = s.nn.projector { dims = { d_enc, cfg.d_proj }, bias = false, rng = rng }
+  paper.simclr(cfg, { encoder = encoder, projector = projector, data = o.data, policy = o.policy, rng = rng,
+    on_epoch = function(epoch)
+      if o.when and not o.when(epoch) then return end
+      paper.recalibrate(cfg, encoder, o.data)
+      local m = { encoder = encoder, projector = projector, d_enc = d_enc, W = paper.weight(projector) }
+      if o.views then m.h1, m.h2 = paper.features(encoder, o.views[1]), paper.features(encoder, o.views[2]) end
+      o.measure(epoch, m)
+    end })
+  return encoder, projector, d_enc
+end
+
 --- paper.mean_std(values) -> mean, standard deviation (n - 1 in the denominator; 0 for one value).
 function paper.mean_std(values)
   local n = #values
@@ -176,6 +212,67 @@ function paper.mean_std(values)
   for _, v in ipairs(values) do s = s + (v - m) ^ 2 end
   return m, math.sqrt(s / (n - 1))
 end
+
+--- paper.stat(values) -> {mean=, std=, n=} (paper.mean_std), the shape of every number in a summary.json.
+function paper.stat(values)
+  local m, sd = paper.mean_std(values)
+  return { mean = m, std = sd, n = #values }
+end
+
+--- paper.values(rows, key, pred) -> the list of r[key] over the rows for which pred(r) holds.
+function paper.values(rows, key, pred)
+  local out = {}
+  for _, r in ipairs(rows) do
+    if (pred == nil or pred(r)) and r[key] ~= nil then out[#out + 1] = r[key] end
+  end
+  return out
+end
+
+--- paper.beyond(a, b) -> whether stat a exceeds stat b by more than the sum of their standard
+--- deviations over seeds (a.mean - b.mean > a.std + b.std): the examples' "beyond the spread".
+function paper.beyond(a, b)
+  return a.mean - b.mean > a.std + b.std
+end
+
+--- paper.pm(stat [, fmt="%.3f"]) -> "mean +- std" (or "-" for nil).
+function paper.pm(st, fmt)
+  if st == nil then return "-" end
+  fmt = fmt or "%.3f"
+  return string.format(fmt .. " +- " .. fmt, st.mean, st.std)
+end
+
+--- paper.last_epoch(rows) -> the largest epoch among the rows.
+function paper.last_epoch(rows)
+  local e = nil
+  for _, r in ipairs(rows) do if e == nil or r.epoch > e then e = r.epoch end end
+  return e
+end
+
+--- paper.label_chance(labels) -> the agreement of a uniformly random negative with the anchor's
+--- label: sum_c n_c (n_c - 1) / (N (N - 1)) over the class counts n_c of the N labels (exact for
+--- geom.nearest_negative's pool [h1; h2] without i and N + i: 2 (n_c - 1) of its 2N - 2 items match).
+function paper.label_chance(labels)
+  local list = type(labels) == "table" and labels or labels:totable()
+  local counts, n = {}, #list
+  for _, l in ipairs(list) do counts[l] = (counts[l] or 0) + 1 end
+  if n < 2 then return 0 / 0 end
+  local s = 0
+  for _, c in pairs(counts) do s = s + c * (c - 1) end
+  return s / (n * (n - 1))
+end
+
+--- paper.combine(verdicts) -> one verdict for several ("reproduces" when all do, "does not" when
+--- none reproduces even partly, else "partly").
+function paper.combine(verdicts)
+  local all, none = true, true
+  for _, v in ipairs(verdicts) do
+    if v ~= "reproduces" then all = false end
+    if v ~= "does not" then none = false end
+  end
+  if #verdicts == 0 then return "does not" end
+  return all and "reproduces" or (none and "does not" or "partly")
+end
+
 
 --- paper.aggregate(rows, group, x, y) -> per group: {x = {...}, mean = {...}, std = {...}}
 --- over the rows sharing (group value, x value) — e.g. mean +- std over seeds per epoch.

@@ -8,13 +8,14 @@ local experiment = require "sslua.experiment"
 local json = require "sslua.json"
 local sha256 = require "sslua.sha256"
 local summary = require "sslua.sweep_summary"
+local util = require "sslua.util"
 local q = experiment.shell_quote
 
 local sweep = {}
 
 local usage = [[
 usage: sslua sweep script.lua [--name v1,v2,...]... [--jobs N] [--sandbox] [--dry-run]
-                   [--backend local|slurm] [--sbatch "OPTIONS"] [--wait]
+                   [--backend local|slurm] [--sbatch "OPTIONS"] [--ntasks K1,K2,...] [--wait]
        sslua sweep --status DIR
        sslua sweep [script.lua] --resume DIR [--wait]
        sslua sweep --aggregate DIR
@@ -27,37 +28,30 @@ as one value (a list option of the script). --flag alone is passed to every run.
   --dry-run         print the command lines (and the Slurm batch script) and exit
   --backend B       local (default: a process pool here) or slurm (one job array, sbatch)
   --sbatch "OPTS"   extra sbatch options for every task, e.g. "--partition=p --time=2:00:00"
+  --ntasks K,...    MPI ranks per run (an axis of the grid when several): a run of K > 1 ranks
+                    starts as `mpirun -np K` here and as `srun --ntasks=K` in a Slurm job of K
+                    tasks (one job array per K); each run trains data-parallel (sslua.dist)
   --wait            (slurm) block until the sweep is done and print the summary
   --status DIR      each run's state: pending, running, done, failed (exit code, last error)
   --resume DIR      (slurm) resubmit only the runs that failed or never finished
                     (with --sbatch or --jobs: new options for the resubmitted tasks)
   --aggregate DIR   write DIR/sweep.csv and the summary from the run directories
   --help            this text
-Under Slurm, --threads N (an option of experiment scripts) also sets --cpus-per-task.]]
+Under Slurm, --threads N (an option of experiment scripts) also sets --cpus-per-task.
+srun needs the cluster's MPI plugin (MpiDefault=pmix in slurm.conf, or SLURM_MPI_TYPE=pmix).]]
 
 -- Splits "a,b,c" into the values of one grid axis; "[a,b]" stays one value "a,b".
-local function split_values(text)
-  local out = {}
-  local i = 1
-  while i <= #text + 1 do
-    if text:sub(i, i) == "[" then
-      local j = text:find("]", i, true)
-      if not j then error("sslua sweep: unclosed '[' in '" .. text .. "'", 0) end
-      out[#out + 1] = text:sub(i + 1, j - 1)
-      i = j + 1
-      if i <= #text and text:sub(i, i) ~= "," then error("sslua sweep: expected ',' after ']' in '" .. text .. "'", 0) end
-      i = i + 1
-    else
-      local j = text:find(",", i, true) or #text + 1
-      out[#out + 1] = text:sub(i, j - 1)
-      i = j + 1
-    end
-  end
-  return out
+local function bracketed(text, i)
+  local j = text:find("]", i, true)
+  if not j then error("sslua sweep: unclosed '[' in '" .. text .. "'", 0) end
+  if j < #text and text:sub(j + 1, j + 1) ~= "," then error("sslua sweep: expected ',' after ']' in '" .. text .. "'", 0) end
+  return text:sub(i + 1, j - 1), j + 2
 end
 
+local function split_values(text) return util.split_fields(text, "[", bracketed) end
+
 -- The sweep's own options that take a value (all others are grid axes or flags of the script).
-local sweep_options = { backend = true, sbatch = true, status = true, resume = true, aggregate = true }
+local sweep_options = { backend = true, sbatch = true, status = true, resume = true, aggregate = true, ntasks = true }
 
 --- sweep.parse(args) -> {script=, axes={{name=, values={...}}, ...}, flags={...}, jobs=, dry_run=, sandbox=}
 function sweep.parse(args)
@@ -89,6 +83,15 @@ function sweep.parse(args)
           error("sslua sweep: --backend expects local or slurm, got '" .. value .. "'", 2)
         end
         spec.backend = value
+      elseif name == "ntasks" then
+        local ok, values = pcall(split_values, value)
+        if not ok then error(values, 2) end
+        spec.ntasks = {}
+        for _, v in ipairs(values) do
+          local n = math.tointeger(tonumber(v))
+          if not n or n < 1 or n > 4096 then error("sslua sweep: --ntasks expects positive integers (MPI ranks per run), got '" .. v .. "'", 2) end
+          spec.ntasks[#spec.ntasks + 1] = tostring(n)
+        end
       else
         spec[name] = value
       end
@@ -143,7 +146,7 @@ function sweep.grid(axes)
   return out
 end
 
-local read_file = require("sslua.util").read_file
+local read_file = util.read_file
 
 --- sweep.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
 sweep.last_row = summary.last_row
@@ -162,11 +165,7 @@ local function capture(cmd)
   return ok == true, out, e, code
 end
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close(); return true end
-  return false
-end
+local exists = util.file_exists
 
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
@@ -198,15 +197,34 @@ local function new_sweep_dir(root)
   error("sslua sweep: cannot create a sweep directory under " .. root, 0)
 end
 
--- The command line of each configuration.
-local function commands_of(spec, configs, exe, script)
+-- The MPI ranks of a configuration: its `ntasks` value (the sweep's --ntasks axis), else 1.
+local function ntasks_of(spec, config)
+  if not spec.ntasks then return 1 end
+  for _, kv in ipairs(config) do
+    if kv[1] == "ntasks" then return tonumber(kv[2]) end
+  end
+  return 1
+end
+
+-- The command line of each configuration. The --ntasks axis is the sweep's, not the script's:
+-- it chooses the launcher (`mpirun -np K` on this machine, `srun --ntasks=K` in a Slurm job).
+local function commands_of(spec, configs, exe, script, backend, cpus)
   local commands = {}
   for i, c in ipairs(configs) do
-    local argv = { q(exe) }
+    local argv = {}
+    local k = ntasks_of(spec, c)
+    if k > 1 and backend == "slurm" then
+      argv[#argv + 1] = "srun --ntasks=" .. k .. (cpus and (" --cpus-per-task=" .. cpus) or "")
+    elseif k > 1 then
+      argv[#argv + 1] = "mpirun --oversubscribe -np " .. k .. " -x SSLUA_RUN_DIR -x SSLUA_PROGRESS"
+    end
+    argv[#argv + 1] = q(exe)
     if spec.sandbox then argv[#argv + 1] = "--sandbox" end
     argv[#argv + 1] = q(script)
     for _, f in ipairs(spec.flags) do argv[#argv + 1] = q(f) end
-    for _, kv in ipairs(c) do argv[#argv + 1] = q("--" .. kv[1] .. "=" .. kv[2]) end
+    for _, kv in ipairs(c) do
+      if not (spec.ntasks and kv[1] == "ntasks") then argv[#argv + 1] = q("--" .. kv[1] .. "=" .. kv[2]) end
+    end
     commands[i] = table.concat(argv, " ")
   end
   return commands
@@ -528,17 +546,37 @@ local function slurm_run_script(rdir, run, config, command, results)
   }, "\n") .. "\n"
 end
 
--- The batch scripts of the array and of the aggregation job.
-local function slurm_scripts(m, dir)
+-- The batch script of the runs of K ranks (one job array per K; K = 1 without --ntasks).
+local function batch_name(k) return k > 1 and ("sweep-ntasks" .. k .. ".sbatch") or "sweep.sbatch" end
+
+-- The distinct ranks per run of the runs `indices` (all runs when nil), ascending.
+local function ntasks_groups(m, indices)
+  local seen, ks, groups = {}, {}, {}
+  if not indices then indices = {}; for i = 1, #m.runs do indices[i] = i end end
+  for _, i in ipairs(indices) do
+    local k = tonumber(m.runs[i].ntasks) or 1
+    if not seen[k] then seen[k] = true; ks[#ks + 1] = k; groups[k] = {} end
+    local g = groups[k]
+    g[#g + 1] = i
+  end
+  table.sort(ks)
+  return ks, groups
+end
+
+-- The batch scripts of the array (for runs of k ranks) and of the aggregation job.
+local function slurm_scripts(m, dir, k)
+  k = k or 1
   local head = { "#!/bin/sh", "#SBATCH --job-name=" .. ("sweep-" .. m.name):gsub("[^%w%._%-]", "_"),
     "#SBATCH --chdir=" .. m.cwd, "#SBATCH --open-mode=append" }
   local array = {}
   for _, l in ipairs(head) do array[#array + 1] = l end
   array[#array + 1] = "#SBATCH --output=" .. dir .. "/logs/task-%a.out"
   if m.cpus then array[#array + 1] = "#SBATCH --cpus-per-task=" .. m.cpus end
+  if k > 1 then array[#array + 1] = "#SBATCH --ntasks=" .. k end
   local user = sbatch_lines(m.sbatch_words)
   for _, l in ipairs(user) do array[#array + 1] = l end
-  array[#array + 1] = "# Task i of the array (submitted with --array=<indices>%<jobs>) runs run-00i of " .. #m.runs .. "."
+  array[#array + 1] = "# Task i of the array (submitted with --array=<indices>%<jobs>) runs run-00i of " .. #m.runs
+    .. (k > 1 and (", each on " .. k .. " MPI ranks (srun in run.sh).") or ".")
   array[#array + 1] = "echo \"=== sslua sweep task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)\""
   array[#array + 1] = "exec /bin/sh " .. q(dir) .. "/run-$(printf %03d \"$SLURM_ARRAY_TASK_ID\")/run.sh"
   local agg = {}
@@ -552,6 +590,19 @@ local function slurm_scripts(m, dir)
   agg[#agg + 1] = "# After every task of the array (afterany): sweep.csv and summary.txt from the run directories."
   agg[#agg + 1] = "exec " .. q(m.exe) .. " sweep --aggregate " .. q(dir)
   return table.concat(array, "\n") .. "\n", table.concat(agg, "\n") .. "\n"
+end
+
+-- Writes the batch scripts of every group of runs and the aggregation job's into dir.
+local function write_batch_scripts(m, dir)
+  local ks = ntasks_groups(m)
+  local agg
+  for _, k in ipairs(ks) do
+    local array
+    array, agg = slurm_scripts(m, dir, k)
+    write_file(dir .. "/" .. batch_name(k), array)
+  end
+  if not agg then agg = select(2, slurm_scripts(m, dir, 1)) end
+  write_file(dir .. "/aggregate.sbatch", agg)
 end
 
 -- squeue's view of this user's jobs: job id ("123_4" for array tasks) -> state, or nil and
@@ -575,34 +626,45 @@ local function job_id(out)
   end
 end
 
--- Submits the tasks `indices` (run numbers) and the aggregation job; records them in
--- sweep.json. Returns the array and aggregation job ids.
+-- Submits the tasks `indices` (run numbers), one job array per number of ranks, and the
+-- aggregation job after all of them; records them in sweep.json. Returns the list of array
+-- ids and the aggregation job id.
 local function slurm_submit(m, dir, indices)
-  local arr = "--array=" .. ranges(indices) .. (m.jobs and ("%" .. m.jobs) or "")
-  local ok, out, err = capture("sbatch --parsable " .. q(arr) .. " " .. q(dir .. "/sweep.sbatch"))
-  local id = ok and job_id(out)
-  if not id then
-    error("sslua sweep: sbatch rejected the job array of " .. dir .. ": " .. ((err .. out):gsub("%s+$", "")) ..
-      " (nothing was submitted; the sweep directory is kept: fix the options and run sslua sweep --resume " .. dir .. ")", 0)
+  local ks, groups = ntasks_groups(m, indices)
+  local ids = {}
+  local sub = { tasks = indices, arrays = ids, submitted_utc = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+  for _, k in ipairs(ks) do
+    local arr = "--array=" .. ranges(groups[k]) .. (m.jobs and ("%" .. m.jobs) or "")
+    local ok, out, err = capture("sbatch --parsable " .. q(arr) .. " " .. q(dir .. "/" .. batch_name(k)))
+    local id = ok and job_id(out)
+    if not id then
+      error("sslua sweep: sbatch rejected the job array of " .. dir .. (k > 1 and (" (runs of " .. k .. " ranks)") or "")
+        .. ": " .. ((err .. out):gsub("%s+$", "")) .. (#ids == 0 and " (nothing was submitted" or (" (arrays " .. table.concat(ids, ", ") .. " are submitted"))
+        .. "; the sweep directory is kept: fix the options and run sslua sweep --resume " .. dir .. ")", 0)
+    end
+    ids[#ids + 1] = id
+    for _, i in ipairs(groups[k]) do m.runs[i].job = id .. "_" .. i end
+    if #ids == 1 then
+      sub.array = id
+      m.submissions[#m.submissions + 1] = sub
+    end
+    write_manifest(dir, m)
   end
-  for _, i in ipairs(indices) do m.runs[i].job = id .. "_" .. i end
-  local sub = { array = id, tasks = indices, submitted_utc = os.date("!%Y-%m-%dT%H:%M:%SZ") }
-  m.submissions[#m.submissions + 1] = sub
-  write_manifest(dir, m)
-  local aok, aout, aerr = capture("sbatch --parsable " .. q("--dependency=afterany:" .. id) .. " " .. q(dir .. "/aggregate.sbatch"))
+  local after = "--dependency=afterany:" .. table.concat(ids, ":")
+  local aok, aout, aerr = capture("sbatch --parsable " .. q(after) .. " " .. q(dir .. "/aggregate.sbatch"))
   local agg = aok and job_id(aout)
   if not agg then
-    error("sslua sweep: the job array " .. id .. " is submitted, but sbatch rejected the aggregation job: "
+    error("sslua sweep: the job array " .. table.concat(ids, ", ") .. " is submitted, but sbatch rejected the aggregation job: "
       .. ((aerr .. aout):gsub("%s+$", "")) .. " (when the tasks end: sslua sweep --aggregate " .. dir .. ")", 0)
   end
   sub.aggregate = agg
   write_manifest(dir, m)
-  return id, agg
+  return ids, agg
 end
 
 -- Blocks until the submitted jobs leave the queue, printing each run as it ends; then checks
 -- that the aggregation job wrote the summary.
-local function slurm_wait(m, dir, array, agg, indices)
+local function slurm_wait(m, dir, arrays, agg, indices)
   local reported, finished, failures, polls = {}, 0, 0, 0
   while true do
     local queue, err = squeue()
@@ -622,7 +684,9 @@ local function slurm_wait(m, dir, array, agg, indices)
       end
       local busy = queue[agg] ~= nil
       for id in pairs(queue) do
-        if id == array or id:sub(1, #array + 1) == array .. "_" then busy = true end
+        for _, a in ipairs(arrays) do
+          if id == a or id:sub(1, #a + 1) == a .. "_" then busy = true end
+        end
       end
       if not busy then break end
     else
@@ -645,8 +709,9 @@ local function slurm_wait(m, dir, array, agg, indices)
   return code
 end
 
-local function follow_up(dir, array, agg)
-  print(string.format("sweep: submitted job array %s and aggregation job %s (after every task)", array, agg))
+local function follow_up(dir, arrays, agg)
+  print(string.format("sweep: submitted job array%s %s and aggregation job %s (after every task)",
+    #arrays > 1 and "s" or "", table.concat(arrays, ", "), agg))
   print("  follow:    sslua sweep --status " .. dir)
   print("  rerun the failed or unfinished runs: sslua sweep --resume " .. dir)
   print("  summary:   " .. dir .. "/summary.txt and sweep.csv, once job " .. agg .. " has run")
@@ -664,19 +729,34 @@ local function run_slurm(spec, configs)
     sandbox = spec.sandbox == true, jobs = spec.jobs_given and spec.jobs or nil, cpus = threads_of(spec),
     sbatch = spec.sbatch, sbatch_words = words, exe = exe, cwd = cwd(),
     created_utc = os.date("!%Y-%m-%dT%H:%M:%SZ"), runs = {}, submissions = {} }
-  local commands = commands_of(spec, configs, exe, script)
+  if spec.ntasks then
+    for _, w in ipairs(words) do
+      if w:match("^%-%-ntasks") or w:match("^%-n") then
+        error("sslua sweep: --sbatch cannot set " .. w .. " when --ntasks gives the ranks per run", 0)
+      end
+    end
+  end
+  local commands = commands_of(spec, configs, exe, script, "slurm", m.cpus)
+  for i = 1, #configs do
+    m.runs[i] = { run = string.format("run-%03d", i), config = configs[i], command = commands[i] }
+    if spec.ntasks then m.runs[i].ntasks = ntasks_of(spec, configs[i]) end
+  end
   if spec.dry_run then
     local root = absolute(results) .. "/" .. name
     local dir = root .. "/sweep-" .. os.date("!%Y%m%d-%H%M%S")
-    for i = 1, #configs do m.runs[i] = { run = string.format("run-%03d", i), config = configs[i] } end
-    local array, agg = slurm_scripts(m, dir)
-    local all = {}
-    for i = 1, #configs do all[i] = i end
-    print("# sweep: " .. #configs .. " runs of " .. script .. " as one Slurm job array, in " .. dir)
-    print("# sbatch --parsable --array=" .. ranges(all) .. (m.jobs and ("%" .. m.jobs) or "") .. " " .. dir .. "/sweep.sbatch")
-    print("# sbatch --parsable --dependency=afterany:<array> " .. dir .. "/aggregate.sbatch")
-    print("# ---- " .. dir .. "/sweep.sbatch")
-    io.write(array)
+    local ks, groups = ntasks_groups(m)
+    print("# sweep: " .. #configs .. " runs of " .. script .. " as " .. (#ks > 1 and (#ks .. " Slurm job arrays") or "one Slurm job array") .. ", in " .. dir)
+    local agg
+    for _, k in ipairs(ks) do
+      print("# sbatch --parsable --array=" .. ranges(groups[k]) .. (m.jobs and ("%" .. m.jobs) or "") .. " " .. dir .. "/" .. batch_name(k))
+    end
+    print("# sbatch --parsable --dependency=afterany:<array" .. (#ks > 1 and "s" or "") .. "> " .. dir .. "/aggregate.sbatch")
+    for _, k in ipairs(ks) do
+      local array
+      array, agg = slurm_scripts(m, dir, k)
+      print("# ---- " .. dir .. "/" .. batch_name(k))
+      io.write(array)
+    end
     print("# ---- " .. dir .. "/aggregate.sbatch")
     io.write(agg)
     print("# ---- the runs (run-NNN/run.sh starts SSLUA_RUN_DIR=<run dir> with these, or --resume <run dir> after a checkpoint)")
@@ -694,19 +774,16 @@ local function run_slurm(spec, configs)
     local run = string.format("run-%03d", i)
     local rdir = dir .. "/" .. run
     os.execute("mkdir -p " .. q(rdir))
-    m.runs[i] = { run = run, config = c, command = commands[i] }
     write_file(rdir .. "/run.sh", slurm_run_script(rdir, run, c, commands[i], absolute(results)))
     indices[i] = i
   end
-  local array, agg = slurm_scripts(m, dir)
-  write_file(dir .. "/sweep.sbatch", array)
-  write_file(dir .. "/aggregate.sbatch", agg)
+  write_batch_scripts(m, dir)
   write_manifest(dir, m)
   print(string.format("sweep: %d runs of %s as a Slurm job array, in %s", #configs, spec.script, dir))
   local aid, gid = slurm_submit(m, dir, indices)
   sweep.last_dir = dir
   if not spec.wait then follow_up(dir, aid, gid); return 0, nil, dir end
-  print(string.format("sweep: job array %s, aggregation job %s; waiting", aid, gid))
+  print(string.format("sweep: job array %s, aggregation job %s; waiting", table.concat(aid, ", "), gid))
   local code = slurm_wait(m, dir, aid, gid, indices)
   return code, nil, dir
 end
@@ -771,9 +848,7 @@ local function resume(spec)
       m.sbatch = spec.sbatch
     end
     if spec.jobs_given then m.jobs = spec.jobs end
-    local array, agg = slurm_scripts(m, dir)
-    write_file(dir .. "/sweep.sbatch", array)
-    write_file(dir .. "/aggregate.sbatch", agg)
+    write_batch_scripts(m, dir)
     write_manifest(dir, m)
   end
   local queue, qerr = squeue()
@@ -796,7 +871,7 @@ local function resume(spec)
   local aid, gid = slurm_submit(m, dir, indices)
   sweep.last_dir = dir
   if not spec.wait then follow_up(dir, aid, gid); return 0, nil, dir end
-  print(string.format("sweep: job array %s, aggregation job %s; waiting", aid, gid))
+  print(string.format("sweep: job array %s, aggregation job %s; waiting", table.concat(aid, ", "), gid))
   return slurm_wait(m, dir, aid, gid, indices), nil, dir
 end
 
@@ -820,10 +895,19 @@ function sweep.main(args)
   if spec.resume then return resume(spec) end
   if not io.open(spec.script, "r") then error("sslua sweep: cannot open script '" .. spec.script .. "'", 2) end
   summary.check_flags(spec)   -- a misspelled flag fails here, before any run starts
+  if spec.ntasks then
+    -- the ranks per run: the grid's last axis, recorded in sweep.json and the summary
+    if spec.backend ~= "slurm" and not has_command("mpirun") then
+      for _, v in ipairs(spec.ntasks) do
+        if v ~= "1" then error("sslua sweep: --ntasks " .. v .. " needs Open MPI's mpirun on PATH (Debian: openmpi-bin)", 2) end
+      end
+    end
+    spec.axes[#spec.axes + 1] = { name = "ntasks", values = spec.ntasks }
+  end
   local configs = sweep.grid(spec.axes)
   if spec.backend == "slurm" then return run_slurm(spec, configs) end
   if spec.wait or spec.sbatch then error("sslua sweep: --wait and --sbatch are options of --backend slurm", 2) end
-  local commands = commands_of(spec, configs, experiment.interpreter(), spec.script)
+  local commands = commands_of(spec, configs, experiment.interpreter(), spec.script, "local")
   if spec.dry_run then
     for _, cmd in ipairs(commands) do print(cmd) end
     return 0

@@ -145,27 +145,18 @@ function summary.collect(dir, configs)
 end
 
 -- One CSV record per line (the quoting our logger writes: "..." with "" inside).
-local function csv_fields(line)
-  local out, i = {}, 1
-  while i <= #line + 1 do
-    if line:sub(i, i) == '"' then
-      local buf, j = {}, i + 1
-      while true do
-        local k = line:find('"', j, true)
-        if not k then buf[#buf + 1] = line:sub(j); i = #line + 2; break end
-        buf[#buf + 1] = line:sub(j, k - 1)
-        if line:sub(k + 1, k + 1) == '"' then buf[#buf + 1] = '"'; j = k + 2
-        else i = k + 2; break end
-      end
-      out[#out + 1] = table.concat(buf)
-    else
-      local k = line:find(",", i, true) or #line + 1
-      out[#out + 1] = line:sub(i, k - 1)
-      i = k + 1
-    end
+local function quoted(line, i)
+  local buf, j = {}, i + 1
+  while true do
+    local k = line:find('"', j, true)
+    if not k then buf[#buf + 1] = line:sub(j); return table.concat(buf), #line + 2 end
+    buf[#buf + 1] = line:sub(j, k - 1)
+    if line:sub(k + 1, k + 1) ~= '"' then return table.concat(buf), k + 2 end
+    buf[#buf + 1] = '"'; j = k + 2
   end
-  return out
 end
+
+local function csv_fields(line) return util.split_fields(line, '"', quoted) end
 
 --- summary.last_row(path) -> the last row of a CSV file as a table and its header, or nil.
 function summary.last_row(path)

@@ -1,5 +1,6 @@
--- sslua.util: the helpers every module of lua/sslua shares (SPEC §3), so that they all report
--- misuse the same way.
+-- sslua.util: the helpers every module of lua/sslua shares, so that they all report misuse the
+-- same way: every misuse is a Lua error "sslua.<module>.<function>: problem" raised at the
+-- line of the caller, and option tables are strict (an unknown key is an error).
 --
 --   util.fail(fname, msg[, level])       error "fname: msg" at the line that called the public
 --                                         function (level 1, the default) or further out
@@ -9,10 +10,14 @@
 --                                         spec (key -> type name or validator): an unknown key is
 --                                         "unknown option 'betta' (did you mean 'beta'?)", a
 --                                         wrong type "option 'beta' must be a number, got string"
+--   util.options_checker(prefix)         check_options with a module prefix, for the module's
+--                                         public functions: opts_of(fn, opts, spec[, depth])
 --   util.closest(key, keys)              the valid key nearest to key, if close
 --   util.class(name[, parent])           a class: Class(...) makes an instance and returns
 --                                         Class.__init(self, ...) (which returns self); methods
 --                                         are found through __index (and the parent's)
+--   util.read_file(path), util.file_exists(path), util.split_fields(text, opener, read_group),
+--   util.merge_parts(prefix, parts)
 --
 -- Type names in a spec: "number", "integer", "boolean", "string", "table", "function",
 -- "tensor", "any", or alternatives joined by "|" ("number|table"); a validator is a function
@@ -171,6 +176,57 @@ function util.class(name, parent)
     end,
     __tostring = function() return "class " .. name end,
   })
+end
+
+--- util.options_checker(prefix) -> opts_of(fn, opts, spec[, depth]): util.check_options under the
+--- name prefix .. fn, raising at the caller of the public function that calls opts_of (`depth`:
+--- extra frames between the two).
+function util.options_checker(prefix)
+  return function(fn, opts, spec, depth)
+    -- Not `return util.check_options(...)`: a tail call would drop this frame, which the level counts.
+    local checked = util.check_options(prefix .. fn, opts, spec, 2 + (depth or 0))
+    return checked
+  end
+end
+
+--- util.file_exists(path) -> whether `path` opens for reading.
+function util.file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close(); return true end
+  return false
+end
+
+--- util.split_fields(text, opener, read_group) -> the comma-separated fields of `text`; a field
+--- that starts with the character `opener` is read by read_group(text, i) (i at the opener),
+--- which returns the field's value and the index just after the comma that ends it.
+function util.split_fields(text, opener, read_group)
+  local out, i = {}, 1
+  while i <= #text + 1 do
+    if text:sub(i, i) == opener then
+      out[#out + 1], i = read_group(text, i)
+    else
+      local j = text:find(",", i, true) or #text + 1
+      out[#out + 1] = text:sub(i, j - 1)
+      i = j + 1
+    end
+  end
+  return out
+end
+
+--- util.merge_parts(prefix, parts) -> one table of the names the modules prefix .. part return,
+--- for a module split into files; names beginning with "_" are shared between the parts only and
+--- are left out, and a name two parts define is an error.
+function util.merge_parts(prefix, parts)
+  local out = {}
+  for _, part in ipairs(parts) do
+    for name, v in pairs(require(prefix .. part)) do
+      if name:sub(1, 1) ~= "_" then
+        assert(out[name] == nil, prefix .. part .. ": " .. tostring(name) .. " is defined by two parts")
+        out[name] = v
+      end
+    end
+  end
+  return out
 end
 
 --- util.read_file(path) -> the whole file as a string, or nil when it cannot be opened (through

@@ -1,22 +1,12 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// Natives of `sslua.aug` (SPEC §4.3): `lua/sslua/aug.lua` builds the transform objects and
+/// Natives of `sslua.aug`: `lua/sslua/aug.lua` builds the transform objects and
 /// calls these through the private table `sslua._aug`. Errors name the public function
 /// (`sslua.aug.functional.adjust_hue: ...`), not the private table.
 enum AugBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua._aug", functions)] }
-
-    /// Reports errors of `fn` under the public name `name`.
-    static func named(_ name: String, _ fn: @escaping LuaFunction) -> LuaFunction {
-        { a in
-            do { return try fn(a) } catch let e as SSLuaError {
-                if e.message.hasPrefix("\u{1}") { throw e }
-                throw passThroughError("\(name): \(e.message)")
-            }
-        }
-    }
 
     static func image(_ a: LuaArgs, _ i: Int32) throws -> AugImage {
         let t = try a.tensor(i)
@@ -29,6 +19,15 @@ enum AugBindings {
         let img = try image(a, i)
         try require(img.channels == 1 || img.channels == 3, "bad argument #\(i) (images must have 1 or 3 channels, got \(img.channels))")
         return img
+    }
+
+    /// `sslua.aug.functional.adjust_<what>(img, factor)`: a colour image and a factor >= 0.
+    static func colorAdjustment(_ what: String, _ apply: @escaping (inout AugImage, Float) -> Void) -> LuaFunction {
+        reportingErrors(as: "sslua.aug.functional.adjust_\(what)") { a in
+            var img = try colorImage(a, 1)
+            apply(&img, Float(try factor(a, 2, what: what)))
+            return a.push(try img.tensor())
+        }
     }
 
     static func factor(_ a: LuaArgs, _ i: Int32, what: String) throws -> Double {
@@ -172,7 +171,7 @@ enum AugBindings {
     // MARK: functions
 
     static let functions: [(String, LuaFunction)] = [
-        ("apply", named("sslua.aug.apply") { a in
+        ("apply", reportingErrors(as: "sslua.aug.apply") { a in
             let spec = try spec(a.L, 1)
             let images = try a.tensor(2)
             let o: LuaTable? = a.isTable(3) ? try a.table(3).checked(keys: ["record", "rng"]) : nil
@@ -190,7 +189,7 @@ enum AugBindings {
             }
             return 2
         }),
-        ("crop_params", named("sslua.aug.RandomResizedCrop.get_params") { a in
+        ("crop_params", reportingErrors(as: "sslua.aug.RandomResizedCrop.get_params") { a in
             let h = try a.integer(1), w = try a.integer(2)
             try require(h >= 1 && w >= 1 && h < 1 << 24 && w < 1 << 24, "image size must be positive, got \(h)x\(w)")
             let o = try a.table(3)
@@ -202,12 +201,12 @@ enum AugBindings {
             a.push(box.top + 1); a.push(box.left + 1); a.push(box.height); a.push(box.width); a.push(box.fallback)
             return 5
         }),
-        ("hflip", named("sslua.aug.functional.hflip") { a in
+        ("hflip", reportingErrors(as: "sslua.aug.functional.hflip") { a in
             var img = try image(a, 1)
             img.flipHorizontal()
             return a.push(try img.tensor())
         }),
-        ("resized_crop", named("sslua.aug.functional.resized_crop") { a in
+        ("resized_crop", reportingErrors(as: "sslua.aug.functional.resized_crop") { a in
             let img = try image(a, 1)
             let top = try a.integer(2), left = try a.integer(3), h = try a.integer(4), w = try a.integer(5)
             try require(h >= 1 && w >= 1, "crop height and width must be positive, got \(h)x\(w)")
@@ -217,35 +216,23 @@ enum AugBindings {
             let (oh, ow) = try size(a, 6)
             return a.push(try img.resizedCrop(top: top - 1, left: left - 1, height: h, width: w, outHeight: oh, outWidth: ow).tensor())
         }),
-        ("adjust_brightness", named("sslua.aug.functional.adjust_brightness") { a in
-            var img = try colorImage(a, 1)
-            img.adjustBrightness(Float(try factor(a, 2, what: "brightness")))
-            return a.push(try img.tensor())
-        }),
-        ("adjust_contrast", named("sslua.aug.functional.adjust_contrast") { a in
-            var img = try colorImage(a, 1)
-            img.adjustContrast(Float(try factor(a, 2, what: "contrast")))
-            return a.push(try img.tensor())
-        }),
-        ("adjust_saturation", named("sslua.aug.functional.adjust_saturation") { a in
-            var img = try colorImage(a, 1)
-            img.adjustSaturation(Float(try factor(a, 2, what: "saturation")))
-            return a.push(try img.tensor())
-        }),
-        ("adjust_hue", named("sslua.aug.functional.adjust_hue") { a in
+        ("adjust_brightness", colorAdjustment("brightness") { img, f in img.adjustBrightness(f) }),
+        ("adjust_contrast", colorAdjustment("contrast") { img, f in img.adjustContrast(f) }),
+        ("adjust_saturation", colorAdjustment("saturation") { img, f in img.adjustSaturation(f) }),
+        ("adjust_hue", reportingErrors(as: "sslua.aug.functional.adjust_hue") { a in
             var img = try colorImage(a, 1)
             let f = try a.number(2)
             try require(f >= -0.5 && f <= 0.5, "hue factor must be in [-0.5, 0.5], got \(f)")
             img.adjustHue(Float(f))
             return a.push(try img.tensor())
         }),
-        ("rgb_to_grayscale", named("sslua.aug.functional.rgb_to_grayscale") { a in
+        ("rgb_to_grayscale", reportingErrors(as: "sslua.aug.functional.rgb_to_grayscale") { a in
             let img = try colorImage(a, 1)
             let c = try a.optInteger(2, 1)
             try require(c == 1 || c == 3, "channels must be 1 or 3, got \(c)")
             return a.push(try img.grayscale(channels: c).tensor())
         }),
-        ("gaussian_blur", named("sslua.aug.functional.gaussian_blur") { a in
+        ("gaussian_blur", reportingErrors(as: "sslua.aug.functional.gaussian_blur") { a in
             let img = try image(a, 1)
             let k = try a.integer(2)
             try require(k >= 1 && k % 2 == 1, "kernel size must be an odd positive integer, got \(k)")
@@ -254,7 +241,7 @@ enum AugBindings {
             try require(s > 0 && s.isFinite, "sigma must be positive, got \(s)")
             return a.push(try img.gaussianBlur(kernel: k, sigma: s).tensor())
         }),
-        ("save_grid", named("sslua.aug.save_grid") { a in
+        ("save_grid", reportingErrors(as: "sslua.aug.save_grid") { a in
             let images = try a.tensor(1)
             let path = try a.string(2)
             let o: LuaTable? = a.isTable(3) ? try a.table(3).checked(keys: ["nrow", "padding", "pad_value"]) : nil
@@ -262,8 +249,8 @@ enum AugBindings {
                              padding: try o?.integer("padding") ?? 2, padValue: try o?.number("pad_value") ?? 0)
             return 0
         }),
-        ("load_png", named("sslua.aug.load_png") { a in a.push(try PNG.read(a.string(1))) }),
-        ("rotate", named("sslua.aug.functional.rotate") { a in
+        ("load_png", reportingErrors(as: "sslua.aug.load_png") { a in a.push(try PNG.read(a.string(1))) }),
+        ("rotate", reportingErrors(as: "sslua.aug.functional.rotate") { a in
             let img = try image(a, 1)
             let angle = try a.number(2)
             try require(angle.isFinite, "angle must be finite")

@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Natives of the run checkpoints of `lua/sslua/experiment.lua` (`sslua._checkpoint`).

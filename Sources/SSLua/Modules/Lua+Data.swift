@@ -1,8 +1,8 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// Natives of `sslua.data` (SPEC §4.3): file readers, the synthetic generator and row
+/// Natives of `sslua.data`: file readers, the synthetic generator and row
 /// gathering. `lua/sslua/data.lua` builds the dataset objects on top of them through the private
 /// table `sslua._data`; errors name the public function (`sslua.data.cifar10: ...`).
 enum DataBindings {
@@ -32,16 +32,16 @@ enum DataBindings {
     }
 
     static func idx(_ name: String) -> LuaFunction {
-        AugBindings.named(name) { a in
+        reportingErrors(as: name) { a in
             try push(a, try IDX.labelledImages(images: a.string(1), labels: a.string(2)))
         }
     }
 
     static let functions: [(String, LuaFunction)] = [
-        ("cifar10", AugBindings.named("sslua.data.cifar10") { a in
+        ("cifar10", reportingErrors(as: "sslua.data.cifar10") { a in
             try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 1, classes: 10))
         }),
-        ("cifar100", AugBindings.named("sslua.data.cifar100") { a in
+        ("cifar100", reportingErrors(as: "sslua.data.cifar100") { a in
             try push(a, try CIFAR.read(files: stringList(a, 1), labelBytes: 2, classes: 100))
         }),
         // cifar_python(files, classes[, meta, names key, coarse names key]) -> images, labels, coarse, names, coarse names
@@ -49,7 +49,7 @@ enum DataBindings {
             let classes = try a.integer(2)
             try require(classes == 10 || classes == 100, "classes must be 10 or 100")
             let name = classes == 10 ? "sslua.data.cifar10" : "sslua.data.cifar100"
-            do {
+            return try reportingErrors(as: name) { a in
                 let n = try push(a, try CIFAR.readPython(files: stringList(a, 1), classes: classes))
                 let meta = a.isNone(3) ? nil : try a.string(3)
                 var extra: Int32 = 0
@@ -63,14 +63,11 @@ enum DataBindings {
                     extra += 1
                 }
                 return n + extra
-            } catch let e as SSLuaError {
-                if e.message.hasPrefix("\u{1}") { throw e }
-                throw passThroughError("\(name): \(e.message)")
-            }
+            }(a)
         }),
         ("fashion_mnist", idx("sslua.data.fashion_mnist")),
         ("mnist", idx("sslua.data.mnist")),
-        ("synthetic", AugBindings.named("sslua.data.synthetic") { a in
+        ("synthetic", reportingErrors(as: "sslua.data.synthetic") { a in
             let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
             try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
             try require(n <= (1 << 31) / (3 * size * size), "n = \(n) images of \(size)x\(size) is too large")
@@ -86,7 +83,7 @@ enum DataBindings {
             return 2
         }),
         // data.textures: images, labels, nil, hue bins (1-based); the class names.
-        ("textures", AugBindings.named("sslua.data.textures") { a in
+        ("textures", reportingErrors(as: "sslua.data.textures") { a in
             let n = try a.integer(1), seed = try a.integer(2), size = try a.integer(3)
             let spread = try a.number(4), lo = try a.number(5), hi = try a.number(6)
             try require(n >= 0 && size >= 8 && size <= 512, "n must be non-negative and size between 8 and 512")
@@ -102,7 +99,7 @@ enum DataBindings {
             for (k, c) in Textures.classes.enumerated() { lua_pushstring(a.L, c); lua_rawseti(a.L, -2, lua_Integer(k + 1)) }
             return 1
         }),
-        ("gather", AugBindings.named("sslua.data.gather") { a in
+        ("gather", reportingErrors(as: "sslua.data.gather") { a in
             let t = try a.tensor(1)
             let idx: [Int]
             if a.isTable(2) { idx = try a.intList(2) } else {

@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `sslua.dist`: data-parallel collectives over MPI (`docs/DISTRIBUTED.md`), as
@@ -29,8 +29,7 @@ enum DistBindings {
         ("size", { a in a.push(try Dist.initialize().1) }),
         ("all_reduce", { a in
             let t = try a.tensor(1)
-            let o = try a.options(at: 2, keys: ["op"])
-            if !a.isNone(2) && o == nil { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            let o = try a.optionsArgument(2, keys: ["op"])
             let name = try o?.string("op") ?? "sum"
             guard let op = Dist.Op(rawValue: name) else {
                 throw SSLuaError("unknown op '\(name)' (expected sum, mean, max or min)")
@@ -40,14 +39,12 @@ enum DistBindings {
         ("all_gather", { a in a.push(try Dist.allGather(a.tensor(1))) }),
         ("broadcast", { a in
             let t = try a.tensor(1)
-            let o = try a.options(at: 2, keys: ["root"])
-            if !a.isNone(2) && o == nil { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            let o = try a.optionsArgument(2, keys: ["root"])
             return a.push(try Dist.broadcast(t, root: o?.integer("root") ?? 0))
         }),
         ("barrier", { _ in try Dist.barrier(); return 0 }),
         ("stats", { a in
-            let o = try a.options(at: 1, keys: ["reset"])
-            if !a.isNone(1) && o == nil { throw a.bad(1, "options table expected, got \(a.typeName(1))") }
+            let o = try a.optionsArgument(1, keys: ["reset"])
             lua_createtable(a.L, 0, 3)
             lua_pushnumber(a.L, Dist.seconds); lua_setfield(a.L, -2, "seconds")
             lua_pushinteger(a.L, lua_Integer(Dist.bytes)); lua_setfield(a.L, -2, "bytes")

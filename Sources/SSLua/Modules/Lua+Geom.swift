@@ -1,8 +1,8 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// `sslua.geom` (SPEC §4.4, §6): spectra, ranks, FVU, nearest negatives, kNN and linear
+/// `sslua.geom`: spectra, ranks, FVU, nearest negatives, kNN and linear
 /// evaluation, alignment/uniformity, histograms, linear regions. Scalars come back as numbers.
 ///
 ///     geom.singular_values(M)                     descending, M's dtype
@@ -25,20 +25,20 @@ enum GeomBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua.geom", functions)] }
 
     static let functions: [(String, LuaFunction)] = [
-        ("singular_values", { a in a.push(try Spectrum.singularValues(a.tensor(1))) }),
+        ("singular_values", { a in a.push(try Rank.singularValues(a.tensor(1))) }),
         ("rank", { a in
             let m = try a.tensor(1)
-            var crit = Spectrum.Criterion.numpyDefault
-            if let o = try a.options(at: 2, keys: ["tau", "rtol", "variance"]) {
+            var crit = Rank.Criterion.numpyDefault
+            if let o = try a.optionsArgument(2, keys: ["tau", "rtol", "variance"]) {
                 let given = ["tau", "rtol", "variance"].filter { o.has($0) }
                 try require(given.count <= 1, "give only one of tau, rtol, variance (got \(given.joined(separator: ", ")))")
                 if let t = try o.number("tau") { crit = .absolute(t) }
                 if let r = try o.number("rtol") { crit = .relative(r) }
                 if let v = try o.number("variance") { crit = .variance(v) }
-            } else if !a.isNone(2) { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
-            return a.push(try Spectrum.rank(m, crit))
+            }
+            return a.push(try Rank.rank(m, crit))
         }),
-        ("effective_rank", { a in a.push(try Spectrum.effectiveRank(a.tensor(1))) }),
+        ("effective_rank", { a in a.push(try Rank.effectiveRank(a.tensor(1))) }),
         ("fvu", { a in a.push(try FVU.fvu(a.tensor(1), a.tensor(2))) }),
         ("nearest_negative", { a in
             let w: Tensor? = a.isNone(3) || lua_type(a.L, 3) == LUA_TNIL ? nil : try a.tensor(3)
@@ -49,21 +49,21 @@ enum GeomBindings {
         }),
         ("normalized_distance", { a in a.push(try NearestNegative.normalizedDistance(a.tensor(1), a.tensor(2))) }),
         ("label_agreement", { a in
-            a.push(try NearestNegative.labelAgreement(MathArgs.labels(a, 1, "idx"), MathArgs.labels(a, 2, "labels_pool"),
-                                                       MathArgs.labels(a, 3)))
+            a.push(try NearestNegative.labelAgreement(a.labels(1, "idx"), a.labels(2, "labels_pool"),
+                                                       a.labels(3)))
         }),
         ("knn_accuracy", { a in
             let o = try a.table(1).checked(keys: ["train", "train_labels", "test", "test_labels", "k", "temperature"])
-            let acc = try KNN.accuracy(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
-                                       test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
+            let acc = try KNN.accuracy(train: o.requiredTensor("train"), trainLabels: o.labels("train_labels"),
+                                       test: o.requiredTensor("test"), testLabels: o.labels("test_labels"),
                                        k: o.integer("k") ?? 200, temperature: o.number("temperature") ?? 0.07)
             return a.push(acc)
         }),
         ("linear_probe", { a in
             let o = try a.table(1).checked(keys: ["train", "train_labels", "test", "test_labels", "epochs", "lr",
                                                   "weight_decay", "tol"])
-            let r = try LinearProbe.fit(train: MathArgs.field(o, "train"), trainLabels: MathArgs.labels(o, "train_labels"),
-                                        test: MathArgs.field(o, "test"), testLabels: MathArgs.labels(o, "test_labels"),
+            let r = try LinearProbe.fit(train: o.requiredTensor("train"), trainLabels: o.labels("train_labels"),
+                                        test: o.requiredTensor("test"), testLabels: o.labels("test_labels"),
                                         maxIterations: o.integer("epochs") ?? 500, step: o.number("lr") ?? 1,
                                         weightDecay: o.number("weight_decay") ?? 1e-4,
                                         tolerance: o.number("tol") ?? 1e-6)
@@ -101,7 +101,8 @@ enum GeomBindings {
 /// The network argument of `linear_regions`: a list `{ {W1, b1}, {W2, b2}, ... }` (nn.Linear
 /// convention, ReLU between layers) or an `sslua.nn` module (Linear, Sequential of Linear,
 /// BatchNorm1d (its eval-mode affine map, from the running statistics), ReLU, LeakyReLU,
-/// Identity), read with raw accesses.
+/// Identity): the class from its metatable, children from `named_children()`, and the
+/// public fields (weight, bias, running_mean, running_var, eps) with raw accesses.
 enum RegionArgs {
     static func ops(_ a: LuaArgs, _ i: Int32) throws -> [LinearRegions.Op] {
         guard a.isTable(i) else { throw a.bad(i, "MLP (list of {W, b} or an nn module) expected, got \(a.typeName(i))") }
@@ -120,14 +121,31 @@ enum RegionArgs {
         return LinearRegions.mlp(layers)
     }
 
-    /// The `_type` of an sslua.nn module (its class, the metatable), or nil for a plain table.
+    /// The class of an sslua.nn module ("Linear" for the class `sslua.nn.Linear`: its
+    /// metatable's `__name`, the name `util.class` gives every class), or nil for a plain table.
     static func moduleType(_ L: OpaquePointer, _ idx: Int32) -> String? {
         guard lua_getmetatable(L, idx) != 0 else { return nil }
         defer { sslua_pop(L, 1) }
-        lua_pushstring(L, "_type")
+        lua_pushstring(L, "__name")
         defer { sslua_pop(L, 1) }
         guard lua_rawget(L, -2) == LUA_TSTRING, let s = lua_tolstring(L, -1, nil) else { return nil }
-        return String(cString: s)
+        let name = String(cString: s), prefix = "sslua.nn."
+        return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+    }
+
+    /// Pushes the list of the direct children of the module at `idx`, in order, from its
+    /// public `named_children()` (called protected: nn.lua's fields stay its own).
+    static func pushChildren(_ L: OpaquePointer, _ idx: Int32) throws {
+        let chunk = "local m = ... local out = {} for _, c in m:named_children() do out[#out + 1] = c end return out"
+        guard sslua_loadstring(L, chunk) == LUA_OK else {
+            defer { sslua_pop(L, 1) }
+            throw SSLuaError("cannot list the children: \(L.string(at: -1))")
+        }
+        lua_pushvalue(L, idx)
+        guard lua_pcallk(L, 1, 1, 0, 0, nil) == LUA_OK else {
+            defer { sslua_pop(L, 1) }
+            throw SSLuaError("cannot list the children: \(L.string(at: -1))")
+        }
     }
 
     static func rawTensor(_ L: OpaquePointer, _ idx: Int32, _ key: String) throws -> Tensor? {
@@ -158,27 +176,16 @@ enum RegionArgs {
             guard let rm = try rawTensor(L, idx, "running_mean"), let rv = try rawTensor(L, idx, "running_var") else {
                 throw SSLuaError("BatchNorm1d without running statistics has no fixed affine map")
             }
-            let eps = rawNumber(L, idx, "eps") ?? 1e-5
-            let m = try rm.toDoubles(), v = try rv.toDoubles()
-            let w = try rawTensor(L, idx, "weight")?.toDoubles() ?? [Double](failableRepeating: 1, count: m.count, "the weights")
-            let b = try rawTensor(L, idx, "bias")?.toDoubles() ?? [Double](failableRepeating: 0, count: m.count, "the biases")
-            try require(v.count == m.count && w.count == m.count && b.count == m.count, "BatchNorm1d statistics of different sizes")
-            var scale = try [Double](failableRepeating: 0, count: m.count), shift = scale
-            for k in 0..<m.count {
-                scale[k] = w[k] / (v[k] + eps).squareRoot()
-                shift[k] = b[k] - m[k] * scale[k]
-            }
-            return [.affine(scale: scale, shift: shift)]
+            return [try LinearRegions.batchNorm(mean: rm, variance: rv, weight: rawTensor(L, idx, "weight"),
+                                                bias: rawTensor(L, idx, "bias"), eps: rawNumber(L, idx, "eps") ?? 1e-5)]
         case "Sequential":
-            lua_pushstring(L, "_children")
-            guard lua_rawget(L, idx) == LUA_TTABLE else { sslua_pop(L, 1); throw SSLuaError("Sequential without children") }
+            try pushChildren(L, idx)
             let children = lua_absindex(L, -1)
             defer { sslua_pop(L, 1) }
             var ops: [LinearRegions.Op] = []
             let count = Int(lua_rawlen(L, children))
             for k in 0..<count {
                 _ = lua_rawgeti(L, children, lua_Integer(k + 1))
-                _ = lua_rawget(L, idx)        // self[name]
                 defer { sslua_pop(L, 1) }
                 let child = lua_absindex(L, -1)
                 guard lua_type(L, child) == LUA_TTABLE, let t = moduleType(L, child) else {
@@ -190,64 +197,5 @@ enum RegionArgs {
         default:
             throw SSLuaError("unsupported module \(type) (Linear, BatchNorm1d, ReLU, LeakyReLU, Identity, Sequential)")
         }
-    }
-}
-
-/// Argument readers shared by the math bindings (loss, geom, lie).
-enum MathArgs {
-    /// 1-based integer labels from a tensor or a Lua list, returned 0-based.
-    static func labels(_ a: LuaArgs, _ i: Int32, _ what: String = "labels") throws -> [Int] {
-        if a.isTensor(i) { return try labels(a.tensor(i), what) }
-        guard a.isTable(i) else { throw a.bad(i, "\(what) (tensor or list of integers) expected, got \(a.typeName(i))") }
-        return try oneBased(a.intList(i), what)
-    }
-
-    static func labels(_ o: LuaTable, _ key: String) throws -> [Int] {
-        let t = o.pushField(key); defer { sslua_pop(o.L, 1) }
-        if let x = try TensorBox.get(o.L, -1) { return try labels(x, key) }
-        guard t == LUA_TTABLE else { throw SSLuaError("field '\(key)' must be a tensor or a list of integer labels") }
-        return try oneBased(LuaTable(L: o.L, index: lua_absindex(o.L, -1), owner: o.owner).intArray(), key)
-    }
-
-    static func labels(_ t: Tensor, _ what: String) throws -> [Int] {
-        try require(t.dim <= 1, "\(what) must be a 1-d tensor, got size \(shapeString(t.shape))")
-        let values = try t.toDoubles()
-        try Memory.reserve(values.count, of: Int.self, "\(what)")
-        return try oneBased(values.map { v in
-            guard v == v.rounded(), Swift.abs(v) < 1e15 else { throw SSLuaError("\(what) must hold integers, got \(v)") }
-            return Int(v)
-        }, what)
-    }
-
-    static func oneBased(_ v: [Int], _ what: String) throws -> [Int] {
-        try Memory.reserve(v.count, of: Int.self, "\(what)")
-        return try v.enumerated().map { k, x in
-            guard x >= 1 else { throw SSLuaError("\(what) are 1-based: got \(x) at position \(k + 1)") }
-            return x - 1
-        }
-    }
-
-    static func field(_ o: LuaTable, _ key: String) throws -> Tensor {
-        guard let t = try o.tensor(key) else { throw SSLuaError("missing tensor field '\(key)'") }
-        return t
-    }
-
-    /// A list of numbers from a number, a Lua list or a tensor.
-    static func numbers(_ a: LuaArgs, _ i: Int32, _ what: String) throws -> [Double] {
-        if a.isNumber(i) { return [try a.number(i)] }
-        if a.isTensor(i) { return try a.tensor(i).toDoubles() }
-        if a.isTable(i) { return try a.table(i).doubleArray() }
-        throw a.bad(i, "\(what) (number, list or tensor) expected, got \(a.typeName(i))")
-    }
-
-    static func dtype(_ o: LuaTable?) throws -> DType {
-        guard let s = try o?.string("dtype") else { return .float32 }
-        guard let d = DType(rawValue: s) else { throw SSLuaError("unknown dtype '\(s)' (float32 or float64)") }
-        return d
-    }
-
-    static func rng(_ a: LuaArgs, _ o: LuaTable?) throws -> RNG {
-        guard let o = o else { return RNG.global }
-        return try TensorBindings.rng(from: o, a) ?? RNG.global
     }
 }

@@ -1,12 +1,12 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `sslua.save(path, x_or_table[, {metadata=}])` and `sslua.load(path[, {dtype=}])`: `.npy`
-/// for one tensor, `.safetensors` for a table of named tensors (SPEC §4.1).
+/// for one tensor, `.safetensors` for a table of named tensors.
 enum IOBindings {
     static var libraries: [LuaLibrary] { [LuaLibrary("sslua", functions), LuaLibrary("sslua._fs", fs)] }
 

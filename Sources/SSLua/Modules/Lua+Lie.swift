@@ -1,8 +1,8 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// `sslua.lie` (SPEC §4.4, paper Sec. 4): Lie-group models of augmentations.
+/// `sslua.lie` (paper Sec. 4): Lie-group models of augmentations.
 ///
 ///     lie.expm(A)                                 = sslua.linalg.expm
 ///     lie.so2(theta[, {dtype=}])                  2 x 2 rotation
@@ -18,22 +18,21 @@ enum LieBindings {
 
     static let functions: [(String, LuaFunction)] = [
         ("expm", { a in a.push(try Linalg.expm(a.tensor(1))) }),
-        ("so2", { a in a.push(try Lie.so2(a.number(1), dtype: MathArgs.dtype(a.options(at: 2, keys: ["dtype"])))) }),
+        ("so2", { a in a.push(try Lie.so2(a.number(1), dtype: TensorBindings.dtype(a.options(at: 2, keys: ["dtype"])))) }),
         ("random_generator", { a in
             let d = try a.integer(1)
-            let o = try a.options(at: 2, keys: ["rank", "skew", "rng", "dtype"])
-            if !a.isNone(2) && o == nil { throw a.bad(2, "options table expected, got \(a.typeName(2))") }
+            let o = try a.optionsArgument(2, keys: ["rank", "skew", "rng", "dtype"])
             return a.push(try Lie.randomGenerator(d, rank: o?.integer("rank"), skew: o?.bool("skew") ?? false,
-                                                  rng: MathArgs.rng(a, o), dtype: MathArgs.dtype(o)))
+                                                  rng: TensorBindings.rng(a, o), dtype: TensorBindings.dtype(o)))
         }),
         ("orbit", { a in
-            a.push(try Lie.orbit(a.tensor(1), a.tensor(2), MathArgs.numbers(a, 3, "eps")))
+            a.push(try Lie.orbit(a.tensor(1), a.tensor(2), a.numbers(3, "eps")))
         }),
         ("one_hot_image", { a in
             let o = try a.options(at: 2, keys: ["rng", "dtype"])
-            return a.push(try Rotate.oneHotImage(a.integer(1), rng: MathArgs.rng(a, o), dtype: MathArgs.dtype(o)))
+            return a.push(try Rotate.oneHotImage(a.integer(1), rng: TensorBindings.rng(a, o), dtype: TensorBindings.dtype(o)))
         }),
-        ("rotate", { a in a.push(try Rotate.rotate(a.tensor(1), MathArgs.numbers(a, 2, "degrees"))) }),
+        ("rotate", { a in a.push(try Rotate.rotate(a.tensor(1), a.numbers(2, "degrees"))) }),
         ("kernel_alignment", { a in a.push(try Lie.kernelAlignment(a.tensor(1), a.tensor(2))) }),
     ]
 }

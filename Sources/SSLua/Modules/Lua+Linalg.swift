@@ -1,8 +1,8 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// `sslua.linalg` (SPEC §4.1): LAPACK in float64; float32 in, float32 out.
+/// `sslua.linalg`: LAPACK in float64; float32 in, float32 out.
 ///
 ///     linalg.svd(A[, {full = true}]) -> U, S, Vh  (A = U diag(S) Vh as torch.linalg.svd;
 ///                            thin by default, torch's full_matrices=False; `full_matrices` is

@@ -1,8 +1,8 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
-/// `sslua.loss` (SPEC §4.4, §6): fused, differentiable losses.
+/// `sslua.loss`: fused, differentiable losses.
 ///
 ///     loss.cross_entropy(logits N x C, labels)        labels 1-based (tensor or list); mean
 ///     loss.mse(a, b)                                  mean of (a - b)^2, same sizes
@@ -24,11 +24,9 @@ enum LossBindings {
 
     static func beta(_ o: LuaTable?) throws -> Double { try o?.number("beta") ?? 2 }
 
-    /// The options table at `i`, nil when absent; anything else is a bad argument.
+    /// The options table at `i`, nil when absent or nil; anything else is a bad argument.
     static func options(_ a: LuaArgs, _ i: Int32, keys: [String]) throws -> LuaTable? {
-        if a.isNone(i) || lua_type(a.L, i) == LUA_TNIL { return nil }
-        guard let o = try a.options(at: i, keys: keys) else { throw a.bad(i, "options table expected, got \(a.typeName(i))") }
-        return o
+        a.isNone(i) || lua_type(a.L, i) == LUA_TNIL ? nil : try a.optionsArgument(i, keys: keys)
     }
 
     /// t[key] = tensor, for the table on top of the stack.
@@ -39,7 +37,7 @@ enum LossBindings {
     static let functions: [(String, LuaFunction)] = [
         ("cross_entropy", { a in
             let logits = try a.tensor(1)
-            return a.push(try CrossEntropy.loss(logits, MathArgs.labels(a, 2)))
+            return a.push(try CrossEntropy.loss(logits, a.labels(2)))
         }),
         ("mse", { a in a.push(try MSE.loss(a.tensor(1), a.tensor(2))) }),
         ("infonce", { a in
@@ -55,17 +53,13 @@ enum LossBindings {
             let h1 = try a.tensor(1), h2 = try a.tensor(2)
             guard a.isTensor(3) else { throw a.bad(3, "W (d_enc x d_proj tensor) expected, got \(a.typeName(3))") }
             let w = try a.tensor(3)
-            let b = try beta(options(a, 4, keys: ["beta"]))
-            try require(b.isFinite && b > 0, "beta must be a positive number, got \(b)")
-            let (inv, rep, pool) = try UpperBound.terms(h1, h2, w)
-            let constant = _logD(2 * Double(pool.n - 1))
-            let upper = try inv.mul(scalar: b).add(rep.mul(scalar: b)).add(scalar: constant)
-            a.push(upper)
+            let b = try UpperBound.bound(h1, h2, w, beta: beta(options(a, 4, keys: ["beta"])))
+            a.push(b.upper)
             lua_createtable(a.L, 0, 4)
-            setField(a, "invariance", inv)
-            setField(a, "repulsion", rep)
-            lua_pushnumber(a.L, constant); lua_setfield(a.L, -2, "constant")
-            setField(a, "nearest", try Tensor.from(pool.nearest.map { Double($0 + 1) }, shape: [pool.n]))
+            setField(a, "invariance", b.invariance)
+            setField(a, "repulsion", b.repulsion)
+            lua_pushnumber(a.L, b.constant); lua_setfield(a.L, -2, "constant")
+            setField(a, "nearest", try Tensor.from(b.nearest.map { Double($0 + 1) }, shape: [b.nearest.count]))
             return 2
         }),
         ("vicreg", { a in
@@ -85,26 +79,20 @@ enum LossBindings {
                                         temperature: o?.number("temperature") ?? 0.2))
         }),
         ("infonce_terms", { a in
-            let (inv, rep, ent) = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3, keys: ["beta"])))
-            let total = try inv.add(rep).add(ent)
+            let t = try InfoNCETerms.terms(a.tensor(1), a.tensor(2), beta: beta(options(a, 3, keys: ["beta"])))
             lua_createtable(a.L, 0, 5)
-            setField(a, "invariance", inv)
-            setField(a, "alignment", inv)      // the same term under the name the examples use
-            setField(a, "repulsion", rep)
-            setField(a, "entropy", ent)
-            setField(a, "loss", total)
+            setField(a, "invariance", t.invariance)
+            setField(a, "alignment", t.invariance)      // the same term under the name the examples use
+            setField(a, "repulsion", t.repulsion)
+            setField(a, "entropy", t.entropy)
+            setField(a, "loss", t.loss)
             lua_createtable(a.L, 0, 4)
-            setField(a, "invariance", try inv.mean())
-            setField(a, "repulsion", try rep.mean())
-            setField(a, "entropy", try ent.mean())
-            setField(a, "loss", try total.mean())
+            setField(a, "invariance", try t.invariance.mean())
+            setField(a, "repulsion", try t.repulsion.mean())
+            setField(a, "entropy", try t.entropy.mean())
+            setField(a, "loss", try t.loss.mean())
             lua_setfield(a.L, -2, "mean")
             return 1
         }),
     ]
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
-#endif

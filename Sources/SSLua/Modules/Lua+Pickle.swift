@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Pushes an unpickled value (`PValue`, from `TorchFile`) as plain Lua data: dicts and

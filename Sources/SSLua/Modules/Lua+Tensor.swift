@@ -1,9 +1,10 @@
 import CLua
-import CShim
+import CLuaShim
+import CRuntime
 import SSLuaCore
 import Foundation
 
-/// `sslua` top level (constructors, RNG, utilities) and the tensor methods (SPEC §4.1).
+/// `sslua` top level (constructors, RNG, utilities) and the tensor methods.
 /// Indices and dimensions are 1-based here and converted to the core's 0-based ones.
 enum TensorBindings {
     static let generatorMeta = "sslua.Generator"
@@ -36,7 +37,7 @@ enum TensorBindings {
     static func rng(from o: LuaTable, _ a: LuaArgs) throws -> RNG? {
         _ = o.pushField("rng"); defer { sslua_pop(a.L, 1) }
         if lua_type(a.L, -1) <= 0 { return nil }
-        guard let g = try ObjectBox.get(a.L, -1, metatable: generatorMeta, as: RNG.self) else {
+        guard let g = try UserdataBox.get(a.L, -1, metatable: generatorMeta, as: RNG.self) else {
             throw SSLuaError("option 'rng' must be a generator from sslua.rng(seed)")
         }
         return g
@@ -44,7 +45,7 @@ enum TensorBindings {
 
     /// Methods of a generator from `sslua.rng(seed)` (its metatable's `__index`, set by the prelude).
     static func generator(_ a: LuaArgs, _ where_: String) throws -> RNG {
-        guard let g = try ObjectBox.get(a.L, 1, metatable: generatorMeta, as: RNG.self) else {
+        guard let g = try UserdataBox.get(a.L, 1, metatable: generatorMeta, as: RNG.self) else {
             throw a.bad(1, "generator expected (call it as g:\(where_)(...)), got \(a.typeName(1))")
         }
         return g
@@ -291,14 +292,8 @@ enum TensorBindings {
         ("randperm", { a in
             let n = try a.integer(1)
             try require(n >= 0, "n must be non-negative")
-            // Fisher-Yates (as RNG.permutation) in a checked allocation: a huge n is an
-            // error here rather than a trap inside Array(0..<n).
             let o = try ctorOptions(a, ["rng"], grad: false)
-            let g = try rng(a, o)
-            let scratch = try Storage(count: n, dtype: .float64, zeroed: false)
-            let p = scratch.raw.assumingMemoryBound(to: Int.self)
-            for i in 0..<n { p[i] = i }
-            if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { let j = g.integer(0, i); (p[i], p[j]) = (p[j], p[i]) } }
+            let p = try rng(a, o).permutation(count: n)
             var k = 0
             return a.push(try fill([n], dtype(o)) { defer { k += 1 }; return Double(p[k] + 1) })
         }),
@@ -321,7 +316,7 @@ enum TensorBindings {
         }),
         ("rng", { a in
             let seed = a.isNone(1) ? UInt64(Date().timeIntervalSince1970 * 1e6) : UInt64(bitPattern: Int64(try a.integer(1)))
-            ObjectBox.push(a.L, RNG(seed: seed), metatable: generatorMeta)
+            UserdataBox.push(a.L, RNG(seed: seed), metatable: generatorMeta)
             return 1
         }),
         ("memory", { a in a.push(Int(sslua_live_bytes())) }),
@@ -367,8 +362,8 @@ enum TensorBindings {
         ("dim", { a in a.push(try a.tensor(1).dim) }),
         ("numel", { a in a.push(try a.tensor(1).numel) }),
         ("dtype", { a in a.push(try a.tensor(1).dtype.rawValue) }),
-        ("double", { a in a.push(try a.tensor(1).toDType(.float64)) }),
-        ("float", { a in a.push(try a.tensor(1).toDType(.float32)) }),
+        ("double", { a in a.push(try a.tensor(1).differentiableTo(.float64)) }),
+        ("float", { a in a.push(try a.tensor(1).differentiableTo(.float32)) }),
         ("is_contiguous", { a in a.push(try a.tensor(1).isContiguous) }),
         ("reshape", { a in let t = try a.tensor(1); return a.push(try t.reshape(signedSizes(a, 2))) }),
         ("view", { a in let t = try a.tensor(1); return a.push(try t.reshape(signedSizes(a, 2))) }),
@@ -418,7 +413,7 @@ enum TensorBindings {
                 return t.shape[i - lead]
             }))
         }),
-        ("contiguous", { a in a.push(try a.tensor(1).contiguousGraph()) }),
+        ("contiguous", { a in a.push(try a.tensor(1).differentiableContiguous()) }),
         ("clone", { a in a.push(try a.tensor(1).clone()) }),
         ("totable", totableFn),
         ("tolist", totableFn),   // torch's name
@@ -768,18 +763,5 @@ extension Tensor {
     }
     func setStorageValue(_ off: Int, _ v: Double) {
         if dtype == .float32 { storage.pointer(Float.self)[off] = Float(v) } else { storage.pointer(Double.self)[off] = v }
-    }
-    /// dtype conversion that stays in the graph.
-    func toDType(_ d: DType) throws -> Tensor {
-        if d == dtype { return self }
-        let x = self
-        return try to(d).recorded("to", [x]) { g in [try g.to(x.dtype)] }
-    }
-    /// `contiguous` that stays in the graph.
-    func contiguousGraph() throws -> Tensor {
-        let c = try contiguous()
-        if c === self { return self }
-        let x = self
-        return c.recorded("contiguous", [x]) { g in [g] }
     }
 }

@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// Non-raising access to a Lua call's arguments and results. Every check throws an
@@ -115,11 +115,19 @@ public struct LuaArgs {
     /// The options table at `i` (default: the last argument), or nil when that argument is not
     /// an options table. `keys` are the options the function reads: any other key is an error
     /// naming it and the closest valid key (`unknown option 'betta' (did you mean 'beta'?)`),
-    /// and so is a positional entry (SPEC §3: a misspelled option never runs the default).
+    /// and so is a positional entry (a misspelled option never silently runs with the default).
     public func options(at i: Int32? = nil, keys: [String]) throws -> LuaTable? {
         let k = i ?? count
         guard k >= 1, isTable(k), isOptionsTable(k) else { return nil }
         return try LuaTable(L: L, index: lua_absindex(L, k), owner: name).checked(keys: keys)
+    }
+
+    /// `options(at: i, keys:)` for an options argument: nil when the argument is absent, and
+    /// any other value that is not an options table a bad argument.
+    public func optionsArgument(_ i: Int32, keys: [String]) throws -> LuaTable? {
+        if isNone(i) { return nil }
+        guard let o = try options(at: i, keys: keys) else { throw bad(i, "options table expected, got \(typeName(i))") }
+        return o
     }
 
     public func table(_ i: Int32) throws -> LuaTable {
@@ -154,7 +162,7 @@ public struct LuaArgs {
 
 /// A new table on top of `L`'s stack whose sizes may come from user data: Lua's memory error
 /// for a big table is caught in C (`sslua_createtable`, a protected call) and thrown here as
-/// "out of memory", never a longjmp through Swift (SPEC §3). Nothing is pushed on failure.
+/// "out of memory", never a longjmp through Swift frames. Nothing is pushed on failure.
 public func newLuaTable(_ L: OpaquePointer, narr: Int, nrec: Int = 0) throws {
     guard narr >= 0, nrec >= 0, narr <= Int(Int32.max), nrec <= Int(Int32.max) else {
         throw SSLuaError("out of memory: cannot make a table of \(narr) + \(nrec) entries")
@@ -258,32 +266,30 @@ public struct LuaTable {
     }
 
     public func doubleArray() throws -> [Double] {
-        var out: [Double] = []
-        let n = length
-        try Memory.reserve(n, of: Double.self, "a list of \(n) numbers")
-        out.reserveCapacity(n)
-        for k in 1...max(n, 1) where n > 0 {
-            let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
-            guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
-            out.append(lua_tonumberx(L, -1, nil))
-        }
-        return out
+        try numberArray("numbers") { _ in lua_tonumberx(L, -1, nil) }
     }
 
     /// Integers at positions 1...length, by the rule of `LuaArgs.integer`: a Lua integer, or
     /// a float with an exact integer value (2.0); 2.5, NaN and out-of-range floats are errors.
     public func intArray() throws -> [Int] {
-        var out: [Int] = []
+        try numberArray("integers") { k in
+            var ok: Int32 = 0
+            let v = lua_tointegerx(L, -1, &ok)
+            guard ok != 0 else { throw SSLuaError("expected an integer at position \(k), got \(lua_tonumberx(L, -1, nil))") }
+            return Int(v)
+        }
+    }
+
+    /// The numbers at positions 1...length, each read by `read(position)` while on top of the stack.
+    private func numberArray<T>(_ what: String, _ read: (Int) throws -> T) throws -> [T] {
+        var out: [T] = []
         let n = length
-        try Memory.reserve(n, of: Int.self, "a list of \(n) integers")
+        try Memory.reserve(n, of: T.self, "a list of \(n) \(what)")
         out.reserveCapacity(n)
         for k in 1...max(n, 1) where n > 0 {
             let t = lua_rawgeti(L, index, lua_Integer(k)); defer { sslua_pop(L, 1) }
             guard t == LUA_TNUMBER else { throw SSLuaError("expected a number at position \(k), got \(String(cString: lua_typename(L, t)))") }
-            var ok: Int32 = 0
-            let v = lua_tointegerx(L, -1, &ok)
-            guard ok != 0 else { throw SSLuaError("expected an integer at position \(k), got \(lua_tonumberx(L, -1, nil))") }
-            out.append(Int(v))
+            out.append(try read(k))
         }
         return out
     }

@@ -1,14 +1,15 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// A Swift function callable from Lua. It reads its arguments through `LuaArgs`, pushes its
 /// results and returns their count; it reports misuse by throwing, never by raising.
 public typealias LuaFunction = (LuaArgs) throws -> Int32
 
-/// Every Swift function exposed to Lua, by index. The C trampoline (CShim) stores the index as
+/// Every Swift function exposed to Lua, by index. The C trampoline (CLuaShim) stores the index as
 /// an upvalue and calls `sslua_dispatch`; errors travel back as a message and a -1 sentinel, and
-/// the trampoline raises them after this Swift frame has returned (SPEC §3).
+/// the trampoline raises them after this Swift frame has returned (a longjmp
+/// must never cross a Swift frame).
 public enum LuaRegistry {
     nonisolated(unsafe) static var functions: [(name: String, fn: LuaFunction)] = []
 
@@ -47,6 +48,18 @@ public func sslua_dispatch(_ L: OpaquePointer?, _ index: Int32) -> Int32 {
 
 /// Thrown to pass a Lua error value (already formatted, e.g. from a Lua callback) unchanged.
 public func passThroughError(_ message: String) -> SSLuaError { SSLuaError("\u{1}" + message) }
+
+/// `fn` with its errors reported as `<publicName>: message` instead of under the table it is
+/// registered in: for the natives of a private table (`sslua._nn.conv2d` is what
+/// `sslua.nn.functional.conv2d` calls). Errors passed through (from Lua callbacks) stay as they are.
+public func reportingErrors(as publicName: String, _ fn: @escaping LuaFunction) -> LuaFunction {
+    { a in
+        do { return try fn(a) } catch let e as SSLuaError {
+            if e.message.hasPrefix("\u{1}") { throw e }
+            throw passThroughError("\(publicName): \(e.message)")
+        }
+    }
+}
 
 /// Makes room for `n` more values on `L`'s stack, throwing "stack overflow" (a Lua error
 /// for the caller) when Lua cannot grow it. A native function may push only `LUA_MINSTACK`

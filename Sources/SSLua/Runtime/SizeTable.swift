@@ -1,5 +1,5 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
 
 /// `t:size()` / `t:shape()`: a plain sequence of integers (`s[1]`, `#s`, `ipairs`,

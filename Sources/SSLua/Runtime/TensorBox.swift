@@ -1,48 +1,19 @@
 import CLua
-import CShim
+import CLuaShim
 import SSLuaCore
-
-/// Lua userdata holding one retained Swift object, checked by metatable name (non-raising).
-public enum ObjectBox {
-    /// Metatables of the non-tensor userdata types (each gets `__gc` and `__name`).
-    /// Binding files add theirs here.
-    public static let metatables = ["sslua.Generator"]
-
-    public static func push(_ L: OpaquePointer, _ obj: AnyObject, metatable: String) {
-        let p = sslua_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
-        p.storeBytes(of: Unmanaged.passRetained(obj).toOpaque(), as: UnsafeMutableRawPointer?.self)
-        luaL_setmetatable(L, metatable)
-    }
-
-    public static func get<T: AnyObject>(_ L: OpaquePointer, _ i: Int32, metatable: String, as: T.Type) throws -> T? {
-        guard let p = luaL_testudata(L, i, metatable) else { return nil }
-        guard let obj = p.load(as: UnsafeMutableRawPointer?.self) else {
-            throw SSLuaError("attempt to use a closed \(metatable)")
-        }
-        return Unmanaged<AnyObject>.fromOpaque(obj).takeUnretainedValue() as? T
-    }
-
-    public static func release(_ L: OpaquePointer, _ i: Int32, metatable: String) {
-        guard let p = luaL_testudata(L, i, metatable) else { return }
-        if let obj = p.load(as: UnsafeMutableRawPointer?.self) {
-            p.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-            Unmanaged<AnyObject>.fromOpaque(obj).release()
-        }
-    }
-}
 
 /// The Lua userdata that holds one retained `Tensor`. `__gc` and `__close` release it;
 /// a closed tensor is an error to use, never a dangling pointer.
 public enum TensorBox {
     public static let metatable = "sslua.Tensor"
 
-    public static func push(_ L: OpaquePointer, _ t: Tensor) { ObjectBox.push(L, t, metatable: metatable) }
+    public static func push(_ L: OpaquePointer, _ t: Tensor) { UserdataBox.push(L, t, metatable: metatable) }
 
     /// The tensor at stack index `i`, nil if the value is not a tensor; throws if it was closed.
     public static func get(_ L: OpaquePointer, _ i: Int32) throws -> Tensor? {
-        try ObjectBox.get(L, i, metatable: metatable, as: Tensor.self)
+        try UserdataBox.get(L, i, metatable: metatable, as: Tensor.self)
     }
 
     /// `__gc` / `__close`: drops the reference (idempotent).
-    static func release(_ L: OpaquePointer, _ i: Int32) { ObjectBox.release(L, i, metatable: metatable) }
+    static func release(_ L: OpaquePointer, _ i: Int32) { UserdataBox.release(L, i, metatable: metatable) }
 }

@@ -1,5 +1,6 @@
 import CLua
-import CShim
+import CLuaShim
+import CRuntime
 import SSLuaCore
 import Foundation
 
@@ -59,9 +60,9 @@ public enum Toolkit {
         // Tensor metatable, filled by the prelude; other userdata only need `__gc`.
         luaL_newmetatable(L, TensorBox.metatable)
         sslua_pop(L, 1)
-        for meta in ObjectBox.metatables {
+        for meta in UserdataBox.metatables {
             luaL_newmetatable(L, meta)
-            LuaRegistry.push(L, "__gc") { a in ObjectBox.release(a.L, 1, metatable: meta); return 0 }
+            LuaRegistry.push(L, "__gc") { a in UserdataBox.release(a.L, 1, metatable: meta); return 0 }
             lua_setfield(L, -2, "__gc")
             lua_pushstring(L, meta)
             lua_setfield(L, -2, "__name")

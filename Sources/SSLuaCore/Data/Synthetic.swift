@@ -93,7 +93,7 @@ public enum Synthetic {
         try require(n >= 0, "n must be non-negative, got \(n)")
         try require(size >= 8 && size <= 512, "size must be between 8 and 512, got \(size)")
         let rng = RNG(seed: seed)
-        let order = rng.permutation(n)
+        let order = try rng.permutation(count: n)
         let labels = order.map { $0 % classCount }
         let gens = (0..<n).map { _ in rng.split() }
         let images = try Tensor(shape: [n, 3, size, size], zeroed: false)

@@ -109,7 +109,7 @@ public enum Textures {
                     "period must be {lo, hi} with 0 < lo <= hi <= 4 (fractions of the image size)")
         try require(period.0 * Double(size) >= 1, "period lo * size must be at least 1 pixel")
         let rng = RNG(seed: seed)
-        let order = rng.permutation(n)
+        let order = try rng.permutation(count: n)
         let labels = order.map { $0 % classCount }
         let bins = order.map { ($0 / classCount) % hueBins }
         let gens = (0..<n).map { _ in rng.split() }

@@ -1,4 +1,6 @@
-/// Wang & Isola's alignment and uniformity of L2-normalised features (SPEC §6):
+import RealModule
+
+/// Wang & Isola's alignment and uniformity of L2-normalised features:
 ///   alignment(z1, z2) = mean_i ||f_i1 - f_i2||^2,
 ///   uniformity(z)     = log mean_{i<j} exp(-2 ||f_i - f_j||^2)   (t = 2, torch.pdist pairs).
 /// Uniformity uses ||f_i - f_j||^2 = 2 - 2 f_i.f_j from gemm blocks of rows, so N = 10^4
@@ -32,13 +34,13 @@ public enum Alignment {
                 let i = start + r
                 for j in (i + 1)..<Swift.max(i + 1, n) {
                     let v = -2 * Swift.max(0, 2 - 2 * bp[r * n + j])
-                    if v > m { acc = acc * _expD(m - v) + 1; m = v } else { acc += _expD(v - m) }
+                    if v > m { acc = acc * Double.exp(m - v) + 1; m = v } else { acc += Double.exp(v - m) }
                 }
             }
             start += b
             try Parallel.checkInterrupt()
         }
         let pairs = Double(n) * Double(n - 1) / 2
-        return m + _logD(acc) - _logD(pairs)
+        return m + Double.log(acc) - Double.log(pairs)
     }
 }

@@ -13,7 +13,7 @@ public enum FVU {
         let d = try Linalg.matrix(dm, "D")
         let n = dm.shape[0], e = dm.shape[1]
         let (u, s, _) = try Linalg.svd(w.to(.float64))
-        let k = s.numel, sv = try s.toDoubles()
+        let sv = try s.toDoubles()
         let cut = Double.ulpOfOne * Double(Swift.max(w.shape[0], w.shape[1])) * (sv.first ?? 0)
         let r = sv.filter { $0 > cut }.count
         let dp = d.base(Double.self)
@@ -21,10 +21,9 @@ public enum FVU {
         for i in 0..<(n * e) { total += dp[i] * dp[i] }
         try require(total > 0, "all rows of D are zero: the fraction of variance is undefined")
         if r == 0 { return 1 }
-        // U_r (e x r): leading columns of U (e x k)
+        // U_r (e x r): leading columns of U
         let ur = try u.narrow(1, 0, r).contiguous()
         let up = ur.base(Double.self)
-        _ = k
         let c = try Tensor(shape: [n, r], dtype: .float64, zeroed: false)
         BLAS.gemm(false, false, n, r, e, 1.0, dp, e, up, r, 0.0, c.base(Double.self), r)
         // residual = D - C U_r^T

@@ -1,3 +1,5 @@
+import RealModule
+
 /// Linear evaluation on frozen features: multinomial logistic regression on features
 /// standardised with the training mean and standard deviation, trained full-batch to
 /// convergence with L-BFGS (memory 10, Armijo backtracking). Objective:
@@ -73,7 +75,7 @@ public enum LinearProbe {
                         let m = FastExp.rowMax(row, c)
                         let zy = Double(row[ytr[i]])
                         let s = FastExp.expShiftSum(row, c, scale: T(1), shift: m)
-                        acc += Double(m) + _logD(s) - zy
+                        acc += Double(m) + Double.log(s) - zy
                         let scale = 1 / s * invN
                         for k in 0..<c {
                             var p = Double(row[k]) * scale

@@ -1,7 +1,8 @@
 import RealModule
 
-/// Spectra and ranks of representation matrices (SPEC §6, Eq. 2, RankMe).
-public enum Spectrum {
+/// Ranks of representation matrices from their singular values: the thresholded rank
+/// (paper Eq. 2, or NumPy's matrix_rank tolerance) and RankMe's effective rank.
+public enum Rank {
     /// How `rank` thresholds the singular values.
     public enum Criterion {
         case absolute(Double)      // sigma_j >= tau (Eq. 2)

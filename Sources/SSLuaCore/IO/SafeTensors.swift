@@ -15,14 +15,14 @@ public enum SafeTensors {
         let contiguous = try sorted.map { ($0.0, try $0.1.contiguous()) }
         var entries: [String] = []
         if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(json($0)):\(json(metadata[$0]!))" }
+            let m = metadata.keys.sorted().map { "\(StringLiteral.json($0)):\(StringLiteral.json(metadata[$0]!))" }
             entries.append("\"__metadata__\":{\(m.joined(separator: ","))}")
         }
         var off = 0
         for (name, t) in contiguous {
             let n = t.numel * t.dtype.size
             let shape = t.shape.map(String.init).joined(separator: ",")
-            entries.append("\(json(name)):{\"dtype\":\"\(t.dtype == .float32 ? "F32" : "F64")\",\"shape\":[\(shape)],\"data_offsets\":[\(off),\(off + n)]}")
+            entries.append("\(StringLiteral.json(name)):{\"dtype\":\"\(t.dtype == .float32 ? "F32" : "F64")\",\"shape\":[\(shape)],\"data_offsets\":[\(off),\(off + n)]}")
             off += n
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -35,23 +35,6 @@ public enum SafeTensors {
                 try write(UnsafeRawPointer(t.storage.raw + t.offset * t.dtype.size), t.numel * t.dtype.size)
             }
         }
-    }
-
-    /// JSON string literal.
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 
     /// Named tensors (in file order) and the metadata.

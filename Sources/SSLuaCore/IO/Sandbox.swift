@@ -1,9 +1,9 @@
-import CShim
+import CRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `sslua --sandbox` (SPEC §2): a shared script may write files only below one directory, the
+/// `sslua --sandbox`: a shared script may write files only below one directory, the
 /// results directory. The Lua side removes the process and C-module escapes (`sandbox.lua`);
 /// this is how every write is opened: Lua's `io.open` for writing, `io.output`, `io.tmpfile`,
 /// `os.remove`, `os.rename`, and every native writer (`FileIO.writeAtomic`: `sslua.save`, PNG

@@ -89,32 +89,30 @@ extension BLAS {
 
     /// Copies the upper triangle of a row-major n x n matrix to its lower one, in tiles.
     public static func mirrorUpper<T: TensorScalar>(_ c: UnsafeMutablePointer<T>, _ n: Int) {
-        let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
-        let tiles = (n + tile - 1) / tile
-        Parallel.forRange(tiles, grain: 1) { lo, hi in
-            for bi in lo..<hi {
-                let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
-                var j0 = 0
-                while j0 <= i0 {
-                    let j1 = Swift.min(n, j0 + tile)
-                    for i in i0..<i1 { for j in j0..<Swift.min(j1, i) { c[i * n + j] = c[j * n + i] } }
-                    j0 += tile
-                }
-            }
+        forEachTile(n, upToDiagonal: true) { rows, cols in
+            for i in rows { for j in cols.lowerBound..<Swift.min(cols.upperBound, i) { c[i * n + j] = c[j * n + i] } }
         }
     }
 
     /// out = g + g^T for a row-major n x n g, in tiles.
     public static func symmetrize<T: TensorScalar>(_ g: UnsafePointer<T>, _ n: Int, into out: UnsafeMutablePointer<T>) {
+        forEachTile(n, upToDiagonal: false) { rows, cols in
+            for i in rows { for j in cols { out[i * n + j] = g[i * n + j] + g[j * n + i] } }
+        }
+    }
+
+    /// Runs `body(rows, cols)` over the 8 x 8 tiles of an n x n matrix, tile rows in parallel:
+    /// every tile, or (`upToDiagonal`) the tiles that start at or left of the diagonal.
+    @inline(__always)
+    static func forEachTile(_ n: Int, upToDiagonal: Bool, _ body: (Range<Int>, Range<Int>) -> Void) {
         let tile = 8   // small tiles: columns of a power-of-two width alias in one L1 set (4 KB stride)
         let tiles = (n + tile - 1) / tile
         Parallel.forRange(tiles, grain: 1) { lo, hi in
             for bi in lo..<hi {
                 let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
                 var j0 = 0
-                while j0 < n {
-                    let j1 = Swift.min(n, j0 + tile)
-                    for i in i0..<i1 { for j in j0..<j1 { out[i * n + j] = g[i * n + j] + g[j * n + i] } }
+                while upToDiagonal ? j0 <= i0 : j0 < n {
+                    body(i0..<i1, j0..<Swift.min(n, j0 + tile))
                     j0 += tile
                 }
             }

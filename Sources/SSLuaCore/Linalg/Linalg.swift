@@ -3,7 +3,7 @@ import CLapacke
 /// LAPACKE's `lapack_int` is a macro Swift does not import; this build uses 32-bit LP64 LAPACK.
 typealias lapack_int = Int32
 
-/// Dense linear algebra for analysis (SPEC §4.1 `sslua.linalg`). Everything runs in float64 on
+/// Dense linear algebra for analysis (`sslua.linalg`). Everything runs in float64 on
 /// LAPACK; float32 inputs are converted in and the results converted back, so a float32 tensor
 /// gets float32 results and a float64 tensor float64 ones. Not differentiable.
 public enum Linalg {

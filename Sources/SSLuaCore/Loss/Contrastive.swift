@@ -26,6 +26,19 @@ enum Contrastive {
         return out
     }
 
+    /// The pool `[a; b]` in `dt` with its rows L2-normalised, and the norms before clamping
+    /// (the normalisation's backward needs them).
+    static func normalizedPool(_ a: Tensor, _ b: Tensor, _ dt: DType) throws -> (f: Tensor, norms: Tensor) {
+        let f = try pool(a, b, dt)
+        let rows = f.shape[0], d = f.shape[1]
+        let norms = try Tensor(shape: [rows], dtype: dt, zeroed: false)
+        switch dt {
+        case .float32: normalizeRows(f.base(Float.self), rows, d, norms.base(Float.self))
+        case .float64: normalizeRows(f.base(Double.self), rows, d, norms.base(Double.self))
+        }
+        return (f, norms)
+    }
+
     /// Normalises the rows of p (rows x d) in place; writes the norms (before clamping).
     static func normalizeRows<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ rows: Int, _ d: Int,
                                                _ norms: UnsafeMutablePointer<T>) {

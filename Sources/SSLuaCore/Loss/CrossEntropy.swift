@@ -1,3 +1,5 @@
+import RealModule
+
 /// Mean cross-entropy of N x C logits against class indices (0-based here; the Lua layer takes
 /// 1-based labels), fused: log-softmax by log-sum-exp forward, (softmax - onehot) / N backward.
 public enum CrossEntropy {
@@ -29,7 +31,7 @@ public enum CrossEntropy {
                     let m = FastExp.rowMax(UnsafePointer(pr), c)
                     let s = FastExp.expShiftSum(pr, c, scale: T(1), shift: m)
                     FastExp.scale(pr, c, T(1 / s))
-                    lp[i] = Double(m) + _logD(s) - Double(xr[labels[i]])
+                    lp[i] = Double(m) + Double.log(s) - Double(xr[labels[i]])
                 }
             }
         }

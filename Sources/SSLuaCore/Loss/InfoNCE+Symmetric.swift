@@ -1,3 +1,5 @@
+import RealModule
+
 /// The all-anchor InfoNCE (NT-Xent, or the symmetric paper form) on the upper triangle only.
 ///
 /// With every row an anchor, S = F F^T is symmetric and so is the exclusion mask, and the rows
@@ -13,10 +15,8 @@ extension InfoNCE {
     static func runSymmetric<T: TensorScalar>(_: T.Type, _ z1: Tensor, _ z2: Tensor, _ n: Int, _ d: Int,
                                               _ beta: Double, _ paper: Bool) throws -> Tensor {
         let rows = 2 * n
-        let f = try Contrastive.pool(z1, z2, T.dtype)
-        let norms = try Tensor(shape: [rows], dtype: T.dtype, zeroed: false)
-        let fp = f.base(T.self), np = norms.base(T.self)
-        Contrastive.normalizeRows(fp, rows, d, np)
+        let (f, norms) = try Contrastive.normalizedPool(z1, z2, T.dtype)
+        let fp = f.base(T.self)
         let e = try Tensor(shape: [rows, rows], dtype: T.dtype, zeroed: false)
         let ep = e.base(T.self)
         BLAS.gramUpperNoMirror(fp, rows: rows, cols: d, into: ep)
@@ -57,7 +57,7 @@ extension InfoNCE {
         }
         // l_a = -beta S[a,p] + beta + log Z_a
         var total = 0.0
-        for a in 0..<rows { total += -beta * pos[a < n ? a : a - n] + beta + _logD(z[a]) }
+        for a in 0..<rows { total += -beta * pos[a < n ? a : a - n] + beta + Double.log(z[a]) }
         let out = try Tensor.scalar(total / Double(rows), dtype: T.dtype)
         let zs = z
         return out.recorded("infonce", [z1, z2]) { go in

@@ -1,4 +1,6 @@
-/// InfoNCE (SPEC §6, paper Eq. 1) and SimCLR's NT-Xent as one fused kernel.
+import RealModule
+
+/// InfoNCE (paper Eq. 1) and SimCLR's NT-Xent as one fused kernel.
 ///
 /// Both views are L2-normalised into the pool F = [f1; f2] (2N x d) and S = F_A F^T is formed
 /// for the anchor rows A with one gemm. Each anchor row a, with positive p(a) = a +- N, gets
@@ -27,10 +29,8 @@ public enum InfoNCE {
                                      _ beta: Double, _ form: Form, _ sym: Bool) throws -> Tensor {
         let rows = 2 * n, anchors = sym ? rows : n
         if sym && beta <= symmetricMaxBeta { return try runSymmetric(T.self, z1, z2, n, d, beta, form == .paper) }
-        let f = try Contrastive.pool(z1, z2, T.dtype)
-        let norms = try Tensor(shape: [rows], dtype: T.dtype, zeroed: false)
-        let fp = f.base(T.self), np = norms.base(T.self)
-        Contrastive.normalizeRows(fp, rows, d, np)
+        let (f, norms) = try Contrastive.normalizedPool(z1, z2, T.dtype)
+        let fp = f.base(T.self)
         // S = F_A F^T, then overwritten row by row with G = softmax - onehot(positive)
         let g = try Tensor(shape: [anchors, rows], dtype: T.dtype, zeroed: false)
         let gp = g.base(T.self)
@@ -54,7 +54,7 @@ public enum InfoNCE {
                     FastExp.scale(row, rows, T(1 / s))
                     row[p] -= 1
                     // l = -beta pos + beta m + log s
-                    lse[a] = beta * Double(m) + _logD(s)
+                    lse[a] = beta * Double(m) + Double.log(s)
                     lpp[a] = -beta * Double(pos) + lse[a]
                 }
             }
@@ -95,7 +95,7 @@ extension InfoNCE {
         let lo = lse.min() ?? 0, hi = lse.max() ?? 0
         if hi - lo > 60 { BLAS.symmetrize(g, rows, into: out); return }
         let l0 = (lo + hi) / 2
-        let u = lse.map { T(_expD($0 - l0)) }, v = lse.map { T(_expD(l0 - $0)) }
+        let u = lse.map { T(Double.exp($0 - l0)) }, v = lse.map { T(Double.exp(l0 - $0)) }
         u.withUnsafeBufferPointer { ub in v.withUnsafeBufferPointer { vb in
             let up = ub.baseAddress!, vp = vb.baseAddress!
             Parallel.forRange(rows, grain: max(1, 16384 / rows)) { lo, hi in
@@ -111,8 +111,3 @@ extension InfoNCE {
         } }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
-#endif

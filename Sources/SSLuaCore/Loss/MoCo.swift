@@ -1,3 +1,5 @@
+import RealModule
+
 /// MoCo v2's InfoNCE against a queue of negatives (He et al. 2020, Chen et al. 2020), as
 /// `facebookresearch/moco` `builder.py`:
 ///
@@ -35,10 +37,10 @@ public enum MoCo {
             let row = np + i * kq
             var m = l0
             for j in 0..<kq { m = Swift.max(m, row[j]) }
-            var s = _expD(l0 - m)
-            for j in 0..<kq { row[j] = _expD(row[j] - m); s += row[j] }
-            total += -l0 + m + _logD(s)
-            pp[i] = _expD(l0 - m) / s
+            var s = Double.exp(l0 - m)
+            for j in 0..<kq { row[j] = Double.exp(row[j] - m); s += row[j] }
+            total += -l0 + m + Double.log(s)
+            pp[i] = Double.exp(l0 - m) / s
             for j in 0..<kq { row[j] /= s }
         }
         let out = try Objectives.scalar(total / Double(n), [q, k, queue])

@@ -1,3 +1,5 @@
+import RealModule
+
 /// Prop. 3.1's upper bound of InfoNCE for a linear projector g(h) = W^T h, W d_enc x d_proj:
 ///   L_upper = beta L_inv + beta L_rep + log(2(N-1)),
 ///   L_inv = -(1/N) sum_i Sim(W^T h_i1, W^T h_i2),  L_rep = (1/N) sum_i Sim(W^T h_i1, W^T h~*_i),
@@ -75,6 +77,26 @@ public enum UpperBound {
         let out = try Tensor(shape: [pool.n, pool.dEnc], dtype: pool.h.dtype, zeroed: false)
         for i in 0..<pool.n { try out.select(0, i).copyIn(pool.h.select(0, pool.nearest[i])) }
         return out
+    }
+
+    /// Prop. 3.1 assembled: the bound and its terms.
+    public struct Bound {
+        /// beta L_inv + beta L_rep + log(2(N-1)), differentiable with respect to h1, h2 and W.
+        public let upper: Tensor
+        public let invariance: Tensor, repulsion: Tensor
+        /// log(2(N-1)), the bound's constant.
+        public let constant: Double
+        /// 0-based into the 2N pool [h1; h2], never i or N+i.
+        public let nearest: [Int]
+    }
+
+    /// The bound for temperature `beta` (> 0).
+    public static func bound(_ h1: Tensor, _ h2: Tensor, _ w: Tensor, beta: Double) throws -> Bound {
+        try require(beta.isFinite && beta > 0, "beta must be a positive number, got \(beta)")
+        let (inv, rep, pool) = try terms(h1, h2, w)
+        let constant = Double.log(2 * Double(pool.n - 1))
+        let upper = try inv.mul(scalar: beta).add(rep.mul(scalar: beta)).add(scalar: constant)
+        return Bound(upper: upper, invariance: inv, repulsion: rep, constant: constant, nearest: pool.nearest)
     }
 
     /// (L_inv, L_rep) as differentiable 0-d tensors with respect to h1, h2 and W.

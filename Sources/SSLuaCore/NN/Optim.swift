@@ -1,3 +1,5 @@
+import RealModule
+
 /// Fused optimizer updates (one pass over each parameter, in place, no temporaries), with
 /// the semantics of PyTorch's SGD/Adam/AdamW and SimCLR's LARS. Norms are summed in fixed
 /// blocks so results do not depend on the thread count.
@@ -44,7 +46,7 @@ public enum OptimKernels {
                             beta2: Double, eps: Double, weightDecay: Double, step: Int, decoupled: Bool) throws {
         let gc = try check(p, g, [m, v])
         try require(step >= 1, "step must be at least 1")
-        let bc1 = 1 - Foundation_pow(beta1, Double(step)), bc2 = 1 - Foundation_pow(beta2, Double(step))
+        let bc1 = 1 - Double.pow(beta1, Double(step)), bc2 = 1 - Double.pow(beta2, Double(step))
         func run<T: TensorScalar>(_: T.Type) {
             let pp = p.base(T.self), gp = gc.base(T.self), mp = m.base(T.self), vp = v.base(T.self)
             let b1 = T(beta1), b2 = T(beta2), stepSize = T(lr / bc1), sq2 = T(bc2.squareRoot()), e = T(eps)
@@ -107,8 +109,3 @@ public enum OptimKernels {
         return trust
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func Foundation_pow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
-#endif

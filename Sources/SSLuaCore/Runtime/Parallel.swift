@@ -1,5 +1,5 @@
 import COpenBLAS
-import CShim
+import CRuntime
 
 /// Worker threads for sslua's own kernels and for OpenBLAS (`sslua.threads`).
 ///

@@ -1,3 +1,5 @@
+import RealModule
+
 /// sslua's random number generator: xoshiro256** (Blackman & Vigna), seeded through
 /// splitmix64. Uniform floats take the top 24 (float32) or 53 (float64) bits; normals use the
 /// Box-Muller transform on float64 uniforms. The stream for a seed is fixed across runs,
@@ -92,10 +94,10 @@ public final class RNG {
         var u1 = uniform()
         while u1 <= 0 { u1 = uniform() }
         let u2 = uniform()
-        let r = (-2 * _log(u1)).squareRoot()
+        let r = (-2 * Double.log(u1)).squareRoot()
         let a = 2 * Double.pi * u2
-        spareNormal = r * _sin(a)
-        return r * _cos(a)
+        spareNormal = r * Double.sin(a)
+        return r * Double.cos(a)
     }
 
     /// Uniform integer in lo...hi (inclusive), unbiased (Lemire's method).
@@ -113,17 +115,25 @@ public final class RNG {
     /// An independent generator derived from this one's stream (for per-item parallel work).
     public func split() -> RNG { RNG(seed: next()) }
 
-    /// Fisher-Yates permutation of 0..<n.
-    public func permutation(_ n: Int) -> [Int] {
-        var p = Array(0..<n)
-        if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, integer(0, i)) } }
+    /// Fisher-Yates permutation of 0..<n in a checked allocation: a huge n is an
+    /// "out of memory" error rather than a trap.
+    public func permutation(count n: Int) throws -> [Int] {
+        var p = try [Int](failableRepeating: 0, count: n, "a permutation of \(n)")
+        for i in 0..<n { p[i] = i }
+        shuffle(&p)
         return p
     }
-}
 
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#endif
+    /// `permutation(count:)` for a small n fixed by the code (no user-controlled size).
+    public func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        shuffle(&p)
+        return p
+    }
+
+    /// Fisher-Yates in place: for i from the last index down to 1, swap p[i] with p[j], j
+    /// uniform in 0...i (the stream every permutation above draws).
+    public func shuffle(_ p: inout [Int]) {
+        if p.count > 1 { for i in stride(from: p.count - 1, to: 0, by: -1) { p.swapAt(i, integer(0, i)) } }
+    }
+}

@@ -1,4 +1,4 @@
-import CShim
+import CRuntime
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -56,11 +56,17 @@ extension Tensor {
     }
 
     public func mm(_ other: Tensor) throws -> Tensor {
-        let a = self, b = other
-        let out = try Tensor.mmKernel(a, b)
-        return out.recorded("mm", [a, b]) { g in
-            [a.requiresGrad ? try Tensor.mmKernel(g, b.transpose(0, 1)) : nil,
-             b.requiresGrad ? try Tensor.mmKernel(a.transpose(0, 1), g) : nil]
+        try Tensor.recordedProduct("mm", self, other, transposing: (0, 1), Tensor.mmKernel)
+    }
+
+    /// `kernel(a, b)` in the graph as a product: dA = kernel(g, B^T), dB = kernel(A^T, g),
+    /// the transposes over the dimensions `transposing` (the last two).
+    static func recordedProduct(_ name: String, _ a: Tensor, _ b: Tensor, transposing d: (Int, Int),
+                                _ kernel: @escaping (Tensor, Tensor) throws -> Tensor) throws -> Tensor {
+        let out = try kernel(a, b)
+        return out.recorded(name, [a, b]) { g in
+            [a.requiresGrad ? try kernel(g, b.transpose(d.0, d.1)) : nil,
+             b.requiresGrad ? try kernel(a.transpose(d.0, d.1), g) : nil]
         }
     }
 }
@@ -84,12 +90,7 @@ extension Tensor {
     }
 
     public func bmm(_ other: Tensor) throws -> Tensor {
-        let a = self, b = other
-        let out = try Tensor.bmmKernel(a, b)
-        return out.recorded("bmm", [a, b]) { g in
-            [a.requiresGrad ? try Tensor.bmmKernel(g, b.transpose(1, 2)) : nil,
-             b.requiresGrad ? try Tensor.bmmKernel(a.transpose(1, 2), g) : nil]
-        }
+        try Tensor.recordedProduct("bmm", self, other, transposing: (1, 2), Tensor.bmmKernel)
     }
 
     /// torch.matmul: 1-d x 1-d is a dot product, a 1-d operand is a row (left) or a column

@@ -121,4 +121,21 @@ extension Tensor {
         return view(shape: target, strides: broadcastStrides(to: target), offset: offset)
             .recorded("expand", [x]) { g in [try g.sumTo(x.shape)] }
     }
+
+    /// `to(d)` recorded in the autograd graph (the gradient converts back to this dtype);
+    /// `self` when the dtype is already `d`.
+    public func differentiableTo(_ d: DType) throws -> Tensor {
+        if d == dtype { return self }
+        let x = self
+        return try to(d).recorded("to", [x]) { g in [try g.to(x.dtype)] }
+    }
+
+    /// `contiguous()` recorded in the autograd graph (the gradient passes through);
+    /// `self` when already contiguous.
+    public func differentiableContiguous() throws -> Tensor {
+        let c = try contiguous()
+        if c === self { return self }
+        let x = self
+        return c.recorded("contiguous", [x]) { g in [g] }
+    }
 }

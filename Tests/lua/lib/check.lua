@@ -15,7 +15,8 @@ function check.truthy(v, what)
   if not v then error((what or "check.truthy") .. ": expected a true value, got " .. fmt(v), 2) end
 end
 
--- |a - b| <= atol + rtol * |b|, elementwise for tensors, tables or numbers.
+-- |a - b| <= tol * (1 + |b|) (one tolerance, absolute and relative), elementwise for
+-- tensors, tables or numbers.
 function check.near(a, b, tol, what)
   tol = tol or 1e-5
   local function flat(x)

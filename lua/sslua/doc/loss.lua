@@ -1,4 +1,4 @@
--- Documentation of sslua.loss (fused, differentiable losses; see SPEC section 6 for the math).
+-- Documentation of sslua.loss (fused, differentiable losses; the paper's equations are cited by number).
 local Z = "local z1, z2 = sslua.randn(8, 4):normalize(2), sslua.randn(8, 4):normalize(2)\n"
 local BETA = { "beta", "number", "2", "inverse temperature" }
 return {

@@ -1,11 +1,12 @@
-/// The one C module of sslua.
+/// The Lua shim of sslua, for the bindings (`SSLua`) and the program (`sslua`) only; the core
+/// never sees it (its C runtime, without Lua, is `CRuntime`).
 ///
 /// Why it exists: Swift cannot import Lua's function-like macros, and Lua's errors are
 /// `longjmp`s that must never cross a Swift frame (SPEC §3). Every Swift function exposed to
 /// Lua is reached through `sslua_trampoline`, which calls Swift, and raises the error that
 /// Swift left on the stack only after the Swift frame has returned.
-#ifndef SSLUA_CSHIM_H
-#define SSLUA_CSHIM_H
+#ifndef SSLUA_CLUASHIM_H
+#define SSLUA_CLUASHIM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,52 +71,19 @@ int sslua_oom_pending(void);
 /// Returns the status; the error (with traceback) or results are on the stack.
 int sslua_docall(lua_State *L, int narg, int nres);
 
-/* ---- native memory reporting -------------------------------------------------------------- */
-/// Live native bytes held by tensors (`sslua.memory()`).
-int64_t sslua_live_bytes(void);
-void sslua_note_alloc(int64_t bytes);
-void sslua_note_free(int64_t bytes);
-
-/* ---- process set-up ---------------------------------------------------------------------- */
-/// Allocator tuning for training: glibc serves blocks above its mmap threshold with fresh
-/// mmaps, so every activation of a large batch would page-fault and be zeroed again on each
-/// step. Raising the mmap and trim thresholds lets freed activations be reused from the heap.
-void sslua_tune_allocator(void);
+/* ---- the collector ---------------------------------------------------------------------- */
 /// The collector in generational mode, as lua.c sets it: a tensor dropped right after it was
 /// made (most temporaries) dies young and is freed by the next minor collection.
 void sslua_gc_generational(lua_State *L);
 
-/* ---- worker pool (pool.c) -------------------------------------------------------------- */
-typedef void (*sslua_chunk_fn)(void *ctx, int chunk);
-/// Runs `fn(ctx, c)` for c in 0 ..< chunks: chunk 0 on the caller, chunk w on worker w, and
-/// returns when all are done. Workers spin briefly between regions instead of sleeping at once.
-/// Nested calls, and calls from another thread while a region runs, run serially.
-void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx);
-/// Starts workers up to `workers` now; returns how many exist (fewer when threads cannot be made).
-int sslua_pool_reserve(int workers);
-/// The most threads (caller included) the address-space limit (`ulimit -v`) leaves room for:
-/// each costs a stack, a malloc arena and an OpenBLAS buffer, and OpenBLAS retries a failed
-/// buffer allocation forever. 256 without a limit.
-int sslua_thread_cap(void);
-/// Under an address-space limit, makes OpenBLAS use `threads` threads and has every OpenBLAS
-/// thread and pool worker take its BLAS buffer now (OpenBLAS retries a failed one forever).
-/// Returns the thread count obtained. Does nothing without a limit.
-int sslua_settle_threads(int threads);
-
 /* ---- interruption (Ctrl-C) ---------------------------------------------------------------- */
-/// Set by SIGINT; long native kernels poll it and stop early. Cleared by `sslua_clear_interrupt`.
-int sslua_interrupted(void);
-void sslua_clear_interrupt(void);
-/// Installs the SIGINT handler for the duration of a call (as lua.c's `docall`).
+/// Installs the SIGINT handler: it sets CRuntime's interrupt flag (which long native kernels
+/// poll) and arms a hook that raises "interrupted!" at the next Lua instruction; installed
+/// for the duration of a call (as lua.c's `docall`), then restored.
 void sslua_sigint_install(lua_State *L);
 void sslua_sigint_restore(void);
 
-/* ---- files for the sandbox and the atomic writers ----------------------------------------- */
-/// `openat2(dirfd, path, {flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-/// RESOLVE_NO_MAGICLINKS})`: -1 with errno (ENOSYS where the kernel lacks it).
-int sslua_openat2_beneath(int dirfd, const char *path, int flags, unsigned mode);
-/// An unnamed read-write file in the directory `dirfd` (`O_TMPFILE`), or -1 with errno.
-int sslua_open_tmpfile(int dirfd);
+/* ---- files ------------------------------------------------------------------------------ */
 /// Pushes a Lua file handle (as `io.open` makes) over `fd` opened with the C `mode`. Returns 0
 /// with the handle on top; another Lua status with the error message on top; or -1 with errno
 /// and nothing pushed. On failure `fd` is closed. Never raises.

@@ -7,7 +7,7 @@
  * number, so a worker can never pick up a half-written job. One region at a time: a call from
  * inside a region, or from a second thread while one runs, runs its chunks serially. */
 #define _GNU_SOURCE
-#include "CShim.h"
+#include "CRuntime.h"
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>

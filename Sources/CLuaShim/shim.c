@@ -1,36 +1,15 @@
-#include "CShim.h"
+/* The Lua side of the program (see include/CLuaShim.h): the trampoline, Lua's allocator with
+   its emergency reserve, protected table and string creation, SIGINT, file handles. What
+   knows nothing of Lua (memory counters, the interrupt flag, the worker pool) is CRuntime. */
+#include "CLuaShim.h"
+#include "CRuntime.h"
 #include <signal.h>
 #include <stdatomic.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The Swift modules are compiled for Haswell-class CPUs (AVX2, FMA): refuse to start on an
-   older CPU with a message instead of dying on an illegal instruction. This file itself is
-   compiled for the baseline, and the check runs before Swift's main. */
-#if defined(__x86_64__)
-__attribute__((constructor)) static void sslua_check_cpu(void) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        fputs("sslua: this build needs a CPU with AVX2 and FMA (x86-64-v3)\n", stderr);
-        exit(1);
-    }
-}
-#endif
-
-void sslua_tune_allocator(void) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
 void sslua_gc_generational(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }
-
-static _Atomic int64_t live_bytes = 0;
-static _Atomic int64_t pending_bytes = 0;
-
-int64_t sslua_live_bytes(void) { return atomic_load(&live_bytes); }
-void sslua_note_alloc(int64_t b) { atomic_fetch_add(&live_bytes, b); atomic_fetch_add(&pending_bytes, b); }
-void sslua_note_free(int64_t b) { atomic_fetch_sub(&live_bytes, b); }
 
 /* Tell Lua's collector about native memory, which it cannot see. Once a megabyte of tensors
    has been allocated since the last report, a collector step: in generational mode (set by
@@ -43,11 +22,10 @@ void sslua_note_free(int64_t b) { atomic_fetch_sub(&live_bytes, b); }
 static _Atomic int64_t since_collect = 0;
 
 static void report_pending(lua_State *L) {
-    int64_t p = atomic_load(&pending_bytes);
-    if (p < (int64_t)1 << 20) return;
-    atomic_store(&pending_bytes, 0);
+    int64_t p = sslua_take_pending_bytes((int64_t)1 << 20);
+    if (p == 0) return;
     int64_t since = atomic_fetch_add(&since_collect, p) + p;
-    int64_t live = atomic_load(&live_bytes);
+    int64_t live = sslua_live_bytes();
     int64_t limit = live / 4 > ((int64_t)64 << 20) ? live / 4 : ((int64_t)64 << 20);
     if (since >= limit) {
         atomic_store(&since_collect, 0);
@@ -251,29 +229,25 @@ static int msghandler(lua_State *L) {
 
 /* ---- SIGINT, as lua.c: a hook raises "interrupted!" at the next Lua instruction ---------- */
 static lua_State *globalL = NULL;
-static volatile sig_atomic_t interrupted = 0;
 static void (*previous)(int) = SIG_DFL;
-
-int sslua_interrupted(void) { return interrupted; }
-void sslua_clear_interrupt(void) { interrupted = 0; }
 
 static void lstop(lua_State *L, lua_Debug *ar) {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    interrupted = 0;
+    sslua_clear_interrupt();
     luaL_error(L, "interrupted!");
 }
 
 static void laction(int i) {
     int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     signal(i, SIG_DFL); /* a second Ctrl-C kills the process */
-    interrupted = 1;
+    sslua_set_interrupt();
     if (globalL) lua_sethook(globalL, lstop, flag, 1);
 }
 
 void sslua_sigint_install(lua_State *L) {
     globalL = L;
-    interrupted = 0;
+    sslua_clear_interrupt();
     previous = signal(SIGINT, laction);
 }
 
@@ -294,42 +268,14 @@ int sslua_docall(lua_State *L, int narg, int nres) {
     /* A Ctrl-C that a native kernel consumed (it raised "interrupted!" itself) leaves lstop
        armed: drop it so that it does not fire again in the next chunk. */
     if (lua_gethook(L) == lstop) lua_sethook(L, NULL, 0, 0);
-    interrupted = 0;
+    sslua_clear_interrupt();
     lua_remove(L, base);
     return status;
 }
 
-/* ---- files for the sandbox and the atomic writers (Sources/SSLuaCore/IO/Sandbox.swift) --- */
+/* ---- Lua file handles over a descriptor (the sandbox's io.open) ------------------------ */
 #include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef SYS_openat2
-#define SYS_openat2 437 /* the same number on every architecture (added in Linux 5.6) */
-#endif
-#if defined(__linux__) && !defined(O_TMPFILE) /* a GNU name: this file is not built with _GNU_SOURCE */
-#define O_TMPFILE (020000000 | O_DIRECTORY)
-#endif
-
-int sslua_openat2_beneath(int dirfd, const char *path, int flags, unsigned mode) {
-    struct { uint64_t flags, mode, resolve; } how;
-    how.flags = (uint64_t)(unsigned)flags;
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = 0x08 /* RESOLVE_BENEATH */ | 0x04 /* RESOLVE_NO_SYMLINKS */ | 0x02 /* RESOLVE_NO_MAGICLINKS */;
-    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-int sslua_open_tmpfile(int dirfd) {
-#ifdef O_TMPFILE
-    return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#else
-    (void)dirfd;
-    errno = EOPNOTSUPP;
-    return -1;
-#endif
-}
 
 /* A Lua file handle as liolib makes them (luaL_Stream with the LUA_FILEHANDLE metatable), so
    that every file method, io.type, io.output and __gc work on it. */
