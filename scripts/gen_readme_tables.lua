@@ -6,7 +6,8 @@
 --     rows = {{...}, ...}}`), its computed verdict, its chance levels, its test and its CPU time;
 --   - in README.md, between `<!-- summary:examples -->` and `<!-- /summary:examples -->`, each
 --     row of the examples table whose script has a summary with `title` and `headline` becomes
---     "| `<example>.lua` | title | headline |"; other rows are kept as written.
+--     "| `<example>.lua` | title | headline |"; a row whose summary has no headline keeps its
+--     claim and gets the computed verdict; rows of scripts without a summary are kept as written.
 -- Run from the repository root:
 --   sslua scripts/gen_readme_tables.lua           # rewrite the files that differ
 --   sslua scripts/gen_readme_tables.lua --check   # fail, naming them, if any file differs
@@ -107,6 +108,12 @@ function M.readme_text(text)
       local s = script and M.summary(script)
       if s and s.title and s.headline then
         line = string.format("| `%s.lua` | %s | %s |", script, cell(s.title), cell(s.headline))
+      elseif s and s.verdict then
+        -- no headline: the claim as written, the computed verdict, the numbers where they are
+        local claim = line:match("^| `[%w_]+%.lua` | (.-) | ")
+        if claim then
+          line = string.format("| `%s.lua` | %s | **%s** (the numbers: `examples/README.md`) |", script, claim, cell(s.verdict))
+        end
       end
       lines[#lines + 1] = line
     end
