@@ -67,8 +67,8 @@ for s = cfg.seed, cfg.seed + cfg.seeds - 1 do seeds[#seeds + 1] = s end
 local class_chance, nuisance_chance
 for _, seed in ipairs(seeds) do
   local train, test = paper.data(cfg, seed)
-  class_chance = class_chance or paper.chance(test.labels)
-  if test.nuisance_labels and not nuisance_chance then nuisance_chance = paper.chance(test.nuisance_labels) end
+  class_chance = class_chance or paper.majority_chance(test.labels)
+  if test.nuisance_labels and not nuisance_chance then nuisance_chance = paper.majority_chance(test.nuisance_labels) end
   if cfg.from ~= "" then break end
   local neval = math.min(cfg.eval_n, #train)
   -- the region count's points: rounds of two views of the first neval images, interleaved

@@ -60,7 +60,7 @@ end
 if #cfg.vicreg ~= 3 then error("rank_vs_method: --vicreg takes three coefficients sim,var,cov", 0) end
 
 local train, test = paper.data(cfg)
-local class_chance = paper.chance(test.labels)
+local class_chance = paper.majority_chance(test.labels)
 local rcol = function(which, r) return string.format("%s_rank_rtol_%g", which, r) end
 local columns = { "method", "seed", "epoch", "loss", "knn_accuracy", "linear_probe", "proj_effective_rank", "proj_rankme",
   "proj_std", "enc_effective_rank", "enc_rankme" }

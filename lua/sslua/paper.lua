@@ -328,15 +328,10 @@ function paper.probe(tr, trl, te, tel, iters)
   return (S().geom.linear_probe { train = a / s, train_labels = trl, test = b / s, test_labels = tel, epochs = iters or 100 })
 end
 
---- paper.stat(values) -> {mean =, std =, n =} (std with n - 1; 0 for one value).
-function paper.stat(values)
-  local m, s = paper.mean_std(values)
-  return { mean = m, std = s, n = #values }
-end
-
---- paper.chance(labels) -> the accuracy of always answering the most frequent label (a tensor
---- or a list of labels): the chance level of an accuracy measured on these labels.
-function paper.chance(labels)
+--- paper.majority_chance(labels) -> the accuracy of always answering the most frequent label (a
+--- tensor or a list of labels): the chance level of an accuracy measured on these labels
+--- (paper.label_chance is the chance level of a label agreement between two random items).
+function paper.majority_chance(labels)
   local t = type(labels) == "table" and labels or labels:totable()
   local counts, best = {}, 0
   for _, l in ipairs(t) do counts[l] = (counts[l] or 0) + 1; if counts[l] > best then best = counts[l] end end
@@ -367,13 +362,6 @@ function paper.spearman(a, b)
   local s = 0
   for i = 1, #ra do s = s + (ra[i] - ma) * (rb[i] - mb) end
   return s / ((#ra - 1) * sa * sb)
-end
-
---- paper.pm(stat [, fmt="%.3f"]) -> "mean +- std" of a paper.stat, "-" for nil.
-function paper.pm(st, fmt)
-  if st == nil then return "-" end
-  fmt = fmt or "%.3f"
-  return string.format(fmt .. " +- " .. fmt, st.mean, st.std)
 end
 
 --- paper.rotate_nearest(images, degrees) -> images rotated counter-clockwise about the centre
