@@ -1,3 +1,4 @@
+import Glibc
 /// Winograd F(2x2, 3x3) for the 3x3 stride-1 float32 convolutions that make up nearly all of a
 /// ResNet's work (Lavin & Gray 2016). A 4x4 input tile `d` gives a 2x2 output tile as
 /// `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`: 16 multiplies per (tile, in, out) channel triple instead of
@@ -277,8 +278,15 @@ enum Winograd {
         }
     }
 
+    // DEV: measurement switches
+    nonisolated(unsafe) static var f43: Bool = {
+        if let t = getenv("SSLUA_WINO_TILES") { Winograd43.targetTiles = Int(atoi(t)) }
+        return getenv("SSLUA_WINO22") == nil
+    }()
+
     static func forward(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                         _ b: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) throws {
+        if f43 { try Winograd43.forward(g, x, w, b, out); return }
         let plan = try Plan(g)
         let (tl, ld) = (plan.tl, plan.ld)
         let u = try NNWorkspace.buffer(slotU, 16 * g.o * g.c, Float.self)
@@ -302,6 +310,7 @@ enum Winograd {
     /// `gw = ∂L/∂w` from input `x` and output gradient `gy`.
     static func weightGrad(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
                            _ gw: UnsafeMutablePointer<Float>) throws {
+        if f43 { try Winograd43.weightGrad(g, x, gy, gw); return }
         let plan = try Plan(g)
         let (tl, ld, workers) = (plan.tl, plan.ld, plan.workers)
         let xi = g.o * g.c
