@@ -149,6 +149,6 @@ if not args.skip_conv:
         print("sslua  " + a[7:])
         print("torch  " + b[7:])
     print("(GFLOP/s of the direct convolution's multiply-adds; sslua runs the 3x3 stride-1 layers by")
-    print(" Winograd F(2x2,3x3), 2.25x fewer. The same layers by im2col + sgemm, for comparison:)")
+    print(" Winograd F(4x4,3x3), 4x fewer. The same layers by im2col + sgemm, for comparison:)")
     for a in im2col:
         print("im2col " + a[14:])
