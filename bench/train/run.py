@@ -28,6 +28,7 @@ ap.add_argument("--python", default=os.environ.get("TORCH_PYTHON", "/tmp/bench/b
 ap.add_argument("--sslua", default=os.path.join(root, ".build/release/sslua"))
 ap.add_argument("--skip-conv", action="store_true")
 ap.add_argument("--machine", action="store_true", help="print the machine lines only")
+ap.add_argument("--no-machine", action="store_true", help="skip the machine lines (bench/run prints them once)")
 args = ap.parse_args()
 
 
@@ -74,7 +75,8 @@ def machine():
         pass
 
 
-machine()
+if not args.no_machine:
+    machine()
 if args.machine:
     sys.exit(0)
 
