@@ -1,5 +1,8 @@
--- Winograd F(2x2, 3x3): the path float32 3x3 stride-1 convolutions with >= 8 channels take, in
--- all three passes (output, input gradient, weight gradient). References: PyTorch in float64
+-- Winograd F(4x4, 3x3): the path float32 3x3 stride-1 convolutions with >= 8 channels take, in
+-- all three passes (output, input gradient, weight gradient; float64 direct references on odd
+-- sizes in test_nn_winograd43.lua). Its transforms' coefficients (up to 8 and 1/24) cost
+-- float32 about a decimal digit against im2col: tolerances 5e-5 (PyTorch fixtures, per element)
+-- and 2e-5 (of the largest value, against float64) on the Winograd path. References: PyTorch in float64
 -- (Tests/fixtures/make_nn.py, inputs rounded to float32 so the references are exact for them),
 -- and float64 convolutions on larger ResNet-like shapes (float64 takes im2col, whose
 -- gradients the finite-difference checks cover).
@@ -25,10 +28,11 @@ for _, on in ipairs({ true, false }) do
     local b = c.b and T(c.b):requires_grad_() or nil
     local y, gx, gw, gb = run(x, w, b, c.padding, T(c.r))
     local what = name .. (on and " (winograd)" or " (im2col)")
-    check.near(y, c.y, 1e-5, what .. " forward")
-    check.near(gx, c.gx, 1e-5, what .. " grad input")
-    check.near(gw, c.gw, 1e-5, what .. " grad weight")
-    if b then check.near(gb, c.gb, 1e-5, what .. " grad bias") end
+    local tol = on and 5e-5 or 1e-5
+    check.near(y, c.y, tol, what .. " forward")
+    check.near(gx, c.gx, tol, what .. " grad input")
+    check.near(gw, c.gw, tol, what .. " grad weight")
+    if b then check.near(gb, c.gb, tol, what .. " grad bias") end
   end
 end
 sslua._nn.winograd(true)
@@ -47,9 +51,9 @@ for _, s in ipairs({ { 8, 16, 24, 32, 32, 1 }, { 4, 32, 32, 17, 15, 1 }, { 6, 64
   local y32, gx32, gw32, gb32 = run(x:clone():requires_grad_(), w:clone():requires_grad_(), b:clone():requires_grad_(), pad, r)
   local y64, gx64, gw64, gb64 = run(x:double():requires_grad_(), w:double():requires_grad_(), b:double():requires_grad_(), pad, r:double())
   local what = table.concat(s, "x")
-  check.truthy(maxrel(y32, y64) < 2e-6, what .. " forward within 2e-6 of float64, got " .. maxrel(y32, y64))
-  check.truthy(maxrel(gx32, gx64) < 2e-6, what .. " grad input within 2e-6, got " .. maxrel(gx32, gx64))
-  check.truthy(maxrel(gw32, gw64) < 4e-6, what .. " grad weight within 4e-6, got " .. maxrel(gw32, gw64))
+  check.truthy(maxrel(y32, y64) < 2e-5, what .. " forward within 2e-5 of float64, got " .. maxrel(y32, y64))
+  check.truthy(maxrel(gx32, gx64) < 2e-5, what .. " grad input within 2e-5, got " .. maxrel(gx32, gx64))
+  check.truthy(maxrel(gw32, gw64) < 2e-5, what .. " grad weight within 2e-5, got " .. maxrel(gw32, gw64))
   check.truthy(maxrel(gb32, gb64) < 2e-6, what .. " grad bias within 2e-6, got " .. maxrel(gb32, gb64))
 end
 
@@ -68,13 +72,13 @@ do
   check.eq((gx1 - gx2):abs():max():item(), 0, "grad input bitwise repeatable")
   check.eq((gw1 - gw2):abs():max():item(), 0, "grad weight bitwise repeatable")
   local y3, gx3, gw3 = once(1)
-  check.truthy(maxrel(y3, y1:double()) < 1e-6, "forward: 1 thread vs 2")
-  check.truthy(maxrel(gw3, gw1:double()) < 1e-6, "grad weight: 1 thread vs 2")
+  check.truthy(maxrel(y3, y1:double()) < 1e-5, "forward: 1 thread vs 2")
+  check.truthy(maxrel(gw3, gw1:double()) < 1e-5, "grad weight: 1 thread vs 2")
   -- many workers (each with its own buffers and partial weight-gradient sums)
   local y12, gx12, gw12 = once(12)
-  check.truthy(maxrel(y12, y1:double()) < 1e-6, "forward: 12 threads vs 2")
-  check.truthy(maxrel(gx12, gx1:double()) < 1e-6, "grad input: 12 threads vs 2")
-  check.truthy(maxrel(gw12, gw1:double()) < 1e-6, "grad weight: 12 threads vs 2")
+  check.truthy(maxrel(y12, y1:double()) < 1e-5, "forward: 12 threads vs 2")
+  check.truthy(maxrel(gx12, gx1:double()) < 1e-5, "grad input: 12 threads vs 2")
+  check.truthy(maxrel(gw12, gw1:double()) < 1e-5, "grad weight: 12 threads vs 2")
   sslua.threads(2)
 end
 
