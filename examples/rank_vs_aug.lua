@@ -76,7 +76,10 @@ local function probe(tr, trl, te, tel)
   return (geom.linear_probe { train = a, train_labels = trl, test = b, test_labels = tel, epochs = cfg.probe_iters })
 end
 
-local t_start = sslua.clock()
+local t_start, c_start = sslua.clock(), os.clock()
+-- Where the time goes: experiment.simclr's per-phase wall and CPU seconds, summed over the runs.
+local simclr_time = require "sslua.simclr"
+local timing, timed_runs = simclr_time.new_timing(), 0
 local seeds = {}
 for s = cfg.seed, cfg.seed + cfg.seeds - 1 do seeds[#seeds + 1] = s end
 for _, seed in ipairs(seeds) do
@@ -86,7 +89,7 @@ for _, seed in ipairs(seeds) do
     local encoder, d_enc = paper.encoder(cfg, train.images:size(2), rng)
     local projector = nn.projector { dims = { d_enc, cfg.d_proj }, bias = false, rng = rng }
     print(string.format("seed %d, policy %s: %d images, encoder %d -> projector %d", seed, name, #train, d_enc, cfg.d_proj))
-    paper.simclr(cfg, { encoder = encoder, projector = projector, data = train, policy = aug.policy(name), rng = rng,
+    local res = paper.simclr(cfg, { encoder = encoder, projector = projector, data = train, policy = aug.policy(name), rng = rng,
       on_epoch = function(epoch)
         if epoch % cfg.eval_every ~= 0 and epoch ~= cfg.epochs then return end
         nn.recalibrate_bn(encoder, train.images, { batch = cfg.batch })
@@ -108,9 +111,12 @@ for _, seed in ipairs(seeds) do
         end
         run:log(row)
       end })
+    if res.timing then simclr_time.add_timing(timing, res.timing); timed_runs = timed_runs + 1 end
   end
 end
 local train_seconds = sslua.clock() - t_start
+-- the script's own share (data generation, model construction) is the rest of train time
+local script_time = { wall = sslua.clock() - t_start, cpu = os.clock() - c_start }
 
 -- Figures: mean +- std over the seeds, one curve per policy.
 local rows = run:rows()
@@ -235,6 +241,10 @@ local summary = {
   rank_half = rank_ok, rank_steps_beyond_spread = rank_beyond_spread, eq2_rank_ordered = tau_ordered,
   encoder_half = enc_ok, encoder_half_moderate = enc_moderate, trained_above_init = above_init,
   policies = per, nuisance = nuisance, verdict = verdict, train_seconds = train_seconds,
+  -- seconds per phase of the training loops (simclr.phases) summed over the timed runs, their
+  -- shares, and the whole training part of the script (data generation and models included)
+  timing = { runs = timed_runs, wall = timing.wall, cpu = timing.cpu, fractions = simclr_time.timing_fractions(timing),
+    script = script_time },
 }
 run:write_json("summary.json", summary)
 
@@ -258,6 +268,8 @@ print(string.format("encoder half (%s beats %s on probe and kNN beyond the sprea
 if nuisance then
   print(string.format("nuisance (hue bin, chance 0.25) encoder - projector probe gap grows with strength: %s", tostring(nuisance.gap_grows_with_strength)))
 end
+print(simclr_time.format_timing(timing, string.format("time of the %d training runs", timed_runs))
+  .. string.format("; script %.1f s wall, %.1f s CPU", script_time.wall, script_time.cpu))
 print("verdict: " .. verdict .. string.format("  (%d seeds x %d policies, %.0f s)", nseeds, #order, train_seconds))
 run:finish({ verdict = verdict, rank_half = rank_ok, encoder_half = enc_ok, encoder_half_moderate = enc_moderate,
   trained_above_init = above_init })

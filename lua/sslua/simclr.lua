@@ -67,12 +67,68 @@ local function average_gradients(sslua, params, mb)
   end)
 end
 
+-- Where a loop's time goes ---------------------------------------------------------------
+-- Phases of a training loop: data (the batch iterator), augment (policy:pair), forward (both
+-- views, the loss), backward (backward, gradient averaging, the optimizer's step and
+-- zero_grad), evaluation (on_epoch, e.g. kNN, probes, ranks, BN recalibration) and other
+-- (on_step, the progress bar, checkpoints). Wall seconds from sslua.clock(), CPU seconds (all
+-- threads) from os.clock().
+M.phases = { "data", "augment", "forward", "backward", "evaluation", "other" }
+
+--- simclr.new_timing() -> {wall = {<phase> = 0, ..., total = 0}, cpu = {...}}
+function M.new_timing()
+  local t = { wall = { total = 0 }, cpu = { total = 0 } }
+  for _, p in ipairs(M.phases) do t.wall[p] = 0; t.cpu[p] = 0 end
+  return t
+end
+
+--- simclr.add_timing(into, t) -> into, with t's seconds added phase by phase.
+function M.add_timing(into, t)
+  for _, kind in ipairs({ "wall", "cpu" }) do
+    for k, v in pairs(t[kind] or {}) do into[kind][k] = (into[kind][k] or 0) + v end
+  end
+  return into
+end
+
+--- simclr.timing_fractions(t) -> {wall = {<phase> = share of the total}, cpu = {...}}
+function M.timing_fractions(t)
+  local f = { wall = {}, cpu = {} }
+  for _, kind in ipairs({ "wall", "cpu" }) do
+    local total = t[kind].total
+    for _, p in ipairs(M.phases) do f[kind][p] = total > 0 and t[kind][p] / total or 0 end
+  end
+  return f
+end
+
+--- simclr.format_timing(t [, label]) -> one line: the CPU seconds and share of each phase.
+function M.format_timing(t, label)
+  local parts = {}
+  for _, p in ipairs(M.phases) do
+    local c = t.cpu[p]
+    parts[#parts + 1] = string.format("%s %.1f s (%.0f%%)", p, c, t.cpu.total > 0 and 100 * c / t.cpu.total or 0)
+  end
+  return string.format("%s: %.1f s wall, %.1f s CPU: %s", label or "time", t.wall.total, t.cpu.total,
+    table.concat(parts, ", "))
+end
+
+-- Adds the time since (w0, c0) to `phase` of each timing given; returns the clocks now.
+local function lap(sslua, phase, w0, c0, a, b)
+  local w, c = sslua.clock(), os.clock()
+  a.wall[phase] = a.wall[phase] + (w - w0); a.cpu[phase] = a.cpu[phase] + (c - c0)
+  if b then b.wall[phase] = b.wall[phase] + (w - w0); b.cpu[phase] = b.cpu[phase] + (c - c0) end
+  return w, c
+end
+
 --- experiment.simclr{encoder=, projector=, data=, policy=, epochs=10, batch=128, beta=2,
 ---   optimizer= (an optimizer, or "sgd"|"adam"|"adamw"|"lars" with lr=, momentum=, weight_decay=),
 ---   schedule=function(step) -> lr, loss=function(z1, z2, {beta=}) (default sslua.loss.infonce),
 ---   rng= | seed=, steps_per_epoch=, progress=true, on_epoch=function(epoch, state), on_step=}
 ---   run= (default: the run of experiment.run), checkpoint=true, rngs={generators to checkpoint}}
---- -> {encoder=, projector=, optimizer=, history={{epoch=, loss=, seconds=, lr=}, ...}}
+--- -> {encoder=, projector=, optimizer=, history={{epoch=, loss=, seconds=, lr=, timing=}, ...}, timing=}
+-- `timing` (simclr.phases): the wall and CPU seconds of each phase of this call (epoch 0's
+-- evaluation included; on --resume, what this process ran), `total` the whole call; each
+-- history entry has its epoch's. Inside a run the loops' timings and their sum are written to
+-- the run's timing.json after each loop, and with progress on a one-line breakdown is printed.
 -- `on_epoch(0, state)` runs before training (the initialisation), then after each epoch with
 -- the modules in eval mode; `state` has encoder, projector, optimizer, epoch, step, loss,
 -- history and rng.
@@ -257,15 +313,25 @@ function M.simclr(o)
       encoder:eval(); projector:eval()
     end
   end
+  local timing = M.new_timing()
+  local tw0, tc0 = sslua.clock(), os.clock()
+  local w, c = tw0, tc0
   if distributed then broadcast_state(sslua, { encoder, projector }) end
+  w, c = lap(sslua, "other", w, c, timing)
   if first == 1 then hook(0) end
+  w, c = lap(sslua, "evaluation", w, c, timing)
   for epoch = first, epochs do
     encoder:train(); projector:train()
     local t0, total, count = sslua.clock(), 0, 0
+    local et = M.new_timing()
+    local ew0, ec0 = w, c
     local bar = o.progress ~= false and rank == 0 and experiment.progress(per_epoch, { label = string.format("epoch %d/%d", epoch, epochs) }) or nil
+    w, c = lap(sslua, "other", w, c, timing, et)
     for images in data:batches { size = batch, shuffle = true, drop_last = true, rng = rng } do
       if count >= per_epoch then break end
+      w, c = lap(sslua, "data", w, c, timing, et)
       local x1, x2 = policy:pair(images, { rng = aug_rng })
+      w, c = lap(sslua, "augment", w, c, timing, et)
       if o.schedule then opt.lr = o.schedule(state.step + 1) end
       opt:zero_grad()
       -- Both views through the networks in one batch; split back into z1 and z2.
@@ -277,32 +343,55 @@ function M.simclr(o)
         local lo, k = shard_of(n, rank, world)
         local z = projector(encoder(sslua.cat({ x1:narrow(1, lo, k), x2:narrow(1, lo, k) }, 1)))
         l = loss(dist.all_gather(z:narrow(1, 1, k)), dist.all_gather(z:narrow(1, k + 1, k)), { beta = beta })
+        w, c = lap(sslua, "forward", w, c, timing, et)
         l:backward()
         average_gradients(sslua, params, bucket_mb)
       else
         local z = projector(encoder(sslua.cat({ x1, x2 }, 1)))
         l = loss(z:narrow(1, 1, n), z:narrow(1, n + 1, n), { beta = beta })
+        w, c = lap(sslua, "forward", w, c, timing, et)
         l:backward()
       end
       opt:step()
+      w, c = lap(sslua, "backward", w, c, timing, et)
       state.step = state.step + 1
       count = count + 1
       total = total + l:item()
       if o.on_step then o.on_step(state.step, state, l) end
       if bar then bar:update(count, { loss = total / count }) end
+      w, c = lap(sslua, "other", w, c, timing, et)
     end
+    w, c = lap(sslua, "data", w, c, timing, et)   -- the batch fetched before the break
     local rec = { epoch = epoch, loss = count > 0 and total / count or 0 / 0, seconds = sslua.clock() - t0, lr = opt.lr }
     history[#history + 1] = rec
     state.loss = rec.loss
     if bar then bar:finish({ loss = rec.loss }) end
+    w, c = lap(sslua, "other", w, c, timing, et)
     hook(epoch)
+    w, c = lap(sslua, "evaluation", w, c, timing, et)
+    et.wall.total, et.cpu.total = w - ew0, c - ec0
+    rec.timing = et
     if run then
       local tensors, optd, states = checkpoint_state(encoder, projector, opt, gens)
       run:checkpoint(tensors, { segment = segment, epoch = epoch, epochs = epochs, batch = batch, per_epoch = per_epoch,
         step = state.step, lr = opt.lr, optimizer = optd, rngs = states })
     end
+    w, c = lap(sslua, "other", w, c, timing)
   end
-  return { encoder = encoder, projector = projector, optimizer = opt, history = history }
+  timing.wall.total, timing.cpu.total = sslua.clock() - tw0, os.clock() - tc0
+  local r = o.run
+  if r == nil then r = experiment.current_run end
+  if type(r) == "table" and type(r.write_json) == "function" then
+    -- every loop of the run so far, and their sum
+    r.simclr_timing = r.simclr_timing or { loops = {}, total = M.new_timing() }
+    local rt = r.simclr_timing
+    rt.loops[#rt.loops + 1] = timing
+    M.add_timing(rt.total, timing)
+    rt.fractions = M.timing_fractions(rt.total)
+    r:write_json("timing.json", rt)
+  end
+  if o.progress ~= false and rank == 0 then print(M.format_timing(timing, "experiment.simclr")) end
+  return { encoder = encoder, projector = projector, optimizer = opt, history = history, timing = timing }
 end
 
 return M

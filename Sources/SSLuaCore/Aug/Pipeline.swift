@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The four colour operations of `ColorJitter`, in torchvision's index order.
 public enum JitterOp: Int, CaseIterable {
     case brightness = 0, contrast, saturation, hue
@@ -139,19 +137,13 @@ public indirect enum AugTransform {
         }
     }
 
-    /// Runs `body(i)` for every image on sslua's threads in small chunks handed out on demand, so a
-    /// thread slowed down by other load does not hold the batch back; each image has its own
-    /// generator and output slot, so the result does not depend on the scheduling.
+    /// Runs `body(i)` for every image on the worker pool (at most `sslua.threads` threads), in
+    /// small blocks handed out on demand, so a thread slowed down by other load does not hold
+    /// the batch back; each image has its own generator and output slot, so the result does not
+    /// depend on the scheduling.
     static func forEachImage(_ n: Int, _ body: (Int) -> Void) {
-        let threads = Parallel.threads
-        if threads <= 1 || n < 2 { for i in 0..<n { body(i) }; return }
-        let chunk = Swift.max(1, Swift.min(16, n / (threads * 4)))
-        let chunks = (n + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            var i = c * chunk
-            let hi = Swift.min(n, i + chunk)
-            while i < hi { body(i); i += 1 }
-        }
+        let block = Swift.max(1, Swift.min(16, n / Swift.max(1, Parallel.threads * 4)))
+        Parallel.forEachOnDemand(n, block: block, body)
     }
 
     /// Augments a batch `N x C x H x W` (or one `C x H x W` image): one generator per image is
@@ -195,16 +187,4 @@ public indirect enum AugTransform {
         try failure.rethrow()
         return (single ? try out.squeeze(0) : out, record ? recs : [])
     }
-}
-
-/// The first error thrown by any of a parallel loop's bodies, kept to be thrown after the loop.
-final class FirstError: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "sslua.aug.first-error")
-    private var error: Error?
-    private var flag = false
-
-    /// True once an error is kept (a hint for the other bodies to stop early).
-    var isSet: Bool { queue.sync { flag } }
-    func set(_ e: Error) { queue.sync { if error == nil { error = e; flag = true } } }
-    func rethrow() throws { if let e = queue.sync(execute: { error }) { throw e } }
 }

@@ -525,7 +525,7 @@ enum Winograd {
         try Parallel.checkInterrupt()
         kernelTransform(w, k: g.o, c: g.c, u)
         let xi = g.o * g.c
-        Tensor.runWorkers(plan.workers) { t in
+        Parallel.runWorkers(plan.workers) { t in
             let v = plan.v[t], m = plan.m[t], scratch = plan.scratch[t]
             plan.blocks(t) { r0, r1, tiles in
                 inputTransform(tl, x, channels: g.c, h: g.h, w: g.w, ph: g.ph, pw: g.pw, r0, r1, v, ld: ld, scratch)
@@ -547,7 +547,7 @@ enum Winograd {
         let xi = g.o * g.c
         let sums = try (0..<workers).map { try NNWorkspace.buffer(slotAcc + $0, 36 * xi, Float.self) }
         try Parallel.checkInterrupt()
-        Tensor.runWorkers(workers) { t in
+        Parallel.runWorkers(workers) { t in
             let v = plan.v[t], dy = plan.m[t], scratch = plan.scratch[t], acc = sums[t]
             var first = true
             plan.blocks(t) { r0, r1, tiles in

@@ -199,14 +199,6 @@ extension Tensor {
 
     static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
 
-    /// Runs `body(worker)` on every worker with BLAS single-threaded inside when there are several.
-    static func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
-        if workers == 1 { body(0); return }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(Parallel.threads)) }
-        Parallel.run(workers, body)
-    }
-
     struct ConvBuffers<T: TensorScalar> {
         let col: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>
         let dw: UnsafeMutablePointer<T>
@@ -235,7 +227,7 @@ extension Tensor {
         let bufs = try convBuffers(g, workers, per, backward: false, T.self)
         let map = try gatherMap(g)
         try Parallel.checkInterrupt()
-        runWorkers(workers) { t in
+        Parallel.runWorkers(workers) { t in
             let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
             let col = bufs[t].col, tmp = bufs[t].tmp
             var n0 = lo
@@ -319,7 +311,7 @@ extension Tensor {
         let map = try gatherMap(g)
         let direct = g.ohw >= convDirectSpatial
         try Parallel.checkInterrupt()
-        runWorkers(workers) { t in
+        Parallel.runWorkers(workers) { t in
             let lo = g.n * t / workers, hi = g.n * (t + 1) / workers
             let col = bufs[t].col, gT = bufs[t].tmp, dcol = bufs[t].dcol
             // worker 0 accumulates into gw itself, the others into their own partial sums
