@@ -246,11 +246,11 @@ local summary = {
   timing = { runs = timed_runs, wall = timing.wall, cpu = timing.cpu, fractions = simclr_time.timing_fractions(timing),
     script = script_time },
 }
-run:write_json("summary.json", summary)
-
 -- Table: initialisation against the end of training, per policy (mean +- std over the seeds).
 local function pm(s, fmt) if not s then return "-" end return string.format(fmt .. " +- " .. fmt, s.mean, s.std) end
 local table_rows = {}
+local columns = { "policy", "knn_init", "knn_end", "probe_init", "probe_end", "erank_init", "erank_end", tk .. "_end",
+  "enc_erank_end", "hue_enc", "hue_proj" }
 for _, name in ipairs(order) do
   local p = per[name]
   table_rows[#table_rows + 1] = { policy = name, knn_init = pm(p.init.knn_accuracy, "%.3f"), knn_end = pm(p.final.knn_accuracy, "%.3f"),
@@ -259,8 +259,27 @@ for _, name in ipairs(order) do
     enc_erank_end = pm(p.final.encoder_effective_rank, "%.1f"),
     hue_enc = pm(p.final.nuisance_probe_encoder, "%.3f"), hue_proj = pm(p.final.nuisance_probe_projector, "%.3f") }
 end
-experiment.print_table(table_rows, { "policy", "knn_init", "knn_end", "probe_init", "probe_end", "erank_init", "erank_end", tk .. "_end",
-  "enc_erank_end", "hue_enc", "hue_proj" })
+-- The README's generated rows: the table above, and a one-line headline from the same numbers.
+summary.example, summary.title = "rank_vs_aug", "Fig. 1: stronger augmentations, lower projector rank, better encoder"
+summary.cpu_seconds = script_time.cpu
+summary.table = { columns = columns, rows = {} }
+for i, r in ipairs(table_rows) do
+  local row = {}
+  for j, c in ipairs(columns) do row[j] = r[c] end
+  summary.table.rows[i] = row
+end
+local function across(key, fmt)
+  local parts = {}
+  for _, name in ipairs(order) do parts[#parts + 1] = string.format(fmt, per[name].final[key].mean) .. " " .. name end
+  return parts
+end
+summary.headline = string.format("**%s** (%d seeds, %d epochs, `data.%s`): effective rank of W %s; encoder probe %s "
+  .. "(kNN %s%s), %s the recalibrated init", verdict, nseeds, cfg.epochs, cfg.data,
+  table.concat(across(rank_key, "%.2f"), rank_ok and " > " or ", "), table.concat(across("probe_accuracy", "%.3f"), ", "),
+  table.concat(across("knn_accuracy", "%.3f"), ", "), summary.chance and string.format("; chance %.3f", summary.chance.class) or "",
+  above_init and "every trained encoder above" or "not every trained encoder above")
+run:write_json("summary.json", summary)
+experiment.print_table(table_rows, columns)
 print(string.format("rank half (effective rank of W falls %s): %s (steps beyond the seeds' spread: %s; %s ordered: %s)",
   table.concat(order, " > "), tostring(rank_ok), tostring(rank_beyond_spread), tk, tostring(tau_ordered)))
 print(string.format("encoder half (%s beats %s on probe and kNN beyond the spread): %s; moderate beats small: %s; trained above init: %s",
