@@ -21,6 +21,12 @@ let cpuFlags: [String] = []
 let optimize: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"] + cpuFlags, .when(configuration: .release)),
 ]
+let optimizeC: [CSetting] = [.unsafeFlags(["-O2"])]
+
+/// A system library: its module map in Sources/<name>, found by pkg-config, its headers from apt.
+func system(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/" + name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
 
 let package = Package(
     name: "sslua",
@@ -31,33 +37,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
-        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
-                       providers: [.apt(["liblua5.4-dev"])]),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CLapacke", path: "Sources/CLapacke", pkgConfig: "lapacke",
-                       providers: [.apt(["liblapacke-dev"])]),
-        .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit",
-                       providers: [.apt(["libedit-dev"])]),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CZip", path: "Sources/CZip", pkgConfig: "libzip",
-                       providers: [.apt(["libzip-dev"])]),
+        system("CLua", pkgConfig: "lua5.4", apt: "liblua5.4-dev"),
+        system("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        system("CLapacke", pkgConfig: "lapacke", apt: "liblapacke-dev"),
+        system("CEdit", pkgConfig: "libedit", apt: "libedit-dev"),
+        system("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        system("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
+        system("CZip", pkgConfig: "libzip", apt: "libzip-dev"),
         // The Jupyter kernel (`sslua kernel`): ZeroMQ sockets and HMAC-SHA256 message signing.
-        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
-                       providers: [.apt(["libzmq3-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
+        system("CZMQ", pkgConfig: "libzmq", apt: "libzmq3-dev"),
+        system("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
         // No Lua: the C runtime of the core (pool.c calls OpenBLAS to settle its threads).
         .target(name: "CRuntime", dependencies: ["COpenBLAS"],
-                cSettings: [.unsafeFlags(["-O2"])]),
+                cSettings: optimizeC),
         // Lua's side, for the bindings and the program only.
         .target(name: "CLuaShim", dependencies: ["CRuntime", "CLua"],
-                cSettings: [.unsafeFlags(["-O2"])]),
+                cSettings: optimizeC),
         // MPI for sslua.dist, loaded at run time (dlopen): no link or build dependency on MPI.
-        .target(name: "CDist", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CDist", cSettings: optimizeC),
         .target(name: "SSLuaCore",
                 dependencies: ["CRuntime", "CDist", "COpenBLAS", "CLapacke", "CZlib", "CPNG", "CZip",
                                .product(name: "RealModule", package: "swift-numerics")],

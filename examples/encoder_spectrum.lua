@@ -116,21 +116,21 @@ local summary = {
   title = "Figs. 4/9: the encoder stays full rank",
   claim = "Figs. 4 and 9: the encoder's outputs of clean and of augmented images span (nearly) all d_enc directions at "
     .. "initialisation, half-way and after training (Eq. 2's rank about d_enc; a slight deficiency at initialisation).",
-  test = string.format("%d seeds, %d images, rank = #{sigma_j >= %g sigma_1}, d_enc = %d, stages epoch 0 (BN-recalibrated "
-    .. "initialisation), %d and %d: reproduces = rank >= %.2f d_enc for every seed and both views at half-way and at the end; "
-    .. "partly = that at the end only, or >= 0.75 d_enc at every stage; does not = otherwise",
-    #seeds, images:size(1), cfg.rtol, d_enc, half, cfg.epochs, cfg.full_rank),
   seeds = seeds, epochs = cfg.epochs, eval_n = images:size(1), d_enc = d_enc, policy = cfg.policy, numbers = numbers,
   full_rank_end = end_full, full_rank_half = half_full, verdict = verdict, train_seconds = train_seconds,
   table = { columns = { "view", "stage", "rank (of " .. d_enc .. ")", "effective rank" }, rows = trows },
 }
+summary.test = string.format("%d seeds, %d images, rank = #{sigma_j >= %g sigma_1}, d_enc = %d, stages epoch 0 (BN-recalibrated "
+  .. "initialisation), %d and %d: reproduces = rank >= %.2f d_enc for every seed and both views at half-way and at the end; "
+  .. "partly = that at the end only, or >= 0.75 d_enc at every stage; does not = otherwise",
+  #seeds, images:size(1), cfg.rtol, d_enc, half, cfg.epochs, cfg.full_rank)
 local c, a = numbers.clean, numbers.augmented
 summary.headline = string.format("**%s** (%d seeds): rank of %d at init / half / end %.1f / %.1f / %.1f clean, "
   .. "%.1f / %.1f / %.1f augmented; effective rank %.1f -> %.1f (clean)", verdict, #seeds, d_enc,
   c.init.rank.mean, c.half.rank.mean, c["end"].rank.mean, a.init.rank.mean, a.half.rank.mean, a["end"].rank.mean,
   c.init.effective_rank.mean, c["end"].effective_rank.mean)
 summary.cpu_seconds = os.clock() -- user + system of this process, all threads
-run:write_json("summary.json", summary)
+paper.write_summary(run, summary)
 print("verdict: " .. verdict)
 run:finish { verdict = verdict }
 print("results in " .. run.dir)

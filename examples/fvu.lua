@@ -121,28 +121,22 @@ local summary = {
   title = "Fig. 7: FVU of span(delta h) by W falls",
   claim = "Fig. 7: during training the fraction of variance of S = span{delta h_i}, delta h_i = h_i2 - h~*_i, unexplained "
     .. "by the column space of the linear projector W (Eq. 10) decreases: the projector approximates the subspace S.",
-  test = string.format("per policy, over %d seeds: FVU(delta h) falls from epoch 0 (BN-recalibrated initialisation) to "
-    .. "epoch %d by more than the two seed spreads, and ends below each control (h2 - h1, random-pair differences h2 - h1[pi], "
-    .. "centred h1, Gaussian noise of matched variance) by more than the two spreads. reproduces = both; partly = the fall "
-    .. "only (W aligns with directions the controls share, not with S in particular); does not = no fall", #seeds, last),
   chance = { gaussian_fvu_expected = 1 - cfg.d_proj / run.state.d_enc },
   seeds = seeds, epochs = cfg.epochs, eval_n = cfg.eval_n, d_proj = cfg.d_proj, policies = per,
   verdict = verdict, train_seconds = train_seconds,
   table = { columns = { "policy", "difference", "FVU at init", "FVU at epoch " .. last, "delta h below it beyond the spread" },
     rows = table_rows },
 }
+summary.test = string.format("per policy, over %d seeds: FVU(delta h) falls from epoch 0 (BN-recalibrated initialisation) to "
+  .. "epoch %d by more than the two seed spreads, and ends below each control (h2 - h1, random-pair differences h2 - h1[pi], "
+  .. "centred h1, Gaussian noise of matched variance) by more than the two spreads. reproduces = both; partly = the fall "
+  .. "only (W aligns with directions the controls share, not with S in particular); does not = no fall", #seeds, last)
 local d = p1.final
 summary.headline = string.format("**%s** (%s, %d seeds): FVU(delta h) %.3f -> %.3f; at the end the controls: h2-h1 %.3f, "
   .. "random pairs %.3f, centred h %.3f, noise %.3f", verdict, cfg.policy[1], #seeds, p1.init.fvu.mean, d.fvu.mean,
   d.fvu_h2_minus_h1.mean, d.fvu_random_pairs.mean, d.fvu_centred_h.mean, d.fvu_gaussian.mean)
 summary.cpu_seconds = os.clock() -- user + system of this process, all threads
-run:write_json("summary.json", summary)
-
-experiment.print_table((function()
-  local t = {}
-  for _, r in ipairs(table_rows) do t[#t + 1] = { policy = r[1], difference = r[2], init = r[3], ["end"] = r[4], delta_h_below = r[5] } end
-  return t
-end)(), { "policy", "difference", "init", "end", "delta_h_below" })
+paper.write_summary(run, summary, { "policy", "difference", "init", "end", "delta_h_below" })
 for _, name in ipairs(cfg.policy) do
   print(string.format("%s: FVU(delta h) falls beyond the spread: %s; below every control: %s -> %s", name,
     tostring(per[name].falls), tostring(per[name].below_every_control), per[name].verdict))

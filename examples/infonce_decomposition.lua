@@ -75,13 +75,13 @@ local summary = {
   title = "Prop. C.1: InfoNCE = invariance + repulsion + entropy",
   claim = "Prop. C.1: InfoNCE (Eq. 1) = mean_i [ -beta f_i1.f_i2 + beta f_i1.E_p[f~] + H(p) ], p the softmax over the "
     .. "2N-2 negatives; as beta grows the entropy term falls from log(2(N-1)) and the nearest negatives dominate.",
-  test = string.format("%d seeds x %d noise levels x %d betas, N = %d, d = %d: max |InfoNCE - sum| / max(1, |InfoNCE|) <= %g "
-    .. "(float32). reproduces = within the tolerance everywhere; does not = otherwise", #seeds, #cfg.noise, #cfg.beta, cfg.n, cfg.d,
-    cfg.tolerance),
   seeds = seeds, max_identity_error = max_err, max_relative_error = max_rel, max_entropy = math.log(2 * (cfg.n - 1)),
   numbers = per, verdict = verdict,
   table = { columns = { "noise", "beta", "InfoNCE", "invariance", "repulsion", "entropy", "mean identity error" }, rows = trows },
 }
+summary.test = string.format("%d seeds x %d noise levels x %d betas, N = %d, d = %d: max |InfoNCE - sum| / max(1, |InfoNCE|) <= %g "
+  .. "(float32). reproduces = within the tolerance everywhere; does not = otherwise", #seeds, #cfg.noise, #cfg.beta, cfg.n, cfg.d,
+  cfg.tolerance)
 local lo, hi = math.huge, -math.huge
 for _, noise in ipairs(cfg.noise) do
   local e = per[tostring(noise)][tostring(cfg.beta[#cfg.beta])].entropy.mean
@@ -91,7 +91,7 @@ summary.headline = string.format("**%s exactly** (%d seeds): the terms sum to In
   .. "log(2(N-1)) = %.2f to %.1f-%.1f at beta %g", verdict, #seeds, max_err, math.log(2 * (cfg.n - 1)), lo, hi, cfg.beta[#cfg.beta])
 if verdict ~= "reproduces" then summary.headline = summary.headline:gsub(" exactly", "", 1) end
 summary.cpu_seconds = os.clock() -- user + system of this process, all threads
-run:write_json("summary.json", summary)
+paper.write_summary(run, summary)
 print("verdict: " .. verdict)
 run:finish { max_identity_error = max_err, verdict = verdict }
 print("results in " .. run.dir)

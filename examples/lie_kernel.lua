@@ -131,29 +131,24 @@ local summary = {
   claim = "Props. 4.1-4.3: InfoNCE training moves the augmentations' generators into Ker(W^T), and the more directions the "
     .. "augmentations span, the lower the rank of the projector's W; Prop. 4.2: rank(W) <= d_enc - dim span(v_i) for a W "
     .. "minimising the invariance term.",
-  test = string.format("over %d seeds per (spread, generators): (i) the generators' kernel alignment falls from the random W to "
-    .. "the trained W by more than the sum of the two standard deviations, in every configuration; (ii) for every spread the "
-    .. "rank of W (rtol %g) with %d generators is below the rank with %d by more than the sum of their standard deviations; "
-    .. "(iii) the mean trained rank is within Prop. 4.2's bound min(d_proj, d_enc - aug_span) in every configuration. "
-    .. "reproduces = all three, partly = (i) or (ii), does not = neither.", nseeds, cfg.rtol,
-    cfg.generators[#cfg.generators], cfg.generators[1]),
   d = d, d_proj = p, n = n, steps = cfg.steps, seeds = nseeds, chance = "not applicable (no accuracy)",
   cpu_seconds = os.clock(), -- this process's CPU time (user + system, all threads) so far
   alignment_falls = aligned, rank_falls = falls, within_bound = within, configs = configs, verdict = verdict,
 }
+summary.test = string.format("over %d seeds per (spread, generators): (i) the generators' kernel alignment falls from the random W to "
+  .. "the trained W by more than the sum of the two standard deviations, in every configuration; (ii) for every spread the "
+  .. "rank of W (rtol %g) with %d generators is below the rank with %d by more than the sum of their standard deviations; "
+  .. "(iii) the mean trained rank is within Prop. 4.2's bound min(d_proj, d_enc - aug_span) in every configuration. "
+  .. "reproduces = all three, partly = (i) or (ii), does not = neither.", nseeds, cfg.rtol,
+  cfg.generators[#cfg.generators], cfg.generators[1])
 local cols = { "spread", "generators", "aug_span", "rank_bound", "rank", "align_init", "align" }
 summary.table = { columns = cols, rows = {} }
-local print_rows = {}
 for _, c in ipairs(configs) do
   local r = { string.format("%g", c.spread), string.format("%d", c.generators), paper.pm(c.aug_span, "%.1f"), paper.pm(c.rank_bound, "%.1f"),
     paper.pm(c.rank, "%.1f"), paper.pm(c.kernel_alignment_init, "%.3f"), paper.pm(c.kernel_alignment, "%.4f") }
   summary.table.rows[#summary.table.rows + 1] = r
-  local pr = {}
-  for j, col in ipairs(cols) do pr[col] = r[j] end
-  print_rows[#print_rows + 1] = pr
 end
-run:write_json("summary.json", summary)
-experiment.print_table(print_rows, cols)
+paper.write_summary(run, summary, cols)
 print(string.format("verdict: %s (alignment falls everywhere: %s; rank falls with generators: %s; within Prop. 4.2's bound: %s)",
   verdict, tostring(aligned), tostring(falls), tostring(within)))
 run:finish({ verdict = verdict })

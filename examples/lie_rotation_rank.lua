@@ -144,30 +144,25 @@ for _, row in ipairs(rows) do in_frame_min = math.min(in_frame_min, row.in_frame
 local summary = {
   claim = "Fig. 10: the rank of the covariance of rotated copies of a one-hot image grows with the largest rotation angle "
     .. "(larger augmentations span more directions).",
-  test = string.format("%s interpolation (torchvision's rotate default is nearest): mean rank over %d images strictly increasing "
-    .. "along theta_max = %s degrees, and the rank at the largest angle above the smallest's by more than the sum of their "
-    .. "standard deviations. reproduces = both; partly = the second alone, or the %s interpolation increasing; does not = neither. "
-    .. "Hot pixel drawn %s; in_frame (the fraction of rotations keeping its centre in the frame, 1 = always) reported.",
-    cfg.interpolation, cfg.runs, table.concat(cfg.theta_max, ","), other_name,
-    cfg.placement == "disk" and "inside the inscribed disk" or "anywhere in the image"),
   size = S, samples = cfg.samples, runs = cfg.runs, rtol = cfg.rtol, placement = cfg.placement,
   interpolation = cfg.interpolation, chance = "not applicable (no accuracy)",
   cpu_seconds = os.clock(), -- this process's CPU time (user + system, all threads) so far
   [cfg.interpolation] = main, [other_name] = other, in_frame_min = in_frame_min, verdict = verdict,
 }
+summary.test = string.format("%s interpolation (torchvision's rotate default is nearest): mean rank over %d images strictly increasing "
+  .. "along theta_max = %s degrees, and the rank at the largest angle above the smallest's by more than the sum of their "
+  .. "standard deviations. reproduces = both; partly = the second alone, or the %s interpolation increasing; does not = neither. "
+  .. "Hot pixel drawn %s; in_frame (the fraction of rotations keeping its centre in the frame, 1 = always) reported.",
+  cfg.interpolation, cfg.runs, table.concat(cfg.theta_max, ","), other_name,
+  cfg.placement == "disk" and "inside the inscribed disk" or "anywhere in the image")
 local cols = { "theta_max", cfg.interpolation .. "_rank", other_name .. "_rank", "in_frame" }
 summary.table = { columns = cols, rows = {} }
-local print_rows = {}
 for i, e in ipairs(main.ranks) do
   local o = other.ranks[i]
   local r = { string.format("%g", e.theta_max), paper.pm(e.rank, "%.1f"), paper.pm(o.rank, "%.1f"), string.format("%.3f", e.in_frame.mean) }
   summary.table.rows[i] = r
-  local pr = {}
-  for j, c in ipairs(cols) do pr[c] = r[j] end
-  print_rows[i] = pr
 end
-run:write_json("summary.json", summary)
-experiment.print_table(print_rows, cols)
+paper.write_summary(run, summary, cols)
 print(string.format("verdict: %s (%s increasing %s, beyond spread %s; %s increasing %s; smallest in-frame fraction %.3f)", verdict,
   cfg.interpolation, tostring(main.increasing), tostring(main.beyond_spread), other_name, tostring(other.increasing), in_frame_min))
 run:finish({ verdict = verdict })

@@ -157,13 +157,7 @@ end
 summary.headline = string.format("**%s** (%d seeds): fine / coarse agreement at epoch %d %s, chance %.3f / %s", verdict,
   #seeds, last, table.concat(hl, ", "), chance.fine, chance.coarse and string.format("%.3f", chance.coarse) or "-")
 summary.cpu_seconds = os.clock() -- user + system of this process, all threads
-run:write_json("summary.json", summary)
-
-local table_rows = {}
-for _, r in ipairs(trows) do
-  table_rows[#table_rows + 1] = { policy = r[1], fine_init = r[2], fine_end = r[3], coarse_end = r[4], dist_init = r[5], dist_end = r[6] }
-end
-experiment.print_table(table_rows, { "policy", "fine_init", "fine_end", "coarse_end", "dist_init", "dist_end" })
+paper.write_summary(run, summary, { "policy", "fine_init", "fine_end", "coarse_end", "dist_init", "dist_end" })
 print(string.format("chance: fine %.4f, coarse %s", chance.fine, chance.coarse and string.format("%.4f", chance.coarse) or "-"))
 for _, name in ipairs(cfg.policy) do
   print(string.format("%s: rises %s, above chance %s", name, tostring(per[name].rises), tostring(per[name].above_chance)))

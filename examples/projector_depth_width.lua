@@ -283,14 +283,6 @@ if partition and accuracy then verdict = "reproduces" elseif partition or accura
 local summary = {
   claim = "Sec. 5: the deeper and wider the MLP projector, the finer its partition of the encoder space into linear regions "
     .. "(Eq. 11), the less the encoder is constrained, and the better the encoder's representation.",
-  test = string.format("at epoch %d (%s policy, %d paired seeds): partition half = along the non-linear projectors %s the fraction of "
-    .. "pairs whose two views share a region never rises and the regions per point (%d points) never fall, the largest strictly finer "
-    .. "than the smallest on one of the two (steps with both measures at their bounds are unresolved); accuracy half = "
-    .. "the largest projector (%s) beats the linear one (%s) on the encoder's linear probe and kNN (k=%d) by more than the sum of "
-    .. "the two seed standard deviations. reproduces = both halves, partly = one, does not = neither. Reported beside: encoder "
-    .. "probe above the projector's for every projector, the projector discarding the nuisance (hue-bin probe lower in the "
-    .. "projector than in the encoder), every trained encoder above its BN-recalibrated initialisation, and where the region "
-    .. "count saturates.", cfg.epochs, cfg.policy, nseeds, table.concat(nl, " < "), npmax, big, lin, cfg.knn_k),
   data = cfg.data, policy = cfg.policy, n = cfg.n, n_test = cfg.n_test, epochs = cfg.epochs, seeds = seeds,
   region_points = cfg.region_points,
   chance = { class = class_chance, nuisance = nuisance_chance },
@@ -300,21 +292,24 @@ local summary = {
   replayed_from = cfg.from ~= "" and cfg.from or nil,
   cpu_seconds = cfg.from == "" and os.clock() or nil, -- this process's CPU time (user + system, all threads); nil when replayed
 }
+summary.test = string.format("at epoch %d (%s policy, %d paired seeds): partition half = along the non-linear projectors %s the fraction of "
+  .. "pairs whose two views share a region never rises and the regions per point (%d points) never fall, the largest strictly finer "
+  .. "than the smallest on one of the two (steps with both measures at their bounds are unresolved); accuracy half = "
+  .. "the largest projector (%s) beats the linear one (%s) on the encoder's linear probe and kNN (k=%d) by more than the sum of "
+  .. "the two seed standard deviations. reproduces = both halves, partly = one, does not = neither. Reported beside: encoder "
+  .. "probe above the projector's for every projector, the projector discarding the nuisance (hue-bin probe lower in the "
+  .. "projector than in the encoder), every trained encoder above its BN-recalibrated initialisation, and where the region "
+  .. "count saturates.", cfg.epochs, cfg.policy, nseeds, table.concat(nl, " < "), npmax, big, lin, cfg.knn_k)
 local cols = { "projector", "knn_enc", "probe_enc", "probe_proj", "hue_enc", "hue_proj", "regions_" .. npmax, "per_point", "pair_same" }
 summary.table = { columns = cols, rows = {} }
-local print_rows = {}
 for _, sp in ipairs(specs) do
   local f = per[sp.name].final
   local r = { sp.name, paper.pm(f.knn_encoder, "%.3f"), paper.pm(f.probe_encoder, "%.3f"), paper.pm(f.probe_projector, "%.3f"),
     paper.pm(f.nuisance_probe_encoder, "%.3f"), paper.pm(f.nuisance_probe_projector, "%.3f"), paper.pm(f[rcol(npmax)], "%.0f"),
     paper.pm(f.regions_per_point, "%.3f"), paper.pm(f.pair_same_region, "%.3f") }
   summary.table.rows[#summary.table.rows + 1] = r
-  local pr = {}
-  for i, c in ipairs(cols) do pr[c] = r[i] end
-  print_rows[#print_rows + 1] = pr
 end
-run:write_json("summary.json", summary)
-experiment.print_table(print_rows, cols)
+paper.write_summary(run, summary, cols)
 print(string.format("partition half: %s; accuracy half (%s beats %s): %s; encoder above projector: %s; projector discards hue: %s; above init: %s",
   tostring(partition), big, lin, tostring(accuracy), tostring(enc_beats_proj), tostring(discards), tostring(above_init)))
 print("verdict: " .. verdict .. string.format("  (%d seeds x %d projectors, %.0f s)", nseeds, #specs, train_seconds))

@@ -283,10 +283,9 @@ for _, r in ipairs(table_rows) do
   for i, c in ipairs(cols) do row[i] = r[c] end
   summary.table.rows[#summary.table.rows + 1] = row
 end
-experiment.print_table(table_rows, cols)
+paper.write_summary(run, summary, cols)
 print(summary.finding)
 print(string.format("verdict: %s (rho %s, critical %s; every trained encoder above init: %s)", verdict,
   rho and string.format("%.3f", rho) or "n/a", critical and string.format("%.3f", critical) or "n/a", tostring(above_init)))
-run:write_json("summary.json", summary)
 run:finish({ verdict = verdict, trained_above_init = above_init })
 print("results in " .. run.dir)

@@ -99,22 +99,22 @@ local summary = {
   title = "Fig. 3: L_upper tracks InfoNCE",
   claim = "Fig. 3 / Prop. 3.1: the upper bound L_upper = beta L_invariance + beta L_repulsion + log(2(N-1)) is above "
     .. "InfoNCE and tracks it (the two behave similarly) throughout training.",
-  test = string.format("%d seeds, N = %d: the bound holds in every measurement (seed x epoch); it tracks when InfoNCE and "
-    .. "L_upper both fall from epoch 0 (BN-recalibrated initialisation) to epoch %d by more than the two seed spreads and "
-    .. "their mean curves over the epochs correlate (Pearson) at least %.2f. reproduces = holds and tracks; partly = holds "
-    .. "only; does not = violated", #seeds, v1:size(1), last, cfg.min_correlation),
   seeds = seeds, epochs = cfg.epochs, eval_n = v1:size(1), policy = cfg.policy,
   numbers = numbers, violations = violations, measurements = #rows, correlation = correlation,
   infonce_falls = infonce_falls, upper_bound_falls = bound_falls, bound_holds = bound_holds, tracks = tracks,
   verdict = verdict, train_seconds = train_seconds,
   table = { columns = { "quantity", "epoch 0 (init)", "epoch " .. last }, rows = trows },
 }
+summary.test = string.format("%d seeds, N = %d: the bound holds in every measurement (seed x epoch); it tracks when InfoNCE and "
+  .. "L_upper both fall from epoch 0 (BN-recalibrated initialisation) to epoch %d by more than the two seed spreads and "
+  .. "their mean curves over the epochs correlate (Pearson) at least %.2f. reproduces = holds and tracks; partly = holds "
+  .. "only; does not = violated", #seeds, v1:size(1), last, cfg.min_correlation)
 summary.headline = string.format("**%s** (%d seeds): the bound holds in %d/%d measurements; InfoNCE %.2f -> %.2f, "
   .. "L_upper %.2f -> %.2f, gap %.2f -> %.2f, correlation over epochs %.2f", verdict, #seeds, #rows - violations, #rows,
   numbers.infonce.init.mean, numbers.infonce.final.mean, numbers.upper_bound.init.mean, numbers.upper_bound.final.mean,
   numbers.gap.init.mean, numbers.gap.final.mean, correlation)
 summary.cpu_seconds = os.clock() -- user + system of this process, all threads
-run:write_json("summary.json", summary)
+paper.write_summary(run, summary)
 print(string.format("InfoNCE falls: %s, L_upper falls: %s, correlation %.3f -> verdict: %s", tostring(infonce_falls),
   tostring(bound_falls), correlation, verdict))
 run:finish { violations = violations, measurements = #rows, verdict = verdict }

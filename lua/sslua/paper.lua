@@ -274,6 +274,22 @@ function paper.combine(verdicts)
 end
 
 
+--- paper.write_summary(run, summary [, keys]) writes summary.json in the run directory; with
+--- keys, it then prints summary.table.rows as a table whose columns are named keys[1], keys[2],
+--- ... (row r's j-th cell under keys[j]: short names for the terminal, the long ones stay in
+--- summary.table.columns).
+function paper.write_summary(run, summary, keys)
+  run:write_json("summary.json", summary)
+  if keys == nil then return end
+  local rows = {}
+  for i, r in ipairs(summary.table.rows) do
+    local named = {}
+    for j, k in ipairs(keys) do named[k] = r[j] end
+    rows[i] = named
+  end
+  require("sslua.experiment").print_table(rows, keys)
+end
+
 --- paper.aggregate(rows, group, x, y) -> per group: {x = {...}, mean = {...}, std = {...}}
 --- over the rows sharing (group value, x value) — e.g. mean +- std over seeds per epoch.
 function paper.aggregate(rows, group, x, y)

@@ -1,7 +1,10 @@
 -- Documentation of sslua.aug (torchvision semantics; transforms apply to N x C x H x W batches).
 local IMG = "local img = sslua.rand(3, 8, 8)\n"
-local function FN(name, sig, what, ex)
-  return { "sslua.aug.functional." .. name, sig, what .. " One image C x H x W.", ret = "a tensor", ex = IMG .. ex }
+-- FN("name(params)", what, args): aug.functional.name, its example sslua.aug.functional.name(args) on img.
+local function FN(call, what, args)
+  local name = call:match("^[%w_]+")
+  return { "sslua.aug.functional." .. name, "functional." .. call, what .. " One image C x H x W.", ret = "a tensor",
+    ex = IMG .. "sslua.aug.functional." .. name .. "(" .. args .. ")" }
 end
 return {
   { "sslua.aug", "sslua.aug", "Augmentations with torchvision's semantics. A transform `t` is applied as `t(images [, opts])` or `t:apply(images, {rng = g, record = true})` (with record, also a list of the parameters sampled per image); `t:pair(images [, opts])` gives two independent views." },
@@ -29,13 +32,13 @@ return {
   { "sslua.aug.save_grid", "aug.save_grid(images, path [, {nrow, padding, pad_value}])", "Writes a batch as a PNG grid.", run = false, ex = "sslua.aug.save_grid(sslua.rand(8, 3, 8, 8), \"grid.png\", {nrow = 4})" },
   { "sslua.aug.load_png", "aug.load_png(path)", "Reads a PNG as a C x H x W tensor in [0, 1].", ret = "a tensor", run = false, ex = "local img = sslua.aug.load_png(\"grid.png\")" },
   { "sslua.aug.functional", "aug.functional", "The operations with explicit parameters, for one image C x H x W." },
-  FN("hflip", "functional.hflip(img)", "Horizontal flip.", "sslua.aug.functional.hflip(img)"),
-  FN("resized_crop", "functional.resized_crop(img, top, left, height, width, size)", "Crop (1-based top/left) resized to size.", "sslua.aug.functional.resized_crop(img, 1, 1, 4, 4, 8)"),
-  FN("adjust_brightness", "functional.adjust_brightness(img, f)", "Brightness by factor f.", "sslua.aug.functional.adjust_brightness(img, 1.2)"),
-  FN("adjust_contrast", "functional.adjust_contrast(img, f)", "Contrast by factor f.", "sslua.aug.functional.adjust_contrast(img, 0.8)"),
-  FN("adjust_saturation", "functional.adjust_saturation(img, f)", "Saturation by factor f.", "sslua.aug.functional.adjust_saturation(img, 0.5)"),
-  FN("adjust_hue", "functional.adjust_hue(img, f)", "Hue shift f in [-0.5, 0.5].", "sslua.aug.functional.adjust_hue(img, 0.1)"),
-  FN("rgb_to_grayscale", "functional.rgb_to_grayscale(img [, channels])", "Grayscale with 1 or 3 output channels.", "sslua.aug.functional.rgb_to_grayscale(img, 3)"),
-  FN("gaussian_blur", "functional.gaussian_blur(img, kernel_size, sigma)", "Gaussian blur.", "sslua.aug.functional.gaussian_blur(img, 3, 1.0)"),
-  FN("rotate", "functional.rotate(img, degrees [, {interpolation}])", "Rotation about the centre (interpolation \"nearest\" by default), zeros outside.", "sslua.aug.functional.rotate(img, 90)"),
+  FN("hflip(img)", "Horizontal flip.", "img"),
+  FN("resized_crop(img, top, left, height, width, size)", "Crop (1-based top/left) resized to size.", "img, 1, 1, 4, 4, 8"),
+  FN("adjust_brightness(img, f)", "Brightness by factor f.", "img, 1.2"),
+  FN("adjust_contrast(img, f)", "Contrast by factor f.", "img, 0.8"),
+  FN("adjust_saturation(img, f)", "Saturation by factor f.", "img, 0.5"),
+  FN("adjust_hue(img, f)", "Hue shift f in [-0.5, 0.5].", "img, 0.1"),
+  FN("rgb_to_grayscale(img [, channels])", "Grayscale with 1 or 3 output channels.", "img, 3"),
+  FN("gaussian_blur(img, kernel_size, sigma)", "Gaussian blur.", "img, 3, 1.0"),
+  FN("rotate(img, degrees [, {interpolation}])", "Rotation about the centre (interpolation \"nearest\" by default), zeros outside.", "img, 90"),
 }

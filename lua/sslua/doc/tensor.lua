@@ -8,27 +8,25 @@ local function unary(name, what, ex)
   return { "Tensor." .. name, "t:" .. name .. "()", "Elementwise " .. what .. "; differentiable.",
     ret = "a new tensor of t's size", ex = ex or ("sslua.tensor{-1, 0, 2}:" .. name .. "()") }
 end
-local function binary(name, what)
-  return { "Tensor." .. name, "t:" .. name .. "(other)",
-    "Elementwise " .. what .. "; `other` is a tensor (broadcast as NumPy) or a number.",
-    ret = "a new tensor", ex = "sslua.tensor{1, 2, 3}:" .. name .. "(2)" }
-end
 local function alpha(name, what, sign)
   return { "Tensor." .. name, "t:" .. name .. "(other [, opts])",
     "Elementwise " .. what .. "; `other` is a tensor (broadcast as NumPy) or a number. With `{alpha = a}`, t " .. sign .. " a * other (torch's `alpha`). Differentiable.",
     opts = { { "alpha", "number", "1", "multiplies other" } },
     ret = "a new tensor", ex = "sslua.tensor{1, 2, 3}:" .. name .. "(2), sslua.tensor{1, 2}:" .. name .. "(sslua.tensor{10, 20}, {alpha = 2})" }
 end
-local function inplace(name, base)
-  return { "Tensor." .. name, "t:" .. name .. "(other)",
-    "In-place `" .. base .. "`: writes the result into t (other broadcast to t's size). Refused on a tensor that requires grad while grad mode is on.",
-    ret = "t", ex = "local t = sslua.ones(3); t:" .. name .. "(2)" }
+-- The t:<name>(other) methods (binary operations, their in-place forms, comparisons): `%s` in the
+-- summary is the operation's description x, in the example the method's name.
+local function with_other(summary, ret, ex)
+  return function(name, x)
+    return { "Tensor." .. name, "t:" .. name .. "(other)", summary:format(x), ret = ret, ex = ex:format(name) }
+  end
 end
-local function compare(name, op)
-  return { "Tensor." .. name, "t:" .. name .. "(other)",
-    "Elementwise comparison `t " .. op .. " other` (tensor, broadcast, or number) as a 0/1 tensor of t's dtype.",
-    ret = "a tensor of 0 and 1", ex = "sslua.tensor{1, 2, 3}:" .. name .. "(2)" }
-end
+local binary = with_other("Elementwise %s; `other` is a tensor (broadcast as NumPy) or a number.",
+  "a new tensor", "sslua.tensor{1, 2, 3}:%s(2)")
+local inplace = with_other("In-place `%s`: writes the result into t (other broadcast to t's size). Refused on a tensor that requires grad while grad mode is on.",
+  "t", "local t = sslua.ones(3); t:%s(2)")
+local compare = with_other("Elementwise comparison `t %s other` (tensor, broadcast, or number) as a 0/1 tensor of t's dtype.",
+  "a tensor of 0 and 1", "sslua.tensor{1, 2, 3}:%s(2)")
 local function reduction(name, what)
   return { "Tensor." .. name, "t:" .. name .. "([dim [, keepdim]])",
     what .. " of all elements (a 0-d tensor), or along `dim` (1-based, -1 the last; an integer or a list of dims, torch's `dim=(0, 1)`), keeping the reduced dims as size 1 with `keepdim = true`. Differentiable.",
