@@ -68,7 +68,8 @@ extension Tensor {
         if let b = b { inputs.append(b) }
         return out.recorded("conv2d", inputs) { gout in
             let gc = try gout.contiguous()
-            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true) : nil
+            // col2im adds into gx; the flipped-kernel path (stride 1) writes every element
+            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: inputGradAsConv(g) == nil) : nil
             let gw = w.requiresGrad ? try Tensor(shape: w.shape, dtype: w.dtype, zeroed: false) : nil
             let gb = (b?.requiresGrad ?? false) ? try Tensor(shape: [g.o], dtype: x.dtype, zeroed: false) : nil
             switch x.dtype {
@@ -188,15 +189,15 @@ extension Tensor {
         }
     }
 
-    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
-    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
-    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
-    /// depends only on the thread count (deterministic results).
     /// The float32 view of a generic kernel pointer (callers check `T.self == Float.self`).
     @inline(__always) static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
+    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
+    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
+    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
+    /// depends only on the thread count (deterministic results).
     static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
 
     /// Runs `body(worker)` on every worker with BLAS single-threaded inside when there are several.
