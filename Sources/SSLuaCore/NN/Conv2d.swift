@@ -149,6 +149,8 @@ extension Tensor {
                     let s = src + ih * g.w - g.pw + kj
                     if g.sw == 1 {
                         for ow in owLo..<owHi { d[ow] = s[ow] }
+                    } else if g.sw == 2 && T.self == Float.self {
+                        gatherStride2(asF(UnsafePointer(s)), asF(d), owLo, owHi)
                     } else {
                         for ow in owLo..<owHi { d[ow] = s[ow * g.sw] }
                     }
@@ -156,6 +158,24 @@ extension Tensor {
                 }
             }
         }
+    }
+
+    /// `d[i] = s[2 * i]` for i in lo ..< hi, reading no element outside `s[2*lo] ... s[2*(hi-1)]`
+    /// (the row's valid taps: one further could be past the end of the input): 16-float loads
+    /// split into their even lanes, the last block aligned to end exactly at the last tap.
+    @inline(__always) static func gatherStride2(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
+                                                _ lo: Int, _ hi: Int) {
+        var i = lo
+        if hi - lo >= 9 {
+            while i + 9 <= hi {
+                st8(UnsafeRawPointer(s + 2 * i).loadUnaligned(as: SIMD16<Float>.self).evenHalf, d + i)
+                i += 8
+            }
+            let t = hi - 8   // >= lo + 1, so s[2t - 1] is inside the row's taps
+            st8(UnsafeRawPointer(s + 2 * t - 1).loadUnaligned(as: SIMD16<Float>.self).oddHalf, d + t)
+            return
+        }
+        while i < hi { d[i] = s[2 * i]; i += 1 }
     }
 
     /// Adds `col[CKK, nb*OHW]` back into `dx` for samples `n0 ..< n0+nb` (serial).
