@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
-/* spin iterations before sleeping: about a millisecond of pauses and yields */
+/* spin iterations before sleeping: a few hundred microseconds of pauses, then a few yields.
+ * A late worker no longer stalls a region (the caller runs unclaimed chunks itself), so a
+ * long yield phase only burnt another thread's core: 32 yields instead of 256. */
 #define SPIN_PAUSES 4096
-#define SPIN_YIELDS 256
+#define SPIN_YIELDS 32
 
 /* Chunks are claimed, not assigned: the caller and every woken worker take the next unclaimed
  * chunk until none is left. A chunk's bounds depend only on the chunk count, so which thread
