@@ -262,8 +262,7 @@ void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
         for (int c = 0; c < chunks; c++) fn(ctx, c);
         return;
     }
-    if (chunks >= (int)CLAIM_CLOSED) chunks = (int)CLAIM_CLOSED - 1;   /* callers pass at most a few hundred */
-    int workers = ensure_workers(chunks - 1);
+    int workers = chunks < (int)CLAIM_CLOSED ? ensure_workers(chunks - 1) : 0;   /* callers pass a few hundred */
     if (workers == 0) {
         atomic_store(&busy, 0);
         for (int c = 0; c < chunks; c++) fn(ctx, c);
