@@ -20,12 +20,32 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
-/* spin iterations before sleeping: about a millisecond of pauses and yields */
+/* spin iterations before sleeping: a few hundred microseconds of pauses, then a few yields.
+ * A late worker no longer stalls a region (the caller runs unclaimed chunks itself), so a
+ * long yield phase only burnt another thread's core: 32 yields instead of 256. */
 #define SPIN_PAUSES 4096
-#define SPIN_YIELDS 256
+#define SPIN_YIELDS 32
+
+/* Chunks are claimed, not assigned: the caller and every woken worker take the next unclaimed
+ * chunk until none is left. A chunk's bounds depend only on the chunk count, so which thread
+ * runs it never changes a result; but the caller no longer waits for a worker that is still
+ * asleep (or descheduled on a loaded machine) before it could start its chunk: it runs that
+ * chunk itself. `claim` holds (region generation << 24 | next chunk); the generation only
+ * grows, so a worker that read the job and then wins its compare-and-swap on the value it
+ * loaded knows the job fields it read belong to that region (they are rewritten only after
+ * the generation has moved on, with the index parked at CLAIM_CLOSED meanwhile). */
+#define CLAIM_BITS 24
+#define CLAIM_CLOSED ((1u << CLAIM_BITS) - 1)
+static _Atomic uint64_t claim = CLAIM_CLOSED;
+static _Atomic(sslua_chunk_fn) job_fn;
+static _Atomic(void *) job_ctx;
+static _Atomic int job_chunks;
+static _Atomic int chunks_done;
+static _Atomic uint32_t job_seq;      /* futex word: bumped once per region */
+static _Atomic int sleepers;
 
 typedef struct {
-    _Atomic uint32_t seq;      /* futex word: bumped once per job */
+    _Atomic uint32_t seq;      /* futex word: bumped once per pinned job */
     _Atomic int sleeping;
     sslua_chunk_fn fn;
     void *ctx;
@@ -42,8 +62,8 @@ static _Thread_local int in_region = 0;
 static void futex_wait(_Atomic uint32_t *w, uint32_t v) {
     syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
 }
-static void futex_wake(_Atomic uint32_t *w) {
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+static void futex_wake(_Atomic uint32_t *w, int n) {
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -53,23 +73,54 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+static void pool_run_pinned(int chunks, sslua_chunk_fn fn, void *ctx);
+
+/* Runs unclaimed chunks of the current region until none is left. */
+static void run_claims(void) {
+    for (;;) {
+        uint64_t c = atomic_load_explicit(&claim, memory_order_acquire);
+        uint32_t i = (uint32_t)(c & CLAIM_CLOSED);
+        if (i == CLAIM_CLOSED) return;
+        sslua_chunk_fn fn = atomic_load_explicit(&job_fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&job_ctx, memory_order_relaxed);
+        int n = atomic_load_explicit(&job_chunks, memory_order_relaxed);
+        if ((int)i >= n) return;
+        if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire))
+            continue;
+        fn(ctx, (int)i);
+        atomic_fetch_add_explicit(&chunks_done, 1, memory_order_release);
+    }
+}
+
 static void *worker_main(void *arg) {
     mailbox *box = &boxes[(intptr_t)arg];
     in_region = 1;   /* a kernel running on a worker never opens a nested region */
     uint32_t seen = 0;   /* a new worker's mailbox has had no job yet: its seq is 0 */
+    uint32_t seen_job = atomic_load(&job_seq);
     for (;;) {
         int spins = 0;
-        while (atomic_load_explicit(&box->seq, memory_order_acquire) == seen) {
+        for (;;) {
+            if (atomic_load_explicit(&box->seq, memory_order_acquire) != seen) break;
+            if (atomic_load_explicit(&job_seq, memory_order_acquire) != seen_job) break;
             if (spins < SPIN_PAUSES) { cpu_relax(); spins++; continue; }
             if (spins < SPIN_PAUSES + SPIN_YIELDS) { sched_yield(); spins++; continue; }
+            /* sleep on the region counter; a pinned job wakes every sleeper too */
             atomic_store(&box->sleeping, 1);
-            if (atomic_load(&box->seq) == seen) futex_wait(&box->seq, seen);
+            atomic_fetch_add(&sleepers, 1);
+            if (atomic_load(&box->seq) == seen && atomic_load(&job_seq) == seen_job) futex_wait(&job_seq, seen_job);
+            atomic_fetch_sub(&sleepers, 1);
             atomic_store(&box->sleeping, 0);
             spins = 0;
         }
-        seen = atomic_load_explicit(&box->seq, memory_order_acquire);
-        box->fn(box->ctx, box->chunk);
-        atomic_fetch_add_explicit(&done_count, 1, memory_order_release);
+        uint32_t s = atomic_load_explicit(&box->seq, memory_order_acquire);
+        if (s != seen) {   /* a job for this worker only (settling its BLAS buffer) */
+            seen = s;
+            box->fn(box->ctx, box->chunk);
+            atomic_fetch_add_explicit(&done_count, 1, memory_order_release);
+            continue;
+        }
+        seen_job = atomic_load_explicit(&job_seq, memory_order_acquire);
+        run_claims();
     }
     return NULL;
 }
@@ -158,7 +209,7 @@ int sslua_settle_threads(int threads) {
         float *small = calloc((size_t)got * 3 * SETTLE_SMALL * SETTLE_SMALL, sizeof(float));
         if (small) {
             openblas_set_num_threads(1);
-            sslua_pool_run(got, settle_small, small);
+            pool_run_pinned(got, settle_small, small);
             free(small);
         }
     }
@@ -175,7 +226,8 @@ __attribute__((constructor)) static void sslua_cap_blas_threads(void) {
     openblas_set_num_threads(cap);
 }
 
-void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
+/* Runs chunk w on worker w (chunk 0 here): each worker's first gemm takes its BLAS buffer. */
+static void pool_run_pinned(int chunks, sslua_chunk_fn fn, void *ctx) {
     int expected = 0;
     if (chunks <= 1 || in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) {
         for (int c = 0; c < chunks; c++) fn(ctx, c);
@@ -189,11 +241,11 @@ void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
         box->ctx = ctx;
         box->chunk = w;
         atomic_fetch_add(&box->seq, 1);
-        if (atomic_load(&box->sleeping)) futex_wake(&box->seq);
     }
+    atomic_fetch_add(&job_seq, 1);   /* a sleeping worker waits on the region counter: move it */
+    if (atomic_load(&sleepers) > 0) futex_wake(&job_seq, MAX_WORKERS);
     in_region = 1;
     fn(ctx, 0);
-    /* chunks without a worker (thread creation failed) run here */
     for (int c = workers + 1; c < chunks; c++) fn(ctx, c);
     in_region = 0;
     int dispatched = workers < chunks - 1 ? workers : chunks - 1;
@@ -201,5 +253,39 @@ void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
     while (atomic_load_explicit(&done_count, memory_order_acquire) < dispatched) {
         if (++spins < SPIN_PAUSES) cpu_relax(); else sched_yield();
     }
+    atomic_store(&busy, 0);
+}
+
+void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
+    int expected = 0;
+    if (chunks <= 1 || in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) {
+        for (int c = 0; c < chunks; c++) fn(ctx, c);
+        return;
+    }
+    int workers = chunks < (int)CLAIM_CLOSED ? ensure_workers(chunks - 1) : 0;   /* callers pass a few hundred */
+    if (workers == 0) {
+        atomic_store(&busy, 0);
+        for (int c = 0; c < chunks; c++) fn(ctx, c);
+        return;
+    }
+    /* publish the region: the fields first, under a closed index, then open it */
+    uint64_t gen = (atomic_load(&claim) >> CLAIM_BITS) + 1;
+    atomic_store_explicit(&claim, (gen << CLAIM_BITS) | CLAIM_CLOSED, memory_order_release);
+    atomic_store_explicit(&job_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&job_ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&job_chunks, chunks, memory_order_relaxed);
+    atomic_store_explicit(&chunks_done, 0, memory_order_relaxed);
+    atomic_store_explicit(&claim, gen << CLAIM_BITS, memory_order_release);
+    atomic_fetch_add(&job_seq, 1);   /* seq_cst, against the sleeper count read next (and the worker's mirror) */
+    if (atomic_load(&sleepers) > 0) futex_wake(&job_seq, workers < chunks - 1 ? workers : chunks - 1);
+    in_region = 1;
+    run_claims();
+    in_region = 0;
+    /* wait for the chunks other threads are still running */
+    int spins = 0;
+    while (atomic_load_explicit(&chunks_done, memory_order_acquire) < chunks) {
+        if (++spins < SPIN_PAUSES) cpu_relax(); else sched_yield();
+    }
+    atomic_store_explicit(&claim, (gen << CLAIM_BITS) | CLAIM_CLOSED, memory_order_release);
     atomic_store(&busy, 0);
 }

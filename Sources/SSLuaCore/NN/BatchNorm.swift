@@ -34,12 +34,15 @@ extension Tensor {
         let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false)
         // per-channel mean and 1/std used for normalising (kept for backward)
         var mean = try [Double](failableRepeating: 0, count: c), invstd = try [Double](failableRepeating: 0, count: c)
+        // the affine pass's scale and shift, kept so backward recomputes the ReLU mask from x
+        var scales = try [Double](failableRepeating: 0, count: c), shifts = try [Double](failableRepeating: 0, count: c)
         func forward<T: TensorScalar>(_: T.Type) {
             let xp = xc.base(T.self), op = out.base(T.self)
             let wp = wc?.base(T.self), bp = bc?.base(T.self)
             let rm = runningMean?.base(T.self), rv = runningVar?.base(T.self)
             mean.withUnsafeMutableBufferPointer { mb in invstd.withUnsafeMutableBufferPointer { ib in
-                let mp = mb.baseAddress!, ip = ib.baseAddress!
+            scales.withUnsafeMutableBufferPointer { sb in shifts.withUnsafeMutableBufferPointer { hb in
+                let mp = mb.baseAddress!, ip = ib.baseAddress!, sp = sb.baseAddress!, hp = hb.baseAddress!
                 Parallel.forRange(c, grain: max(1, 65536 / max(m, 1))) { lo, hi in
                     for ch in lo..<hi {
                         var mu: Double, varB: Double
@@ -64,12 +67,13 @@ extension Tensor {
                         // y = x * scale + shift
                         let w = wp.map { Double($0[ch]) } ?? 1, b = bp.map { Double($0[ch]) } ?? 0
                         let scale = T(w * inv), shift = T(b), muT = T(mu)
+                        sp[ch] = w * inv; hp[ch] = b
                         for i in 0..<n {
                             rowAffine(xp + (i * c + ch) * s, op + (i * c + ch) * s, s, muT, scale, shift, relu: opt.relu)
                         }
                     }
                 }
-            } }
+            } } } }
         }
         switch x.dtype { case .float32: forward(Float.self); case .float64: forward(Double.self) }
         if useBatch { runningMean?.storage.bumpVersion(); runningVar?.storage.bumpVersion() }   // updated in place
@@ -77,6 +81,7 @@ extension Tensor {
         if let w = weight { inputs.append(w) }
         if let b = bias { inputs.append(b) }
         let savedMean = mean, savedInv = invstd
+        let savedScale = scales, savedShift = shifts
         let y = out.detach()   // the output's values without its node: no retain cycle
         return out.recorded("batch_norm", inputs) { gout in
             let gc = try gout.contiguous()
@@ -92,10 +97,11 @@ extension Tensor {
                     Parallel.forRange(c, grain: max(1, 65536 / max(m, 1))) { lo, hi in
                         for ch in lo..<hi {
                             let muT = T(mp[ch]), invT = T(ip[ch])
+                            let mask = opt.relu ? ReluMask(scale: T(savedScale[ch]), shift: T(savedShift[ch])) : nil
                             var sdy = 0.0, sdyx = 0.0
                             for i in 0..<n {
                                 let off = (i * c + ch) * s
-                                let (a, b) = rowGradSums(gp + off, xp + off, yp + off, s, muT, relu: opt.relu)
+                                let (a, b) = rowGradSums(gp + off, xp + off, s, muT, relu: mask)
                                 sdy += Double(a); sdyx += Double(b)
                             }
                             sdyx *= ip[ch]   // sum of dy * xhat
@@ -110,7 +116,7 @@ extension Tensor {
                                 let kx = -k0 * invT * b, k1 = -k0 * a
                                 for i in 0..<n {
                                     let off = (i * c + ch) * s
-                                    rowBNGrad(gp + off, xp + off, yp + off, gxp + off, s, muT, k0, kx, k1, relu: opt.relu)
+                                    rowBNGrad(gp + off, xp + off, gxp + off, s, muT, k0, kx, k1, relu: mask)
                                 }
                             } else {
                                 for i in 0..<n {

@@ -68,7 +68,8 @@ extension Tensor {
         if let b = b { inputs.append(b) }
         return out.recorded("conv2d", inputs) { gout in
             let gc = try gout.contiguous()
-            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true) : nil
+            // col2im adds into gx; the flipped-kernel path (stride 1) writes every element
+            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: inputGradAsConv(g) == nil) : nil
             let gw = w.requiresGrad ? try Tensor(shape: w.shape, dtype: w.dtype, zeroed: false) : nil
             let gb = (b?.requiresGrad ?? false) ? try Tensor(shape: [g.o], dtype: x.dtype, zeroed: false) : nil
             switch x.dtype {
@@ -148,6 +149,8 @@ extension Tensor {
                     let s = src + ih * g.w - g.pw + kj
                     if g.sw == 1 {
                         for ow in owLo..<owHi { d[ow] = s[ow] }
+                    } else if g.sw == 2 && T.self == Float.self {
+                        gatherStride2(asF(UnsafePointer(s)), asF(d), owLo, owHi)
                     } else {
                         for ow in owLo..<owHi { d[ow] = s[ow * g.sw] }
                     }
@@ -155,6 +158,24 @@ extension Tensor {
                 }
             }
         }
+    }
+
+    /// `d[i] = s[2 * i]` for i in lo ..< hi, reading no element outside `s[2*lo] ... s[2*(hi-1)]`
+    /// (the row's valid taps: one further could be past the end of the input): 16-float loads
+    /// split into their even lanes, the last block aligned to end exactly at the last tap.
+    @inline(__always) static func gatherStride2(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
+                                                _ lo: Int, _ hi: Int) {
+        var i = lo
+        if hi - lo >= 9 {
+            while i + 9 <= hi {
+                st8(UnsafeRawPointer(s + 2 * i).loadUnaligned(as: SIMD16<Float>.self).evenHalf, d + i)
+                i += 8
+            }
+            let t = hi - 8   // >= lo + 1, so s[2t - 1] is inside the row's taps
+            st8(UnsafeRawPointer(s + 2 * t - 1).loadUnaligned(as: SIMD16<Float>.self).oddHalf, d + t)
+            return
+        }
+        while i < hi { d[i] = s[2 * i]; i += 1 }
     }
 
     /// Adds `col[CKK, nb*OHW]` back into `dx` for samples `n0 ..< n0+nb` (serial).
@@ -188,15 +209,15 @@ extension Tensor {
         }
     }
 
-    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
-    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
-    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
-    /// depends only on the thread count (deterministic results).
     /// The float32 view of a generic kernel pointer (callers check `T.self == Float.self`).
     @inline(__always) static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
+    /// Workers for a conv call: each takes a contiguous range of samples and runs im2col,
+    /// single-threaded gemms and col2im on it with its own buffers, so the threads never
+    /// synchronise inside a layer and small gemms pay no BLAS threading overhead. The split
+    /// depends only on the thread count (deterministic results).
     static func convWorkers(_ g: Conv2dGeometry) -> Int { max(1, Swift.min(Parallel.threads, g.n)) }
 
     struct ConvBuffers<T: TensorScalar> {

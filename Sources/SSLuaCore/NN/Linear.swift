@@ -35,8 +35,10 @@ extension Tensor {
         if let b = b { inputs.append(b) }
         return out.recorded("linear", inputs) { gout in
             let gc = try gout.contiguous()
-            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: true) : nil
-            let gw = w.requiresGrad ? try Tensor(shape: w.shape, dtype: w.dtype, zeroed: true) : nil
+            // the gemms below write every element (also with outF == 0); only an empty inner
+            // dimension leaves them unwritten
+            let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: inF == 0 || rows == 0) : nil
+            let gw = w.requiresGrad ? try Tensor(shape: w.shape, dtype: w.dtype, zeroed: inF == 0 || rows == 0) : nil
             let gb = (b?.requiresGrad ?? false) ? try Tensor(shape: [outF], dtype: x.dtype, zeroed: false) : nil
             func bwd<T: TensorScalar>(_: T.Type) {
                 let gp = gc.base(T.self)

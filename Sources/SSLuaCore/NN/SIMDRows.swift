@@ -51,40 +51,51 @@
     return s
 }
 
-/// (sum of d, sum of d * (x - mu)) with d = g, masked to 0 where y <= 0 when `relu`.
-@inline(__always) func rowGradSums<T: TensorScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>,
-                                                    _ y: UnsafePointer<T>, _ n: Int, _ mu: T,
-                                                    relu: Bool) -> (T, T) {
+/// The fused ReLU's mask in batch norm's backward, recomputed from the input: the forward
+/// wrote y = max((x - mu) * scale + shift, 0) (`rowAffine`, the same expression on the same
+/// float values, never contracted into an FMA), so `(x - mu) * scale + shift > 0` is exactly
+/// `y > 0`, and the backward passes read two streams (g, x) instead of three.
+struct ReluMask<T: TensorScalar> {
+    let scale: T, shift: T
+}
+
+/// (sum of d, sum of d * (x - mu)) with d = g, masked to 0 where the forward's ReLU output was
+/// 0 when `relu` is given.
+@inline(__always) func rowGradSums<T: TensorScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int, _ mu: T,
+                                                    relu: ReluMask<T>?) -> (T, T) {
     if T.self == Float.self {
-        let (a, b) = rowGradSumsF(asF(g), asF(x), asF(y), n, Float(mu), relu)
+        let (a, b) = rowGradSumsF(asF(g), asF(x), n, Float(mu), relu != nil, Float(relu?.scale ?? 0), Float(relu?.shift ?? 0))
         return (T(a), T(b))
     }
     var sa = T(0), sb = T(0)
     for i in 0..<n {
-        let gi = g[i]
-        let d = relu && y[i] <= 0 ? 0 : gi
-        sa += d; sb += d * (x[i] - mu)
+        let xm = x[i] - mu
+        let d: T
+        if let r = relu { d = xm * r.scale + r.shift > 0 ? g[i] : 0 } else { d = g[i] }
+        sa += d; sb += d * xm
     }
     return (sa, sb)
 }
-@inline(never) func rowGradSumsF(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                                 _ n: Int, _ mu: Float, _ relu: Bool) -> (Float, Float) {
+@inline(never) func rowGradSumsF(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mu: Float,
+                                 _ relu: Bool, _ scale: Float, _ shift: Float) -> (Float, Float) {
     var a = SIMD8<Float>(repeating: 0), b = SIMD8<Float>(repeating: 0)
-    let m = SIMD8<Float>(repeating: mu)
+    let m = SIMD8<Float>(repeating: mu), sc = SIMD8<Float>(repeating: scale), sh = SIMD8<Float>(repeating: shift)
     var i = 0
     if relu {
         while i + 8 <= n {
-            let d = ld8(g + i).replacing(with: 0, where: ld8(y + i) .<= 0)
-            a += d; b += d * (ld8(x + i) - m); i += 8
+            let xm = ld8(x + i) - m
+            let v = xm * sc + sh
+            let d = ld8(g + i).replacing(with: 0, where: .!(v .> 0))
+            a += d; b += d * xm; i += 8
         }
     } else {
         while i + 8 <= n { let d = ld8(g + i); a += d; b += d * (ld8(x + i) - m); i += 8 }
     }
     var sa = a.sum(), sb = b.sum()
     while i < n {
-        let gi = g[i]
-        let d = relu && y[i] <= 0 ? 0 : gi
-        sa += d; sb += d * (x[i] - mu); i += 1
+        let xm = x[i] - mu
+        let d = relu && !(xm * scale + shift > 0) ? 0 : g[i]
+        sa += d; sb += d * xm; i += 1
     }
     return (sa, sb)
 }
@@ -104,24 +115,31 @@
     }
 }
 
-/// q = d * k0 + (x - mu) * kx + k1 with d = g masked by y > 0 when `relu`.
-@inline(__always) func rowBNGrad<T: TensorScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
+/// q = d * k0 + (x - mu) * kx + k1 with d = g masked as in `rowGradSums`.
+@inline(__always) func rowBNGrad<T: TensorScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>,
                                                   _ q: UnsafeMutablePointer<T>, _ n: Int,
-                                                  _ mu: T, _ k0: T, _ kx: T, _ k1: T, relu: Bool) {
+                                                  _ mu: T, _ k0: T, _ kx: T, _ k1: T, relu: ReluMask<T>?) {
     if T.self == Float.self {
-        return rowBNGradF(asF(g), asF(x), asF(y), asF(q), n, Float(mu), Float(k0), Float(kx), Float(k1), relu)
+        return rowBNGradF(asF(g), asF(x), asF(q), n, Float(mu), Float(k0), Float(kx), Float(k1),
+                          relu != nil, Float(relu?.scale ?? 0), Float(relu?.shift ?? 0))
     }
     for i in 0..<n {
-        let gi = g[i]
-        let d = relu && y[i] <= 0 ? 0 : gi
-        q[i] = d * k0 + (x[i] - mu) * kx + k1
+        let xm = x[i] - mu
+        let d: T
+        if let r = relu { d = xm * r.scale + r.shift > 0 ? g[i] : 0 } else { d = g[i] }
+        q[i] = d * k0 + xm * kx + k1
     }
 }
-@inline(never) func rowBNGradF(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+@inline(never) func rowBNGradF(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                _ q: UnsafeMutablePointer<Float>, _ n: Int,
-                               _ mu: Float, _ k0: Float, _ kx: Float, _ k1: Float, _ relu: Bool) {
+                               _ mu: Float, _ k0: Float, _ kx: Float, _ k1: Float,
+                               _ relu: Bool, _ scale: Float, _ shift: Float) {
     if relu {
-        for i in 0..<n { let gi = g[i]; let d = y[i] > 0 ? gi : 0; q[i] = d * k0 + (x[i] - mu) * kx + k1 }
+        for i in 0..<n {
+            let xm = x[i] - mu
+            let d = xm * scale + shift > 0 ? g[i] : 0
+            q[i] = d * k0 + xm * kx + k1
+        }
     } else {
         for i in 0..<n { q[i] = g[i] * k0 + (x[i] - mu) * kx + k1 }
     }
