@@ -8,26 +8,11 @@ import torch
 import torch.nn as nn
 import torch.distributed as dist
 import torch.multiprocessing as mp
-import torchvision
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import torch_models  # noqa: E402
 
 def build(arch):
-    if arch == "resnet18":
-        enc = torchvision.models.resnet18()
-        enc.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        enc.maxpool = nn.Identity()
-        enc.fc = nn.Identity()
-        dim = 512
-    else:
-        from torchvision.models.resnet import BasicBlock, conv1x1
-        def stage(inp, out, stride):
-            down = None
-            if stride != 1 or inp != out:
-                down = nn.Sequential(conv1x1(inp, out, stride), nn.BatchNorm2d(out))
-            return nn.Sequential(BasicBlock(inp, out, stride, down))
-        enc = nn.Sequential(nn.Conv2d(3, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
-                            stage(32, 32, 1), stage(32, 64, 2), stage(64, 128, 2),
-                            nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        dim = 128
+    enc, dim = torch_models.encoder(arch)
     return nn.Sequential(enc, nn.Linear(dim, 128, bias=False))
 
 def infonce(f1, f2, beta=2.0):

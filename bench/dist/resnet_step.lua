@@ -5,6 +5,8 @@
 --   sslua bench/dist/resnet_step.lua resnet18|resnet3 [global batch N=64] [timed steps=3] [sync=1]
 --   mpirun -np 2 sslua bench/dist/resnet_step.lua resnet3 64 3
 local nn, optim, dist = sslua.nn, sslua.optim, sslua.dist
+package.path = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/../lib/?.lua;" .. package.path
+local models = require "models"
 local arch = arg[1] or "resnet3"
 local N = tonumber(arg[2] or "64")
 local steps = tonumber(arg[3] or "3")
@@ -13,10 +15,7 @@ sslua.threads(tonumber(os.getenv("BENCH_THREADS") or "1"))
 local rank, world = dist.init()
 sslua.manual_seed(0)
 
-local enc
-if arch == "resnet18" then enc = nn.resnet18 { cifar = true }
-elseif arch == "resnet3" then enc = nn.resnet { blocks = { 1, 1, 1 }, width = 32 }
-else error("unknown arch " .. arch) end
+local enc = models.encoder(arch)
 local proj = nn.projector { dims = { enc.out_features, 128 }, bias = false }
 if sync and world > 1 then nn.convert_sync_batchnorm(enc); nn.convert_sync_batchnorm(proj) end
 local params = enc:parameters()
@@ -30,26 +29,8 @@ local g = sslua.rng(1)
 local x1, x2 = sslua.randn({ N, 3, 32, 32 }, { rng = g }), sslua.randn({ N, 3, 32, 32 }, { rng = g })
 local x = sslua.cat({ x1:narrow(1, lo + 1, k), x2:narrow(1, lo + 1, k) }, 1)
 
-local function average_gradients()
-  local limit, i = 2 * 1024 * 1024, 1
-  sslua.no_grad(function()
-    while i <= #params do
-      local bucket, bytes, j = {}, 0, i
-      while j <= #params and bytes < limit do
-        bucket[#bucket + 1] = params[j].grad:reshape(-1)
-        bytes = bytes + params[j]:numel() * 4
-        j = j + 1
-      end
-      local flat, off = dist.all_reduce(sslua.cat(bucket, 1), { op = "mean" }), 1
-      for q = i, j - 1 do
-        local n = params[q]:numel()
-        params[q].grad:copy_(flat:narrow(1, off, n):view(params[q]:size()))
-        off = off + n
-      end
-      i = j
-    end
-  end)
-end
+-- DDP's bucketed mean all_reduce of the gradients, as experiment.simclr does it (2 MB buckets).
+local function average_gradients() require("sslua.simclr").average_gradients(sslua, params, 2) end
 
 local function step()
   opt:zero_grad()

@@ -3,14 +3,8 @@
 local S = sslua
 local which = (arg and arg[1]) or os.getenv("SSLUA_BENCH") or "all"   -- arg once the program sets it
 if os.getenv("THREADS") then S.threads(tonumber(os.getenv("THREADS"))) end
-local function best(fn, reps)
-  fn()                                         -- warm up
-  local t = math.huge
-  for _ = 1, reps do
-    local t0 = S.clock(); fn(); t = math.min(t, S.clock() - t0)
-  end
-  return t
-end
+package.path = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/../lib/?.lua;" .. package.path
+local best = require("models").best
 
 if which == "all" or which == "infonce" then
   local z1 = S.randn(512, 128, { rng = S.rng(1) }):requires_grad_()

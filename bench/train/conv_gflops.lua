@@ -6,13 +6,8 @@ local N = tonumber(argv[1] or os.getenv("BENCH_BATCH") or "256")
 sslua.threads(tonumber(argv[2] or os.getenv("BENCH_THREADS") or "2"))
 local C = sslua._nn
 
-local function best(f, reps)
-  local b = math.huge
-  for _ = 1, reps do
-    local t0 = sslua.clock(); f(); b = math.min(b, sslua.clock() - t0)
-  end
-  return b
-end
+package.path = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/../lib/?.lua;" .. package.path
+local best = require("models").best
 
 -- sgemm rate
 local a, b = sslua.randn(2048, 2048), sslua.randn(2048, 2048)

@@ -6,6 +6,8 @@
 -- (as lightly's examples and many SimCLR codes do; BN then sees each view's own statistics).
 local nn = require "sslua.nn"
 local optim = require "sslua.optim"
+package.path = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/../lib/?.lua;" .. package.path
+local models = require "models"
 
 local argv = arg or { ... }
 local arch = argv[1] or os.getenv("BENCH_ARCH") or "resnet18"
@@ -15,10 +17,7 @@ local shape = argv[4] or os.getenv("BENCH_SHAPE") or "2N"
 assert(shape == "2N" or shape == "NN", "shape must be 2N or NN")
 sslua.manual_seed(0)
 
-local enc
-if arch == "resnet18" then enc = nn.resnet18 { cifar = true }
-elseif arch == "resnet3" then enc = nn.resnet { blocks = { 1, 1, 1 }, width = 32 }
-else error("unknown arch " .. arch) end
+local enc = models.encoder(arch)
 local proj = nn.projector { dims = { enc.out_features, 128 }, bias = false }
 local params = enc:parameters()
 for _, p in ipairs(proj:parameters()) do params[#params + 1] = p end

@@ -3,7 +3,9 @@ import sys
 import time
 import torch
 import torch.nn as nn
-import torchvision
+import os
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import torch_models  # noqa: E402
 
 arch = sys.argv[1] if len(sys.argv) > 1 else "resnet18"
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -12,26 +14,7 @@ shape = sys.argv[4] if len(sys.argv) > 4 else "2N"
 assert shape in ("2N", "NN")
 torch.manual_seed(0)
 
-if arch == "resnet18":
-    enc = torchvision.models.resnet18()
-    enc.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-    enc.maxpool = nn.Identity()
-    enc.fc = nn.Identity()
-    dim = 512
-else:
-    # 3-stage BasicBlock ResNet, widths 32-64-128, one block per stage, CIFAR stem
-    from torchvision.models.resnet import BasicBlock, conv1x1
-
-    def stage(inp, out, stride):
-        down = None
-        if stride != 1 or inp != out:
-            down = nn.Sequential(conv1x1(inp, out, stride), nn.BatchNorm2d(out))
-        return nn.Sequential(BasicBlock(inp, out, stride, down))
-
-    enc = nn.Sequential(nn.Conv2d(3, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
-                        stage(32, 32, 1), stage(32, 64, 2), stage(64, 128, 2),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten())
-    dim = 128
+enc, dim = torch_models.encoder(arch)
 proj = nn.Linear(dim, 128, bias=False)
 params = list(enc.parameters()) + list(proj.parameters())
 opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-6)

@@ -76,6 +76,8 @@ end
 M.phases = { "data", "augment", "forward", "backward", "evaluation", "other" }
 
 --- simclr.new_timing() -> {wall = {<phase> = 0, ..., total = 0}, cpu = {...}}
+M.average_gradients = average_gradients   -- (bench/dist times the same step)
+
 function M.new_timing()
   local t = { wall = { total = 0 }, cpu = { total = 0 } }
   for _, p in ipairs(M.phases) do t.wall[p] = 0; t.cpu[p] = 0 end
