@@ -37,7 +37,7 @@ enum NNBindings {
         ("batch_norm", reportingErrors(as: "sslua.nn.batch_norm") { a in
             let x = try a.tensor(1)
             let opt = BatchNormOptions(training: a.boolean(6), momentum: try a.number(7),
-                                       eps: try a.number(8), relu: a.boolean(9))
+                                       eps: try a.number(8), relu: a.boolean(9), sync: a.boolean(10))
             try require(opt.momentum >= 0 && opt.momentum <= 1, "momentum must be in [0, 1], got \(opt.momentum)")
             return a.push(try Tensor.batchNorm(x, weight: optTensor(a, 2), bias: optTensor(a, 3),
                                                runningMean: optTensor(a, 4), runningVar: optTensor(a, 5), opt))

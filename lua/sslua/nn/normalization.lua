@@ -81,48 +81,22 @@ nn.SyncBatchNorm = make_bn("SyncBatchNorm", { 2, 3, 4 })
 local SyncBatchNorm = nn.SyncBatchNorm
 
 function SyncBatchNorm:_forward(x, relu)
-  local dist = sslua.dist
   local training = self.training or not self.track_running_stats
-  if not training or dist.size() == 1 then return BatchNorm._forward(self, x, relu) end
+  if not training or sslua.dist.size() == 1 then return BatchNorm._forward(self, x, relu) end
   check_input(self._type, x, self._dims)
-  local c = self.num_features
-  if x:size(2) ~= c then
-    fail(self._type, "expected input with " .. c .. " channels, got size " .. shape_str(x), 3)
+  if x:size(2) ~= self.num_features then
+    fail(self._type, "expected input with " .. self.num_features .. " channels, got size " .. shape_str(x), 3)
   end
-  -- (C, everything else) for the statistics.
-  local xc = x:transpose(1, 2):reshape(c, -1)
-  local m = xc:size(2)
-  local function as(t, dt) if t:dtype() == dt then return t end return dt == "float64" and t:double() or t:float() end
-  local shift = self.track_running_stats and as(self.running_mean, x:dtype()) or sslua.zeros(c, { dtype = x:dtype() })
-  local d = xc:sub(shift:view(c, 1))
-  local stats = sslua.cat({ d:sum(2), d:mul(d):sum(2), sslua.tensor({ m }, { dtype = x:dtype() }) })
-  stats = dist.all_reduce(stats)
-  local total = stats:narrow(1, 2 * c + 1, 1):item()
-  if total < 1 or (total == 1 and self.training) then
-    fail(self._type, "expected more than 1 value per channel when training, got " .. total .. " over all ranks", 3)
-  end
-  local mean_d = stats:narrow(1, 1, c):div(total)
-  local var = stats:narrow(1, c + 1, c):div(total):sub(mean_d:mul(mean_d))
-  local mean = mean_d:add(shift)
-  local bshape = { 1, c }
-  for _ = 3, x:dim() do bshape[#bshape + 1] = 1 end
-  local y = x:sub(mean:view(table.unpack(bshape))):div(var:add(self.eps):sqrt():view(table.unpack(bshape)))
-  if self.affine then
-    y = y:mul(self.weight:view(table.unpack(bshape))):add(self.bias:view(table.unpack(bshape)))
-  end
+  local momentum = self.momentum
   if self.training and self.track_running_stats then
     local nbt = self.num_batches_tracked
-    local momentum = self.momentum
-    sslua.no_grad(function()
-      nbt:add_(1)
-      if momentum == false then momentum = 1 / nbt:item() end
-      local unbiased = var:mul(total / math.max(total - 1, 1))
-      self.running_mean:mul_(1 - momentum):add_(as(mean:detach():mul(momentum), self.running_mean:dtype()))
-      self.running_var:mul_(1 - momentum):add_(as(unbiased:detach():mul(momentum), self.running_var:dtype()))
-    end)
+    sslua.no_grad(function() nbt:add_(1) end)
+    if momentum == false then momentum = 1 / nbt:item() end   -- cumulative moving average
   end
-  if relu then y = sslua.relu(y) end
-  return y
+  local rm, rv
+  if self.track_running_stats then rm, rv = self.running_mean, self.running_var end
+  -- the native kernel's sync mode: one all-reduce of the local sums forward, one backward
+  return C.batch_norm(x, self.weight, self.bias, rm, rv, true, momentum or 0.1, self.eps, relu, true)
 end
 
 --- nn.convert_sync_batchnorm(model) -> model: every BatchNorm1d/BatchNorm2d in `model` (or
