@@ -3,12 +3,12 @@
 --
 --   .build/release/sslua bench/aug/bench_aug.lua [seconds]
 --
--- torchvision runs from SSLUA_BENCH_PYTHON (default /tmp/bench/bin/python), outside the project.
+-- torchvision runs from TORCH_PYTHON (default /tmp/bench/bin/python), outside the project.
 local aug = require "sslua.aug"
 
 local seconds = tonumber(arg and arg[1]) or 3
 local batch = 512
-local python = os.getenv("SSLUA_BENCH_PYTHON") or "/tmp/bench/bin/python"
+local python = os.getenv("TORCH_PYTHON") or "/tmp/bench/bin/python"
 local here = (arg and arg[0] or "bench/aug/bench_aug.lua"):match("^(.*)/[^/]*$") or "."
 
 local function measure(threads)
