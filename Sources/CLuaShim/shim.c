@@ -35,7 +35,7 @@ static void report_pending(lua_State *L) {
     lua_gc(L, LUA_GCSTEP, 0);
 }
 
-/* ---- Lua's allocator: memory errors never longjmp through a Swift frame (SPEC §3) --------
+/* ---- Lua's allocator: memory errors never longjmp through a Swift frame ---------
    Lua raises LUA_ERRMEM by longjmp from inside the allocation that failed. Inside a Swift
    binding (lua_createtable, lua_pushstring, ... called from Swift) that longjmp would skip
    Swift frames. So while a Swift function runs (`in_swift`, set by the trampoline), a failed

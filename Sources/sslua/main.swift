@@ -3,7 +3,7 @@ import CLuaShim
 import Foundation
 import SSLua
 
-/// `sslua`: Lua 5.4's `lua` program with the toolkit preloaded (SPEC §2). The steps follow
+/// `sslua`: Lua 5.4's `lua` program with the toolkit preloaded. The steps follow
 /// `lua.c`'s `pmain`: read the options, print the version, open the libraries (after `-E`
 /// told them to ignore `LUA_PATH`), build `arg`, run the init variable, `-e`/`-l`/`-W` in
 /// order, the script, then the REPL. `sslua [--sandbox] sweep ...` hands over to `sslua.sweep`.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The `sslua` program (SPEC §2), driven as a user would: the real binary with options,
+/// The `sslua` program (its options, `arg`, exit codes and REPL as Lua 5.4's `lua`), driven as a user would: the real binary with options,
 /// scripts, environment variables and standard input; the REPL through piped `-i` and through
 /// a pseudo-terminal (`ptySession`, a Python helper) for line editing, completion, history and Ctrl-C.
 @Suite struct ProgramTests {

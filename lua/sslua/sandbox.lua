@@ -1,4 +1,4 @@
--- `sslua --sandbox script.lua` (SPEC §2): run a script someone shared without giving it the
+-- `sslua --sandbox script.lua`: run a script someone shared without giving it the
 -- machine. The program calls this once, before any other Lua code runs:
 --   * no processes and no native code: `os.execute`, `io.popen`, `package.loadlib`, the C
 --     module searchers and precompiled (binary) chunks are gone, and so is `debug`, which

@@ -2,7 +2,7 @@
 /// never sees it (its C runtime, without Lua, is `CRuntime`).
 ///
 /// Why it exists: Swift cannot import Lua's function-like macros, and Lua's errors are
-/// `longjmp`s that must never cross a Swift frame (SPEC §3). Every Swift function exposed to
+/// `longjmp`s that must never cross a Swift frame. Every Swift function exposed to
 /// Lua is reached through `sslua_trampoline`, which calls Swift, and raises the error that
 /// Swift left on the stack only after the Swift frame has returned.
 #ifndef SSLUA_CLUASHIM_H

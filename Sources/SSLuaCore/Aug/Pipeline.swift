@@ -32,7 +32,7 @@ public struct AugRecord {
     public var aspect: Double { Double(crop.width) / Double(Swift.max(crop.height, 1)) }
 }
 
-/// A composable augmentation with torchvision's semantics (SPEC §5). Parameters are sampled per
+/// A composable augmentation with torchvision's semantics. Parameters are sampled per
 /// image from that image's own generator, in the order torchvision draws them.
 public indirect enum AugTransform {
     case compose([AugTransform])
