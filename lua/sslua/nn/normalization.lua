@@ -45,21 +45,27 @@ nn.BatchNorm1d = make_bn("BatchNorm1d", { 2, 3 })
 nn.BatchNorm2d = make_bn("BatchNorm2d", { 4 })
 
 --- The normalisation, with ReLU fused when `relu` is true (used by the ResNet blocks).
-function BatchNorm:_forward(x, relu)
+-- The native kernel's call for input x: checks x, counts the batch and returns the momentum
+-- (1 / batches for momentum = false: a cumulative moving average) and the running statistics.
+local function prepare(self, x)
   check_input(self._type, x, self._dims)
   if x:size(2) ~= self.num_features then
-    fail(self._type, "expected input with " .. self.num_features .. " channels, got size " .. shape_str(x), 3)
+    fail(self._type, "expected input with " .. self.num_features .. " channels, got size " .. shape_str(x), 4)
   end
-  local training = self.training or not self.track_running_stats
   local momentum = self.momentum
   if self.training and self.track_running_stats then
     local nbt = self.num_batches_tracked
     sslua.no_grad(function() nbt:add_(1) end)
-    if momentum == false then momentum = 1 / nbt:item() end   -- cumulative moving average
+    if momentum == false then momentum = 1 / nbt:item() end
   end
-  local rm, rv
-  if self.track_running_stats then rm, rv = self.running_mean, self.running_var end
-  return C.batch_norm(x, self.weight, self.bias, rm, rv, training, momentum or 0.1, self.eps, relu)
+  if self.track_running_stats then return momentum or 0.1, self.running_mean, self.running_var end
+  return momentum or 0.1
+end
+
+function BatchNorm:_forward(x, relu)
+  local training = self.training or not self.track_running_stats
+  local momentum, rm, rv = prepare(self, x)
+  return C.batch_norm(x, self.weight, self.bias, rm, rv, training, momentum, self.eps, relu)
 end
 
 function BatchNorm:forward(x) return self:_forward(x, false) end
@@ -83,20 +89,9 @@ local SyncBatchNorm = nn.SyncBatchNorm
 function SyncBatchNorm:_forward(x, relu)
   local training = self.training or not self.track_running_stats
   if not training or sslua.dist.size() == 1 then return BatchNorm._forward(self, x, relu) end
-  check_input(self._type, x, self._dims)
-  if x:size(2) ~= self.num_features then
-    fail(self._type, "expected input with " .. self.num_features .. " channels, got size " .. shape_str(x), 3)
-  end
-  local momentum = self.momentum
-  if self.training and self.track_running_stats then
-    local nbt = self.num_batches_tracked
-    sslua.no_grad(function() nbt:add_(1) end)
-    if momentum == false then momentum = 1 / nbt:item() end   -- cumulative moving average
-  end
-  local rm, rv
-  if self.track_running_stats then rm, rv = self.running_mean, self.running_var end
+  local momentum, rm, rv = prepare(self, x)
   -- the native kernel's sync mode: one all-reduce of the local sums forward, one backward
-  return C.batch_norm(x, self.weight, self.bias, rm, rv, true, momentum or 0.1, self.eps, relu, true)
+  return C.batch_norm(x, self.weight, self.bias, rm, rv, true, momentum, self.eps, relu, true)
 end
 
 --- nn.convert_sync_batchnorm(model) -> model: every BatchNorm1d/BatchNorm2d in `model` (or
