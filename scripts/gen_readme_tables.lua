@@ -4,7 +4,8 @@
 --   - in examples/README.md every block between `<!-- summary:<example> -->` and
 --     `<!-- /summary:<example> -->` becomes the summary's table (`table = {columns = {...},
 --     rows = {{...}, ...}}`), its computed verdict, its chance levels, its test and its CPU time;
---   - in README.md, between `<!-- summary:examples -->` and `<!-- /summary:examples -->`, each
+--   - in README.md, a `<!-- summary:<example> -->` block as in examples/README.md, and between
+--     `<!-- summary:examples -->` and `<!-- /summary:examples -->`, each
 --     row of the examples table whose script has a summary with `title` and `headline` becomes
 --     "| `<example>.lua` | title | headline |"; a row whose summary has no headline keeps its
 --     claim and gets the computed verdict; rows of scripts without a summary are kept as written.
@@ -101,7 +102,12 @@ end
 --- M.readme_text(text) -> README.md with the generated rows of its examples table.
 function M.readme_text(text)
   return fill_blocks(text, function(name, body)
-    if name ~= "examples" then error("gen_readme_tables: README.md: unknown block summary:" .. name, 0) end
+    if name ~= "examples" then
+      -- an example's own block, as in examples/README.md
+      local sm, path = M.summary(name)
+      if not sm then error("gen_readme_tables: README.md marks a summary of " .. name .. " but " .. path .. " is missing", 0) end
+      return M.block(name, sm)
+    end
     local lines = {}
     for line in (body:gsub("^\n", ""):gsub("\n$", "") .. "\n"):gmatch("(.-)\n") do
       local script = line:match("^| `([%w_]+)%.lua` |")
