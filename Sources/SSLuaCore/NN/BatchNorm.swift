@@ -17,6 +17,20 @@ public struct BatchNormOptions {
 }
 
 extension Tensor {
+    /// Channel `ch`'s sums of dy and dy * (x - mu) over the n samples' planes of size s (through
+    /// the ReLU mask), accumulated in Double: the two reductions of batch norm's backward.
+    @inline(__always) static func channelGradSums<T: TensorScalar>(_ gp: UnsafeMutablePointer<T>, _ xp: UnsafeMutablePointer<T>,
+                                                                 n: Int, c: Int, s: Int, ch: Int, _ mu: T,
+                                                                 _ mask: ReluMask<T>?) -> (Double, Double) {
+        var sdy = 0.0, sdyx = 0.0
+        for i in 0..<n {
+            let off = (i * c + ch) * s
+            let (a, b) = rowGradSums(gp + off, xp + off, s, mu, relu: mask)
+            sdy += Double(a); sdyx += Double(b)
+        }
+        return (sdy, sdyx)
+    }
+
     public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
                                  runningVar: Tensor?, _ opt: BatchNormOptions) throws -> Tensor {
         try require(x.dim >= 2, "expected an input of at least 2 dimensions (N, C, ...), got size \(shapeString(x.shape))")
@@ -104,13 +118,8 @@ extension Tensor {
                         for ch in lo..<hi {
                             let muT = T(mp[ch]), invT = T(ip[ch])
                             let mask = opt.relu ? ReluMask(scale: T(savedScale[ch]), shift: T(savedShift[ch])) : nil
-                            var sdy = 0.0, sdyx = 0.0
-                            for i in 0..<n {
-                                let off = (i * c + ch) * s
-                                let (a, b) = rowGradSums(gp + off, xp + off, s, muT, relu: mask)
-                                sdy += Double(a); sdyx += Double(b)
-                            }
-                            sdyx *= ip[ch]   // sum of dy * xhat
+                            let (sdy, sdxm) = channelGradSums(gp, xp, n: n, c: c, s: s, ch: ch, muT, mask)
+                            let sdyx = sdxm * ip[ch]   // sum of dy * xhat
                             gwp?[ch] = T(sdyx)
                             gbp?[ch] = T(sdy)
                             guard let gxp = gxp else { continue }
@@ -237,13 +246,8 @@ extension Tensor {
                     for ch in lo..<hi {
                         let muT = T(savedMean[ch])
                         let mask = opt.relu ? ReluMask(scale: T(savedScale[ch]), shift: T(savedShift[ch])) : nil
-                        var sdy = 0.0, sdyx = 0.0
-                        for i in 0..<n {
-                            let off = (i * c + ch) * s
-                            let (a, b) = rowGradSums(gp + off, xp + off, s, muT, relu: mask)
-                            sdy += Double(a); sdyx += Double(b)
-                        }
-                        sdyx *= savedInv[ch]
+                        let (sdy, sdxm) = channelGradSums(gp, xp, n: n, c: c, s: s, ch: ch, muT, mask)
+                        let sdyx = sdxm * savedInv[ch]
                         gwp?[ch] = T(sdyx)
                         gbp?[ch] = T(sdy)
                         sp[ch] = sdy; sp[c + ch] = sdyx
