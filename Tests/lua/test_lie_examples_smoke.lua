@@ -10,24 +10,9 @@ local paper = require "sslua.paper"
 local q = experiment.shell_quote
 
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root))
-local function read(path) local f = io.open(path, "rb"); if not f then return nil end; local s = f:read("a"); f:close(); return s end
-local function run_example(name, args)
-  local dir = root .. "/" .. name
-  local cmd = "SSLUA_RUN_DIR=" .. q(dir) .. " SSLUA_PROGRESS=0 " .. q(experiment.interpreter()) .. " examples/" .. name .. ".lua "
-    .. args .. " > " .. q(dir .. ".log") .. " 2>&1"
-  check.eq(os.execute(cmd), true, name .. " failed:\n" .. (read(dir .. ".log") or ""):sub(-2000))
-  local rows, header = {}, nil
-  for line in io.lines(dir .. "/metrics.csv") do
-    local cells = {}
-    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-    if not header then header = cells else
-      local r = {}
-      for i, h in ipairs(header) do r[h] = tonumber(cells[i]) or cells[i] end
-      rows[#rows + 1] = r
-    end
-  end
-  return json.decode(read(dir .. "/summary.json")), rows
-end
+local examples = require "examples"
+local read = examples.read
+local function run_example(name, args) return examples.run(root, name, args) end
 local function common(s, name)
   check.truthy(type(s.claim) == "string" and #s.claim > 20, name .. " claim")
   check.truthy(type(s.test) == "string" and #s.test > 20, name .. " test")

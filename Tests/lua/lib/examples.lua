@@ -1,0 +1,39 @@
+-- Runs an example script as a user would and reads what it wrote, for the examples' smoke tests.
+--   local examples = require "examples"
+--   local summary, rows, dir = examples.run(root, "lie_kernel", "--quick" [, {text_column = true}])
+-- rows are metrics.csv's rows keyed by column, numbers converted except in the named columns.
+local check = require "check"
+local experiment = require "sslua.experiment"
+local json = require "sslua.json"
+local q = experiment.shell_quote
+
+local M = {}
+
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.run(root, name, args, text)
+  text = text or {}
+  local dir = root .. "/" .. name
+  local cmd = "SSLUA_RUN_DIR=" .. q(dir) .. " SSLUA_PROGRESS=0 " .. q(experiment.interpreter()) .. " examples/" .. name .. ".lua "
+    .. args .. " > " .. q(dir .. ".log") .. " 2>&1"
+  check.eq(os.execute(cmd), true, name .. " failed:\n" .. (M.read(dir .. ".log") or ""):sub(-2000))
+  local rows, header = {}, nil
+  for line in io.lines(dir .. "/metrics.csv") do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then header = cells else
+      local r = {}
+      for i, h in ipairs(header) do r[h] = text[h] and cells[i] or (tonumber(cells[i]) or cells[i]) end
+      rows[#rows + 1] = r
+    end
+  end
+  return json.decode(M.read(dir .. "/summary.json")), rows, dir
+end
+
+return M
