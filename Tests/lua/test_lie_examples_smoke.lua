@@ -5,7 +5,6 @@
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"
 local experiment = require "sslua.experiment"
-local json = require "sslua.json"
 local paper = require "sslua.paper"
 local q = experiment.shell_quote
 

@@ -6,7 +6,6 @@
 package.path = "Tests/lua/lib/?.lua;" .. package.path
 local check = require "check"
 local experiment = require "sslua.experiment"
-local json = require "sslua.json"
 local q = experiment.shell_quote
 
 local root = os.tmpname(); os.remove(root); os.execute("mkdir -p " .. q(root))
