@@ -146,10 +146,7 @@ if rows[1].nuisance_probe_encoder ~= nil then
 end
 
 -- Summary: the final and initial values per policy, mean, std and n over the seeds.
-local function stat(values)
-  local m, s = paper.mean_std(values)
-  return { mean = m, std = s, n = #values }
-end
+local stat = paper.stat
 local keys = { "knn_accuracy", "probe_accuracy", "effective_rank", "encoder_effective_rank", "nuisance_probe_encoder",
   "nuisance_probe_projector", "sigma_max", "sigma_min" }
 for _, t in ipairs(cfg.tau) do keys[#keys + 1] = tcol(t) end
@@ -247,7 +244,7 @@ local summary = {
     script = script_time },
 }
 -- Table: initialisation against the end of training, per policy (mean +- std over the seeds).
-local function pm(s, fmt) if not s then return "-" end return string.format(fmt .. " +- " .. fmt, s.mean, s.std) end
+local pm = paper.pm
 local table_rows = {}
 local columns = { "policy", "knn_init", "knn_end", "probe_init", "probe_end", "erank_init", "erank_end", tk .. "_end",
   "enc_erank_end", "hue_enc", "hue_proj" }

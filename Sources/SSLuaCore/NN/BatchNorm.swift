@@ -166,9 +166,8 @@ extension Tensor {
         let xc = try x.contiguous()
         let wc = try weight?.contiguous(), bc = try bias?.contiguous()
         let out = try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false)
-        let (cc2, o1) = c.multipliedReportingOverflow(by: 2)
-        try require(!o1, "too many channels: \(c)")
-        let stats = try Tensor(shape: [cc2 + 1], dtype: .float64, zeroed: true)
+        let cc2 = 2 * c   // c is a dimension of an allocated tensor: no overflow
+        let stats = try Tensor(shape: [cc2 + 1], dtype: .float64, zeroed: false)   // every entry written below
         var mean = try [Double](failableRepeating: 0, count: c), invstd = try [Double](failableRepeating: 0, count: c)
         var scales = try [Double](failableRepeating: 0, count: c), shifts = try [Double](failableRepeating: 0, count: c)
         // 1. local sums about the shift
@@ -237,7 +236,7 @@ extension Tensor {
             let gx = x.requiresGrad ? try Tensor(shape: x.shape, dtype: x.dtype, zeroed: false) : nil
             let gw = (weight?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
             let gb = (bias?.requiresGrad ?? false) ? try Tensor(shape: [c], dtype: x.dtype, zeroed: false) : nil
-            let sums = try Tensor(shape: [cc2], dtype: .float64, zeroed: true)
+            let sums = try Tensor(shape: [cc2], dtype: .float64, zeroed: false)   // every entry written below
             // local sums of dy and dy * xhat (through the ReLU mask)
             func reduceLocal<T: TensorScalar>(_: T.Type) {
                 let xp = xc.base(T.self), gp = gc.base(T.self), sp = sums.base(Double.self)

@@ -352,6 +352,14 @@ enum Winograd {
         while t < count { body1(t); t += 1 }
     }
 
+    /// Stores the six lanes of a transform's result `step` floats apart from `o`.
+    @inline(__always)
+    static func store6<V: WinoLane>(_ r: (V, V, V, V, V, V), _ o: UnsafeMutablePointer<Float>, _ step: Int,
+                                    _ store: (V, UnsafeMutablePointer<Float>) -> Void) {
+        store(r.0, o); store(r.1, o + step); store(r.2, o + 2 * step)
+        store(r.3, o + 3 * step); store(r.4, o + 4 * step); store(r.5, o + 5 * step)
+    }
+
     /// Copies plane `src` (`h x w`) into the zeroed padded plane `p` (row stride `pw`) at (oy, ox).
     @inline(__always)
     static func copyPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, _ p: UnsafeMutablePointer<Float>, stride: Int, oy: Int, ox: Int) {
@@ -371,14 +379,12 @@ enum Winograd {
             for b in 0..<6 {   // Bᵀ down the columns, in place
                 let q = d + b * ld + t
                 let r = bt(load(q), load(q + 6 * ld), load(q + 12 * ld), load(q + 18 * ld), load(q + 24 * ld), load(q + 30 * ld))
-                store(r.0, q); store(r.1, q + 6 * ld); store(r.2, q + 12 * ld)
-                store(r.3, q + 18 * ld); store(r.4, q + 24 * ld); store(r.5, q + 30 * ld)
+                store6(r, q, 6 * ld, store)
             }
             for i in 0..<6 {   // B along the rows, into V
                 let q = d + 6 * i * ld + t, o = v + 6 * i * xi + c * ld + t
                 let r = bt(load(q), load(q + ld), load(q + 2 * ld), load(q + 3 * ld), load(q + 4 * ld), load(q + 5 * ld))
-                store(r.0, o); store(r.1, o + xi); store(r.2, o + 2 * xi)
-                store(r.3, o + 3 * xi); store(r.4, o + 4 * xi); store(r.5, o + 5 * xi)
+                store6(r, o, xi, store)
             }
         }
         for c in 0..<channels {
@@ -456,14 +462,12 @@ enum Winograd {
                 let q = d + b * ld + t
                 let r = ay(load(q), load(q + 4 * ld), load(q + 8 * ld), load(q + 12 * ld))
                 let o = s + b * ld + t
-                store(r.0, o); store(r.1, o + 4 * ld); store(r.2, o + 8 * ld)
-                store(r.3, o + 12 * ld); store(r.4, o + 16 * ld); store(r.5, o + 20 * ld)
+                store6(r, o, 4 * ld, store)
             }
             for i in 0..<6 {   // A along the rows, into Ŷ
                 let q = s + 4 * i * ld + t, o = v + 6 * i * xi + k * ld + t
                 let r = ay(load(q), load(q + ld), load(q + 2 * ld), load(q + 3 * ld))
-                store(r.0, o); store(r.1, o + xi); store(r.2, o + 2 * xi)
-                store(r.3, o + 3 * xi); store(r.4, o + 4 * xi); store(r.5, o + 5 * xi)
+                store6(r, o, xi, store)
             }
         }
         for k in 0..<kk {

@@ -9,13 +9,7 @@ local q = experiment.shell_quote
 
 local M = {}
 
-function M.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+M.read = require("sslua.util").read_file
 
 function M.run(root, name, args, text)
   text = text or {}
