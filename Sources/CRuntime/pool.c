@@ -256,6 +256,8 @@ static void pool_run_pinned(int chunks, sslua_chunk_fn fn, void *ctx) {
     atomic_store(&busy, 0);
 }
 
+int sslua_pool_in_region(void) { return in_region; }
+
 void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx) {
     int expected = 0;
     if (chunks <= 1 || in_region || !atomic_compare_exchange_strong(&busy, &expected, 1)) {

@@ -32,6 +32,9 @@ typedef void (*sslua_chunk_fn)(void *ctx, int chunk);
 /// returns when all are done. Workers spin briefly between regions instead of sleeping at once.
 /// Nested calls, and calls from another thread while a region runs, run serially.
 void sslua_pool_run(int chunks, sslua_chunk_fn fn, void *ctx);
+/// Whether the calling thread is inside a pool region (a worker, or the caller of a region
+/// while it runs its chunks): BLAS is single-threaded there.
+int sslua_pool_in_region(void);
 /// Starts workers up to `workers` now; returns how many exist (fewer when threads cannot be made).
 int sslua_pool_reserve(int workers);
 /// The most threads (caller included) the address-space limit (`ulimit -v`) leaves room for:
