@@ -366,9 +366,12 @@ enum Winograd {
         store(r.3, o + 3 * step); store(r.4, o + 4 * step); store(r.5, o + 5 * step)
     }
 
-    /// Copies plane `src` (`h x w`) into the zeroed padded plane `p` (row stride `pw`) at (oy, ox).
+    /// Copies plane `src` (`h x w`) into the zeroed padded plane `p` (row stride `pw`) at (oy, ox),
+    /// first asking for the `next` plane (`planeSize` floats) in L2 when there is one.
     @inline(__always)
-    static func copyPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, _ p: UnsafeMutablePointer<Float>, stride: Int, oy: Int, ox: Int) {
+    static func copyPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, _ p: UnsafeMutablePointer<Float>, stride: Int, oy: Int, ox: Int,
+                          next: UnsafePointer<Float>?, planeSize: Int) {
+        if let next { sslua_prefetch_l2(next, planeSize * 4) }
         for y in 0..<h { (p + (oy + y) * stride + ox).update(from: src + y * w, count: w) }
     }
 
@@ -398,8 +401,9 @@ enum Winograd {
             for r in r0..<r1 {
                 let n = r / tl.tilesY, ty = r % tl.tilesY
                 if n != current {
-                    if c + 1 < channels { sslua_prefetch_l2(x + (n * channels + c + 1) * plane, plane * 4) }
-                    copyPlane(x + (n * channels + c) * plane, h: hv, w: wv, p, stride: stride, oy: ph, ox: pw)
+                    let src = x + (n * channels + c) * plane
+                    copyPlane(src, h: hv, w: wv, p, stride: stride, oy: ph, ox: pw,
+                              next: c + 1 < channels ? src + plane : nil, planeSize: plane)
                     current = n
                 }
                 for q in 0..<tx {
@@ -482,8 +486,9 @@ enum Winograd {
             for r in r0..<r1 {
                 let n = r / tl.tilesY, ty = r % tl.tilesY
                 if n != current {
-                    if k + 1 < kk { sslua_prefetch_l2(gy + (n * kk + k + 1) * plane, plane * 4) }
-                    copyPlane(gy + (n * kk + k) * plane, h: g.oh, w: g.ow, p, stride: stride, oy: 0, ox: 0)
+                    let src = gy + (n * kk + k) * plane
+                    copyPlane(src, h: g.oh, w: g.ow, p, stride: stride, oy: 0, ox: 0,
+                              next: k + 1 < kk ? src + plane : nil, planeSize: plane)
                     current = n
                 }
                 for q in 0..<tx {
