@@ -366,13 +366,32 @@ enum Winograd {
         store(r.3, o + 3 * step); store(r.4, o + 4 * step); store(r.5, o + 5 * step)
     }
 
-    /// Copies plane `src` (`h x w`) into the zeroed padded plane `p` (row stride `pw`) at (oy, ox),
-    /// first asking for the `next` plane (`planeSize` floats) in L2 when there is one.
+    /// Gathers the `size x size` tiles (4 apart) of tile rows `r0 ..< r1` of channel `ch` of
+    /// `planes` (N x `channels` planes of `h x w`, `plane` floats each) into `d[size²][ld]`,
+    /// position-major: each sample's plane is first copied into the zeroed padded plane `p`
+    /// (row stride `stride`) at (oy, ox), while the next channel's plane is asked for in L2.
     @inline(__always)
-    static func copyPlane(_ src: UnsafePointer<Float>, h: Int, w: Int, _ p: UnsafeMutablePointer<Float>, stride: Int, oy: Int, ox: Int,
-                          next: UnsafePointer<Float>?, planeSize: Int) {
-        if let next { sslua_prefetch_l2(next, planeSize * 4) }
-        for y in 0..<h { (p + (oy + y) * stride + ox).update(from: src + y * w, count: w) }
+    static func gatherTiles(_ tl: Tiling, size: Int, _ planes: UnsafePointer<Float>, channels: Int, ch: Int,
+                            plane: Int, h: Int, w: Int, _ p: UnsafeMutablePointer<Float>, stride: Int, oy: Int, ox: Int,
+                            _ r0: Int, _ r1: Int, _ d: UnsafeMutablePointer<Float>, ld: Int) {
+        let tx = tl.tilesX
+        var current = -1
+        for r in r0..<r1 {
+            let n = r / tl.tilesY, ty = r % tl.tilesY
+            if n != current {
+                let src = planes + (n * channels + ch) * plane
+                if ch + 1 < channels { sslua_prefetch_l2(src + plane, plane * 4) }
+                for y in 0..<h { (p + (oy + y) * stride + ox).update(from: src + y * w, count: w) }
+                current = n
+            }
+            for q in 0..<tx {
+                let t = (r - r0) * tx + q, base = p + 4 * ty * stride + 4 * q
+                for a in 0..<size {
+                    let s = base + a * stride, o = d + size * a * ld + t
+                    for j in 0..<size { o[j * ld] = s[j] }
+                }
+            }
+        }
     }
 
     static func inputTransformSmall(_ tl: Tiling, _ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int,
@@ -397,23 +416,8 @@ enum Winograd {
             }
         }
         for c in 0..<channels {
-            var current = -1
-            for r in r0..<r1 {
-                let n = r / tl.tilesY, ty = r % tl.tilesY
-                if n != current {
-                    let src = x + (n * channels + c) * plane
-                    copyPlane(src, h: hv, w: wv, p, stride: stride, oy: ph, ox: pw,
-                              next: c + 1 < channels ? src + plane : nil, planeSize: plane)
-                    current = n
-                }
-                for q in 0..<tx {
-                    let t = (r - r0) * tx + q, base = p + 4 * ty * stride + 4 * q
-                    for a in 0..<6 {
-                        let s = base + a * stride, o = d + 6 * a * ld + t
-                        o[0] = s[0]; o[ld] = s[1]; o[2 * ld] = s[2]; o[3 * ld] = s[3]; o[4 * ld] = s[4]; o[5 * ld] = s[5]
-                    }
-                }
-            }
+            gatherTiles(tl, size: 6, x, channels: channels, ch: c, plane: plane, h: hv, w: wv,
+                        p, stride: stride, oy: ph, ox: pw, r0, r1, d, ld: ld)
             overTiles(count, { t in step(t, c, { ld8($0) }, { st8($0, $1) }) },
                       { t in step(t, c, { $0.pointee }, { $1.pointee = $0 }) })
         }
@@ -482,23 +486,8 @@ enum Winograd {
             }
         }
         for k in 0..<kk {
-            var current = -1
-            for r in r0..<r1 {
-                let n = r / tl.tilesY, ty = r % tl.tilesY
-                if n != current {
-                    let src = gy + (n * kk + k) * plane
-                    copyPlane(src, h: g.oh, w: g.ow, p, stride: stride, oy: 0, ox: 0,
-                              next: k + 1 < kk ? src + plane : nil, planeSize: plane)
-                    current = n
-                }
-                for q in 0..<tx {
-                    let t = (r - r0) * tx + q, base = p + 4 * ty * stride + 4 * q
-                    for a in 0..<4 {
-                        let src = base + a * stride, o = d + 4 * a * ld + t
-                        o[0] = src[0]; o[ld] = src[1]; o[2 * ld] = src[2]; o[3 * ld] = src[3]
-                    }
-                }
-            }
+            gatherTiles(tl, size: 4, gy, channels: kk, ch: k, plane: plane, h: g.oh, w: g.ow,
+                        p, stride: stride, oy: 0, ox: 0, r0, r1, d, ld: ld)
             overTiles(count, { t in step(t, k, { ld8($0) }, { st8($0, $1) }) },
                       { t in step(t, k, { $0.pointee }, { $1.pointee = $0 }) })
         }
