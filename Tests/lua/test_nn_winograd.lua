@@ -14,11 +14,8 @@ local T = sslua.tensor
 
 check.eq(sslua._nn.winograd(), true, "Winograd is on by default")
 
-local function run(x, w, b, pad, r)
-  local y = F.conv2d(x, w, b, { padding = pad })
-  ;(y * r):sum():backward()
-  return y, x.grad, w.grad, b and b.grad
-end
+local cc = require "convcheck"
+local run, maxrel = cc.run, cc.maxrel
 
 -- against PyTorch, with Winograd and, switched off, with im2col
 for _, on in ipairs({ true, false }) do
@@ -39,48 +36,16 @@ sslua._nn.winograd(true)
 
 -- ResNet-like shapes (several blocks of tile rows per worker, 8-wide vector loops with and
 -- without tails) against float64
-local function maxrel(a, b) return (a:double() - b):abs():max():item() / b:abs():max():item() end
 sslua.manual_seed(7)
 for _, s in ipairs({ { 8, 16, 24, 32, 32, 1 }, { 4, 32, 32, 17, 15, 1 }, { 6, 64, 48, 8, 8, 1 },
                      { 3, 24, 16, 11, 21, 0 }, { 2, 16, 16, 9, 9, 2 } }) do
-  local n, c, k, h, wd, pad = table.unpack(s)
-  local x = sslua.randn(n, c, h, wd)
-  local w = sslua.randn(k, c, 3, 3) * (1 / math.sqrt(9 * c))
-  local b = sslua.randn(k)
-  local r = sslua.randn(n, k, h + 2 * pad - 2, wd + 2 * pad - 2)
-  local y32, gx32, gw32, gb32 = run(x:clone():requires_grad_(), w:clone():requires_grad_(), b:clone():requires_grad_(), pad, r)
-  local y64, gx64, gw64, gb64 = run(x:double():requires_grad_(), w:double():requires_grad_(), b:double():requires_grad_(), pad, r:double())
-  local what = table.concat(s, "x")
-  check.truthy(maxrel(y32, y64) < 2e-5, what .. " forward within 2e-5 of float64, got " .. maxrel(y32, y64))
-  check.truthy(maxrel(gx32, gx64) < 2e-5, what .. " grad input within 2e-5, got " .. maxrel(gx32, gx64))
-  check.truthy(maxrel(gw32, gw64) < 2e-5, what .. " grad weight within 2e-5, got " .. maxrel(gw32, gw64))
-  check.truthy(maxrel(gb32, gb64) < 2e-6, what .. " grad bias within 2e-6, got " .. maxrel(gb32, gb64))
+  cc.against_float64(s, 2e-5, 2e-6)
 end
 
--- determinism: the same thread count gives bitwise the same results; 1 and 2 threads agree
-do
-  sslua.manual_seed(3)
-  local x, w, r = sslua.randn(4, 16, 12, 12), sslua.randn(16, 16, 3, 3), sslua.randn(4, 16, 12, 12)
-  local function once(threads)
-    sslua.threads(threads)
-    local y, gx, gw = run(x:clone():requires_grad_(), w:clone():requires_grad_(), nil, 1, r)
-    return y, gx, gw
-  end
-  local y1, gx1, gw1 = once(2)
-  local y2, gx2, gw2 = once(2)
-  check.eq((y1 - y2):abs():max():item(), 0, "forward bitwise repeatable")
-  check.eq((gx1 - gx2):abs():max():item(), 0, "grad input bitwise repeatable")
-  check.eq((gw1 - gw2):abs():max():item(), 0, "grad weight bitwise repeatable")
-  local y3, gx3, gw3 = once(1)
-  check.truthy(maxrel(y3, y1:double()) < 1e-5, "forward: 1 thread vs 2")
-  check.truthy(maxrel(gw3, gw1:double()) < 1e-5, "grad weight: 1 thread vs 2")
-  -- many workers (each with its own buffers and partial weight-gradient sums)
-  local y12, gx12, gw12 = once(12)
-  check.truthy(maxrel(y12, y1:double()) < 1e-5, "forward: 12 threads vs 2")
-  check.truthy(maxrel(gx12, gx1:double()) < 1e-5, "grad input: 12 threads vs 2")
-  check.truthy(maxrel(gw12, gw1:double()) < 1e-5, "grad weight: 12 threads vs 2")
-  sslua.threads(2)
-end
+-- determinism: the same thread count gives bitwise the same results; 1 and 12 threads (each
+-- worker with its own buffers and partial weight-gradient sums) agree with 2
+sslua.manual_seed(3)
+cc.thread_consistency(sslua.randn(4, 16, 12, 12), sslua.randn(16, 16, 3, 3), sslua.randn(4, 16, 12, 12), { 1, 12 })
 
 -- small channel counts and other strides still take im2col and agree with float64
 do

@@ -59,11 +59,8 @@ local function direct(x, w, b, r, pad)
   return y, gx, gw, gb
 end
 
-local function maxrel(a, ref)
-  local d = (a:double() - ref):abs():max():item()
-  local m = ref:abs():max():item()
-  return d / (m > 0 and m or 1)
-end
+local cc = require "convcheck"
+local maxrel = cc.maxrel
 
 -- (batch, in, out, height, width, padding)
 local shapes = {
@@ -100,46 +97,11 @@ end
 -- in test_nn_gradcheck.lua)
 sslua.manual_seed(12)
 for _, s in ipairs({ { 2, 64, 64, 32, 32 }, { 2, 128, 128, 16, 16 }, { 2, 256, 256, 8, 8 }, { 4, 512, 512, 4, 4 } }) do
-  local n, c, k, h, wd = table.unpack(s)
-  local x = sslua.randn(n, c, h, wd)
-  local w = sslua.randn(k, c, 3, 3) * (1 / math.sqrt(9 * c))
-  local r = sslua.randn(n, k, h, wd)
-  local function run(x, w, r)
-    local y = F.conv2d(x, w, nil, { padding = 1 })
-    ;(y * r):sum():backward()
-    return y, x.grad, w.grad
-  end
-  local y32, gx32, gw32 = run(x:clone():requires_grad_(), w:clone():requires_grad_(), r)
-  local y64, gx64, gw64 = run(x:double():requires_grad_(), w:double():requires_grad_(), r:double())
-  local what = table.concat(s, "x")
-  check.truthy(maxrel(y32, y64) < 1e-4, what .. " forward within 1e-4 of float64, got " .. maxrel(y32, y64))
-  check.truthy(maxrel(gx32, gx64) < 1e-4, what .. " grad input within 1e-4, got " .. maxrel(gx32, gx64))
-  check.truthy(maxrel(gw32, gw64) < 1e-4, what .. " grad weight within 1e-4, got " .. maxrel(gw32, gw64))
+  cc.against_float64(s, 1e-4)
 end
 
 -- bitwise the same for a given thread count; close across thread counts (the weight gradient's
 -- per-worker partial sums are added in worker order)
-do
-  sslua.manual_seed(13)
-  local x, w, r = sslua.randn(6, 16, 13, 11), sslua.randn(16, 16, 3, 3), sslua.randn(6, 16, 13, 11)
-  local function once(threads)
-    sslua.threads(threads)
-    local xs, ws = x:clone():requires_grad_(), w:clone():requires_grad_()
-    local y = F.conv2d(xs, ws, nil, { padding = 1 })
-    ;(y * r):sum():backward()
-    return y, xs.grad, ws.grad
-  end
-  local y1, gx1, gw1 = once(2)
-  local y2, gx2, gw2 = once(2)
-  check.eq((y1 - y2):abs():max():item(), 0, "forward bitwise repeatable")
-  check.eq((gx1 - gx2):abs():max():item(), 0, "grad input bitwise repeatable")
-  check.eq((gw1 - gw2):abs():max():item(), 0, "grad weight bitwise repeatable")
-  for _, t in ipairs({ 1, 5 }) do
-    local y3, gx3, gw3 = once(t)
-    check.truthy(maxrel(y3, y1:double()) < 1e-5, "forward: " .. t .. " threads vs 2")
-    check.truthy(maxrel(gx3, gx1:double()) < 1e-5, "grad input: " .. t .. " threads vs 2")
-    check.truthy(maxrel(gw3, gw1:double()) < 1e-5, "grad weight: " .. t .. " threads vs 2")
-  end
-  sslua.threads(2)
-end
+sslua.manual_seed(13)
+cc.thread_consistency(sslua.randn(6, 16, 13, 11), sslua.randn(16, 16, 3, 3), sslua.randn(6, 16, 13, 11), { 1, 5 })
 print("ok")
