@@ -13,12 +13,8 @@ local examples = require "examples"
 local read = examples.read
 local function run_example(name, args) return examples.run(root, name, args) end
 local function common(s, name)
-  check.truthy(type(s.claim) == "string" and #s.claim > 20, name .. " claim")
-  check.truthy(type(s.test) == "string" and #s.test > 20, name .. " test")
-  check.truthy(s.verdict == "reproduces" or s.verdict == "partly" or s.verdict == "does not", name .. " verdict " .. tostring(s.verdict))
+  examples.check_summary(s, name)
   check.truthy(s.chance ~= nil, name .. " states its chance level")
-  check.truthy(type(s.table) == "table" and #s.table.columns >= 2 and #s.table.rows >= 1, name .. " table")
-  for _, r in ipairs(s.table.rows) do check.eq(#r, #s.table.columns, name .. " table row width") end
 end
 
 -- paper.rotate_nearest: a one-hot pixel at (row 1, col 3) of a 5x5 image rotated by 90 degrees
